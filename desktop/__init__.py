@@ -1,0 +1,1 @@
+"""Sheaf's native shell: the server in a thread, the pywebview window on the main thread."""

@@ -1,0 +1,74 @@
+"""Start the server on 127.0.0.1, then show it in a native window.
+
+The GUI loop must own the main thread (Qt and Cocoa insist), so waitress runs in a daemon
+thread. When no window can be opened (no display, no GUI toolkit) Sheaf says so in one line
+and serves to the browser instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+import webbrowser
+from typing import Any
+
+from waitress.server import create_server
+
+from server import __version__, create_app
+
+
+def gui_unavailable_reason() -> str | None:
+    """Why no window can open here, or None when one can."""
+    if sys.platform.startswith("linux"):
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            return "no display (DISPLAY is not set)"
+        os.environ.setdefault("QT_API", "pyside6")
+        try:
+            import qtpy.QtWebEngineWidgets  # noqa: F401
+        except Exception as exc:  # ImportError, or Qt failing to load its libraries
+            return f"Qt WebEngine cannot load ({exc})"
+    try:
+        import webview  # noqa: F401
+    except ImportError as exc:
+        return f"pywebview is not installed ({exc})"
+    return None
+
+
+def _prepare_qt_environment() -> None:
+    os.environ.setdefault("QT_API", "pyside6")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # Chromium's sandbox refuses to run as root; without it the page still has the CSP.
+        flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
+        if "--no-sandbox" not in flags:
+            os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = f"{flags} --no-sandbox".strip()
+
+
+def run(config: dict[str, Any] | None = None) -> int:
+    app = create_app(config)
+    server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="Sheaf")
+    url = f"http://127.0.0.1:{server.effective_port}/"
+    reason = gui_unavailable_reason()
+    if reason is not None:
+        print(f"Sheaf cannot open its window: {reason}. Open {url} in a web browser.", flush=True)
+        with contextlib.suppress(Exception):  # no browser to open is fine: the URL is printed
+            webbrowser.open(url)
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.close()
+        return 0
+
+    import webview
+
+    _prepare_qt_environment()
+    thread = threading.Thread(target=server.run, name="sheaf-server", daemon=True)
+    thread.start()
+    webview.create_window(f"Sheaf {__version__}", url, width=1200, height=800, min_size=(720, 520))
+    gui = "qt" if sys.platform.startswith("linux") else None
+    webview.start(gui=gui, private_mode=True)
+    server.close()
+    return 0

@@ -1,0 +1,58 @@
+"""Sheaf's web app. ``create_app`` reads settings, opens the database, applies migrations,
+and registers the blueprints and error handlers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_login import current_user
+
+__version__ = "0.1.0"
+
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` overrides every other source of settings (see server.config)."""
+    from . import db, errors, security
+    from .admin.routes import bp as admin_bp
+    from .auth import session
+    from .auth.routes import bp as auth_bp
+    from .config import build_settings
+    from .home import bp as home_bp
+    from .migrations import migrate
+    from .permissions import PERMISSIONS, has_permission
+    from .users.routes import bp as users_bp
+
+    app = Flask(
+        __name__,
+        static_folder=str(ASSETS_DIR),
+        static_url_path="/assets",
+        template_folder="templates",
+    )
+    app.config.update(build_settings(config))
+    app.config["DEBUG"] = False  # never: the debugger runs code sent to it
+
+    database = db.open_database(app.config["DATABASE_PATH"])
+    with database.connection_context():
+        migrate(database)
+
+    db.init_app(app)
+    security.init_app(app)
+    session.init_app(app)
+    errors.init_app(app)
+    for blueprint in (auth_bp, home_bp, users_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+    @app.context_processor
+    def _template_helpers() -> dict[str, Any]:
+        return {
+            "can": lambda name: has_permission(current_user, name),
+            "PERMISSIONS": PERMISSIONS,
+            "version": __version__,
+            "idle_seconds": app.config["IDLE_LOCK_MINUTES"] * 60,
+        }
+
+    return app

@@ -1,0 +1,1 @@
+"""Administration: the audit log (settings and backups join it in later issues)."""

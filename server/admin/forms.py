@@ -1,0 +1,28 @@
+"""Admin forms."""
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField
+from wtforms.validators import Optional
+
+from ..models import User
+from .audit import known_actions
+
+
+class AuditFilterForm(FlaskForm):
+    """Read from the query string: a bookmarkable view of the log, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    person = SelectField("Person", coerce=int, default=0)
+    action = SelectField("Action", default="")
+    since = DateField("From", validators=[Optional()], description="First day, inclusive.")
+    until = DateField("To", validators=[Optional()], description="Last day, inclusive.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = User.select(User.id, User.display_name, User.login).order_by(User.display_name)
+        self.person.choices = [(0, "Anyone")] + [
+            (u.id, f"{u.display_name} ({u.login})") for u in people
+        ]
+        self.action.choices = [("", "Any action")] + [(a, a) for a in known_actions()]

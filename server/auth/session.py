@@ -1,0 +1,131 @@
+"""Who is asking: Flask-Login, CSRF, and the guard that every request passes first.
+
+The guard makes sign-in the default: a route is open to anonymous people only when marked
+:func:`public`. It also sends everyone to ``/setup`` while no account exists, locks an idle
+session, and holds a person on the password page until a temporary password is changed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, redirect, request, session, url_for
+from flask_login import LoginManager, current_user, login_user
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.wrappers import Response
+
+from ..models import User
+from ..users.accounts import PasswordPolicy, any_account_exists
+from .passwords import make_hasher
+from .signin import Throttle
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def public(view: F) -> F:
+    """Mark a view as open to people who are not signed in."""
+    view.sheaf_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def allowed_while_held(view: F) -> F:
+    """Mark a view as reachable while the session is locked or a new password is due."""
+    view.sheaf_allowed_while_held = True  # type: ignore[attr-defined]
+    return view
+
+
+@login_manager.user_loader
+def _load_user(token: str) -> User | None:
+    user_id, _, version = token.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = User.get_or_none(User.id == int(user_id))
+    if user is None or not user.active or not hmac.compare_digest(user.session_version, version):
+        return None
+    return user
+
+
+def password_policy() -> PasswordPolicy:
+    return current_app.extensions["sheaf.password_policy"]
+
+
+def throttle() -> Throttle:
+    config = current_app.config
+    return Throttle(config["LOCKOUT_THRESHOLD"], config["LOCKOUT_MINUTES"])
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None (no open redirects)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(char) < 32 for char in target):
+        return None
+    return target
+
+
+def _current_path() -> str:
+    path = request.full_path
+    return path[:-1] if path.endswith("?") else path
+
+
+def start_session(user: User) -> None:
+    """A fresh session for ``user``: nothing from before sign-in is carried over."""
+    session.clear()
+    login_user(user)
+    session["seen"] = time.time()
+
+
+def _guard() -> Response | None:
+    endpoint = request.endpoint
+    if endpoint is None or endpoint == "static":
+        return None  # routing errors (404, 405) and assets need no account
+    view = current_app.view_functions[endpoint]
+    if not current_app.extensions.get("sheaf.has_accounts"):
+        if any_account_exists():
+            current_app.extensions["sheaf.has_accounts"] = True
+        elif endpoint == "auth.setup":
+            return None
+        else:
+            return redirect(url_for("auth.setup"))
+    if getattr(view, "sheaf_public", False):
+        return None
+    if not current_user.is_authenticated:
+        target = _current_path() if request.method == "GET" else None
+        return redirect(url_for("auth.sign_in", next=target))
+
+    held_ok = getattr(view, "sheaf_allowed_while_held", False)
+    now = time.time()
+    idle_limit = current_app.config["IDLE_LOCK_MINUTES"] * 60
+    if session.get("locked") or now - session.get("seen", now) > idle_limit:
+        session["locked"] = True
+        if held_ok:
+            return None
+        target = _current_path() if request.method == "GET" else None
+        return redirect(url_for("auth.unlock", next=target))
+    session["seen"] = now
+    if current_user.must_change_password and not held_ok:
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+def init_app(app: Flask) -> None:
+    config = app.config
+    hasher = make_hasher(
+        config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST"], config["ARGON2_PARALLELISM"]
+    )
+    app.extensions["sheaf.password_policy"] = PasswordPolicy(hasher, config["PASSWORD_MIN_LENGTH"])
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+    login_manager.login_view = "auth.sign_in"
+    csrf.init_app(app)
+    app.before_request(_guard)

@@ -1,0 +1,119 @@
+"""The ``sheaf`` command: the desktop app by default, plus ``serve`` and ``reset-password``."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from . import __version__
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sheaf", description="Sheaf: an offline, multi-user data desk."
+    )
+    parser.add_argument("--version", action="version", version=f"Sheaf {__version__}")
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="where Sheaf keeps its database and files (default: SHEAF_DATA_DIR or the "
+        "per-user application-data folder)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("desktop", help="open the Sheaf window (the default)")
+
+    serve = commands.add_parser("serve", help="serve Sheaf to a web browser")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
+    serve.add_argument(
+        "--i-understand-no-tls",
+        action="store_true",
+        help="allow a non-loopback address without TLS (passwords cross the network in clear)",
+    )
+
+    reset = commands.add_parser(
+        "reset-password",
+        help="give an account a new temporary password (for the owner of this computer)",
+    )
+    reset.add_argument("user", help="the sign-in name")
+    return parser
+
+
+def _config(args: argparse.Namespace) -> dict[str, Any]:
+    return {"DATA_DIR": args.data_dir} if args.data_dir else {}
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(args: argparse.Namespace) -> int:
+    from waitress import serve as waitress_serve
+
+    from . import create_app
+
+    if not is_loopback(args.host) and not args.i_understand_no_tls:
+        print(
+            f"Refusing to listen on {args.host}: other machines would send passwords without "
+            "encryption. Use 127.0.0.1, or add --i-understand-no-tls on a network you trust.",
+            file=sys.stderr,
+        )
+        return 2
+    app = create_app(_config(args))
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"Sheaf {__version__} is serving {app.config['DATA_DIR']}")
+    print(f"Open http://{shown}:{args.port}/ in a web browser. Press Ctrl+C to stop.", flush=True)
+    waitress_serve(app, host=args.host, port=args.port, threads=8, ident="Sheaf")
+    return 0
+
+
+def reset_password(args: argparse.Namespace) -> int:
+    from . import create_app
+    from .auth.session import password_policy
+    from .db import database
+    from .models import User, name_key
+    from .users.accounts import reset_password as reset
+
+    app = create_app(_config(args))
+    with app.app_context(), database.connection_context():
+        user = User.get_or_none(User.login_key == name_key(args.user))
+        if user is None:
+            print(f"No account is named {args.user!r}.", file=sys.stderr)
+            return 1
+        password = reset(user, password_policy())
+    print(f"New temporary password for {user.login}: {password}")
+    print("They must choose their own at the next sign-in; their other sessions are ended.")
+    return 0
+
+
+def desktop(args: argparse.Namespace) -> int:
+    from desktop.shell import run
+
+    return run(_config(args))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .config import SettingsError
+    from .migrations import MigrationError
+
+    args = _parser().parse_args(argv)
+    handlers = {"serve": serve, "reset-password": reset_password}
+    try:
+        return handlers.get(args.command, desktop)(args)
+    except (SettingsError, MigrationError) as exc:
+        print(f"sheaf: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

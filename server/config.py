@@ -1,0 +1,163 @@
+"""Settings: built-in defaults < ``settings.json`` in the data folder < ``SHEAF_*`` variables.
+
+The ``config`` mapping given to :func:`server.create_app` is applied last, so tests and the command
+line can pin anything without touching the environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+SETTINGS_FILE = "settings.json"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+DATABASE_FILE = "sheaf.db"
+
+#: Every setting a person may change, with its default. The type of the default is the type the
+#: value must have; see docs/settings.md for what each one does.
+DEFAULTS: dict[str, Any] = {
+    "IDLE_LOCK_MINUTES": 15,
+    "LOCKOUT_THRESHOLD": 5,
+    "LOCKOUT_MINUTES": 15,
+    "PASSWORD_MIN_LENGTH": 8,
+    "MAX_CONTENT_LENGTH": 1024**3,
+    "PAGE_SIZE": 50,
+    # Argon2id cost (RFC 9106 "second recommended option": 64 MiB, 3 passes, 4 lanes).
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_COST": 64 * 1024,
+    "ARGON2_PARALLELISM": 4,
+}
+
+#: Lower and upper bounds for the numeric settings, so a typo cannot disable a protection.
+LIMITS: dict[str, tuple[int, int]] = {
+    "IDLE_LOCK_MINUTES": (1, 24 * 60),
+    "LOCKOUT_THRESHOLD": (1, 100),
+    "LOCKOUT_MINUTES": (1, 24 * 60),
+    "PASSWORD_MIN_LENGTH": (8, 64),
+    "MAX_CONTENT_LENGTH": (1024, 64 * 1024**3),
+    "PAGE_SIZE": (10, 1000),
+    "ARGON2_TIME_COST": (1, 20),
+    "ARGON2_MEMORY_COST": (8, 4 * 1024 * 1024),
+    "ARGON2_PARALLELISM": (1, 16),
+}
+
+
+class SettingsError(ValueError):
+    """A setting has a value Sheaf cannot use; the message names the setting and the source."""
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("Sheaf", appauthor=False, roaming=True))
+
+
+def resolve_data_dir(config: Mapping[str, Any] | None = None) -> Path:
+    """The data folder: ``config["DATA_DIR"]``, else ``SHEAF_DATA_DIR``, else the platform's."""
+    explicit = (config or {}).get("DATA_DIR") or os.environ.get("SHEAF_DATA_DIR")
+    return Path(explicit).expanduser().resolve() if explicit else default_data_dir()
+
+
+def ensure_data_dir(path: Path) -> Path:
+    """Create the data folder readable by its owner only (0700)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if os.name == "posix":
+        os.chmod(path, 0o700)
+    return path
+
+
+def load_secret_key(data_dir: Path) -> str:
+    """Read the folder's secret key, creating it (mode 0600) on first use."""
+    key_path = data_dir / SECRET_KEY_FILE
+    try:
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = key_path.read_text(encoding="ascii", errors="replace").strip()
+    else:
+        key = secrets.token_hex(32)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(key)
+        return key
+    if len(key) < 32:
+        raise SettingsError(f"{key_path} is damaged; delete it and Sheaf makes a new key.")
+    return key
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    default = DEFAULTS[name]
+    kind = type(default)
+    try:
+        if kind is bool:
+            if isinstance(value, str):
+                lowered = value.strip().lower()
+                if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                    raise ValueError(value)
+                value = lowered in {"1", "true", "yes", "on"}
+            return bool(value)
+        if kind is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError(value)
+            value = int(value)
+        else:
+            value = kind(value)
+    except (TypeError, ValueError):
+        raise SettingsError(
+            f"{name} from {source} must be {kind.__name__}, not {value!r}."
+        ) from None
+    if name in LIMITS:
+        low, high = LIMITS[name]
+        if not low <= value <= high:
+            raise SettingsError(
+                f"{name} from {source} must be between {low} and {high}, not {value}."
+            )
+    return value
+
+
+def read_settings_file(data_dir: Path) -> dict[str, Any]:
+    path = data_dir / SETTINGS_FILE
+    if not path.exists():
+        return {}
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SettingsError(f"Cannot read {path}: {exc}") from None
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{path} must hold a JSON object of settings.")
+    settings = {}
+    for key, value in raw.items():
+        name = key.upper()
+        if name not in DEFAULTS:
+            raise SettingsError(f"{path} names an unknown setting {key!r}.")
+        settings[name] = _coerce(name, value, str(path))
+    return settings
+
+
+def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    settings = {}
+    for name in DEFAULTS:
+        value = environ.get(f"SHEAF_{name}")
+        if value is not None:
+            settings[name] = _coerce(name, value, f"SHEAF_{name}")
+    return settings
+
+
+def build_settings(
+    config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Merge the layers and return Flask config values, data folder and secret key included."""
+    config = dict(config or {})
+    environ = os.environ if environ is None else environ
+    data_dir = ensure_data_dir(resolve_data_dir(config))
+    settings: dict[str, Any] = dict(DEFAULTS)
+    settings.update(read_settings_file(data_dir))
+    settings.update(read_environment(environ))
+    for name, value in config.items():
+        settings[name] = _coerce(name, value, "the app config") if name in DEFAULTS else value
+    settings["DATA_DIR"] = data_dir
+    settings.setdefault("DATABASE_PATH", data_dir / DATABASE_FILE)
+    settings.setdefault("SECRET_KEY", load_secret_key(data_dir))
+    return settings

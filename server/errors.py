@@ -1,0 +1,49 @@
+"""Error pages in the app's style. Unexpected errors are logged and shown without details."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+MESSAGES = {
+    400: ("Bad request", "Sheaf could not understand that request."),
+    401: ("Sign-in needed", "Sign in to see this page."),
+    403: ("Not allowed", "Your role does not allow this. Ask an admin if you need it."),
+    404: ("Not found", "There is nothing here, or it is not shared with you."),
+    405: ("Not allowed here", "This page cannot be used that way."),
+    413: ("Too large", "That upload is larger than this Sheaf accepts."),
+    500: (
+        "Something went wrong",
+        "Sheaf hit an unexpected problem. It has been logged; "
+        "nothing you saved is lost. Try again, or tell your admin.",
+    ),
+}
+
+
+def render_error(code: int, detail: str | None = None) -> tuple[str, int]:
+    title, message = MESSAGES.get(code, (f"Error {code}", ""))
+    return render_template(
+        "errors/error.html", code=code, title=title, message=detail or message
+    ), code
+
+
+def _http_error(error: HTTPException) -> tuple[str, int]:
+    return render_error(error.code or 500)
+
+
+def _csrf_error(error: CSRFError) -> tuple[str, int]:
+    return render_error(
+        400,
+        "This form expired or did not come from Sheaf. Go back, reload the page and try again.",
+    )
+
+
+def _unexpected(error: InternalServerError) -> tuple[str, int]:
+    return render_error(500)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(InternalServerError, _unexpected)

@@ -1,0 +1,147 @@
+"""Peewee models of the application tables (their schema is defined by ``server.migrations``)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from .db import database
+from .permissions import PERMISSIONS
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def name_key(name: str) -> str:
+    """The form of a name used for uniqueness: Unicode-normalised and case-folded."""
+    return unicodedata.normalize("NFKC", name).casefold().strip()
+
+
+class UTCDateTimeField(DateTimeField):
+    """Timezone-aware UTC datetimes stored as ISO 8601 text, which sorts in time order."""
+
+    field_type = "TEXT"
+
+    def db_value(self, value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+    def python_value(self, value: str | None) -> datetime | None:
+        if value is None:
+            return None
+        parsed = datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Role(BaseModel):
+    name = CharField()
+    name_key = CharField(unique=True)
+    description = TextField(default="")
+    builtin = CharField(null=True, unique=True)  # "admin", "editor", "viewer" or None
+    created_at = UTCDateTimeField(default=utcnow)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.builtin == "admin"
+
+    def permission_names(self) -> frozenset[str]:
+        if self.is_admin:
+            return frozenset(PERMISSIONS)
+        rows = RolePermission.select(RolePermission.permission).where(RolePermission.role == self)
+        return frozenset(row.permission for row in rows if row.permission in PERMISSIONS)
+
+
+class RolePermission(BaseModel):
+    role = ForeignKeyField(Role, backref="grants", on_delete="CASCADE")
+    permission = CharField()
+
+    class Meta:
+        indexes = ((("role", "permission"), True),)
+
+
+class User(BaseModel):
+    login = CharField()
+    login_key = CharField(unique=True)
+    display_name = CharField()
+    password_hash = CharField()
+    role = ForeignKeyField(Role, backref="users")
+    active = BooleanField(default=True)
+    must_change_password = BooleanField(default=False)
+    failed_attempts = IntegerField(default=0)
+    locked_until = UTCDateTimeField(null=True)
+    last_sign_in = UTCDateTimeField(null=True)
+    session_version = CharField(default=lambda: secrets.token_hex(16))
+    created_at = UTCDateTimeField(default=utcnow)
+
+    # --- Flask-Login ---------------------------------------------------------------------
+    # The id Flask-Login keeps in the session carries the session version: rotating the
+    # version makes every session that holds the old id sign out on its next request.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    # --- state ---------------------------------------------------------------------------
+    def is_locked(self, now: datetime | None = None) -> bool:
+        return self.locked_until is not None and self.locked_until > (now or utcnow())
+
+    @property
+    def status(self) -> str:
+        if not self.active:
+            return "disabled"
+        if self.is_locked():
+            return "locked"
+        return "active"
+
+
+class AuditEvent(BaseModel):
+    time = UTCDateTimeField(default=utcnow, index=True)
+    actor = ForeignKeyField(User, null=True, backref="audit_events")
+    actor_name = CharField(default="")
+    action = CharField()
+    object_type = CharField(default="")
+    object_id = CharField(default="")
+    details = TextField(default="{}")
+    outcome = CharField(default="ok")
+    source = CharField(default="")
+
+    @property
+    def details_dict(self) -> dict[str, Any]:
+        try:
+            value = json.loads(self.details)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}

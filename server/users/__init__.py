@@ -1,0 +1,1 @@
+"""People and roles: accounts, their roles, and what each role may do."""

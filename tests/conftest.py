@@ -1,0 +1,126 @@
+"""Shared fixtures: an app on a temporary data folder, people of every role, and clients that
+sign in and post forms the way a browser does (with the CSRF token from the page)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from server import create_app
+from server.auth.passwords import make_hasher
+from server.models import Role, RolePermission, User, name_key
+
+# Argon2 at its cheapest: the tests exercise the logic, not the cost.
+FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1}
+HASHER = make_hasher(1, 8, 1)
+PASSWORD = "correct horse battery staple"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+class Client(FlaskClient):
+    """A test client that can fetch a CSRF token and post forms with it."""
+
+    def csrf_token(self) -> str:
+        page = self.get("/", follow_redirects=True).get_data(as_text=True)
+        match = _TOKEN.search(page)
+        assert match, "no CSRF token on the page"
+        return match.group(1)
+
+    def post_form(self, url: str, data: dict | None = None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        return self.post(url, data=data, **kwargs)
+
+    def sign_in(self, login: str, password: str = PASSWORD, **kwargs):
+        return self.post_form("/sign-in", {"login": login, "password": password}, **kwargs)
+
+
+def make_app(data_dir: Path, **config) -> Flask:
+    app = create_app({"DATA_DIR": data_dir, "TESTING": True, **FAST_HASHING, **config})
+    app.test_client_class = Client
+    return app
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Flask:
+    # No app context is held open here: Flask would share it (and ``g``) between requests.
+    return make_app(tmp_path / "data")
+
+
+@pytest.fixture
+def anon(app: Flask) -> Client:
+    return app.test_client()
+
+
+def make_user(
+    login: str,
+    role: str | Role = "viewer",
+    password: str = PASSWORD,
+    *,
+    display_name: str | None = None,
+    must_change_password: bool = False,
+    active: bool = True,
+) -> User:
+    if isinstance(role, str):
+        role = Role.get(Role.builtin == role)
+    return User.create(
+        login=login,
+        login_key=name_key(login),
+        display_name=display_name or login.title(),
+        password_hash=HASHER.hash(password),
+        role=role,
+        must_change_password=must_change_password,
+        active=active,
+    )
+
+
+def make_role(name: str, permissions: list[str]) -> Role:
+    role = Role.create(name=name, name_key=name_key(name))
+    for permission in permissions:
+        RolePermission.create(role=role, permission=permission)
+    return role
+
+
+def signed_in(app: Flask, login: str) -> Client:
+    client = app.test_client()
+    response = client.sign_in(login)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+@pytest.fixture
+def people(app: Flask) -> dict[str, User]:
+    """One person per role; 'custom' holds a made-up role that may only read the audit log."""
+    auditor = make_role("Auditor", ["audit.view"])
+    return {
+        "admin": make_user("ada", "admin", display_name="Ada Admin"),
+        "editor": make_user("eddie", "editor", display_name="Eddie Editor"),
+        "viewer": make_user("vera", "viewer", display_name="Vera Viewer"),
+        "custom": make_user("cus", auditor, display_name="Cus Auditor"),
+    }
+
+
+@pytest.fixture
+def admin_client(app: Flask, people) -> Client:
+    return signed_in(app, "ada")
+
+
+@pytest.fixture
+def editor_client(app: Flask, people) -> Client:
+    return signed_in(app, "eddie")
+
+
+@pytest.fixture
+def viewer_client(app: Flask, people) -> Client:
+    return signed_in(app, "vera")
+
+
+@pytest.fixture
+def custom_client(app: Flask, people) -> Client:
+    return signed_in(app, "cus")
