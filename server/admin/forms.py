@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from ..models import User
@@ -22,7 +23,9 @@ class AuditFilterForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         people = User.select(User.id, User.display_name, User.login).order_by(User.display_name)
-        self.person.choices = [(0, "Anyone")] + [
-            (u.id, f"{u.display_name} ({u.login})") for u in people
+        self.person.choices = [SelectChoice(0, "Anyone")] + [
+            SelectChoice(u.id, f"{u.display_name} ({u.login})") for u in people
         ]
-        self.action.choices = [("", "Any action")] + [(a, a) for a in known_actions()]
+        self.action.choices = [SelectChoice("", "Any action")] + [
+            SelectChoice(action) for action in known_actions()
+        ]

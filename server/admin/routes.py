@@ -31,7 +31,9 @@ def audit_log() -> str:
     page = int(page) if page.isdigit() and 0 < int(page) < 1_000_000 else 1
     per_page = current_app.config["PAGE_SIZE"]
     query = query_events(filters)
-    events = list(query.paginate(page, per_page + 1))
+    events = list(
+        query.limit(per_page + 1).offset((page - 1) * per_page)
+    )  # one extra: is there a next page?
     return render_template(
         "admin/audit.html",
         form=form,

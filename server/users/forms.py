@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ..models import Role
@@ -60,6 +61,6 @@ class RoleForm(FlaskForm):
     )
     permissions = MultiCheckboxField(
         "Permissions",
-        choices=[(name, f"{name} — {text}") for name, text in PERMISSIONS.items()],
+        choices=[SelectChoice(name, f"{name} — {text}") for name, text in PERMISSIONS.items()],
         validate_choice=True,
     )

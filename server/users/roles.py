@@ -16,16 +16,18 @@ NAME_MAX = 60
 DESCRIPTION_MAX = 500
 
 
-def _clean(name: str, description: str, permissions: Iterable[str]) -> tuple[str, str, set[str]]:
+def _clean(
+    name: str, description: str | None, permissions: Iterable[str] | None
+) -> tuple[str, str, set[str]]:
     name = " ".join(name.split())
     if not name:
         raise AccountError("Enter a name for the role.")
     if len(name) > NAME_MAX:
         raise AccountError(f"Use at most {NAME_MAX} characters for the role's name.")
-    description = description.strip()
+    description = (description or "").strip()
     if len(description) > DESCRIPTION_MAX:
         raise AccountError(f"Use at most {DESCRIPTION_MAX} characters for the description.")
-    chosen = set(permissions)
+    chosen = set(permissions or ())
     unknown = chosen - PERMISSIONS.keys()
     if unknown:
         raise AccountError(f"Unknown permissions: {', '.join(sorted(unknown))}.")

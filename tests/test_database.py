@@ -1,0 +1,100 @@
+"""The database file: its PRAGMAs, and that old data folders open in the current Sheaf."""
+
+import sqlite3
+
+import pytest
+
+from server import create_app
+from server.db import open_database
+from server.migrations import MigrationError, available, migrate
+from server.models import AuditEvent, Role, User
+
+from .conftest import FAST_HASHING, PASSWORD, make_app
+
+
+def test_database_runs_in_wal_with_foreign_keys_and_full_sync(app):
+    from server.db import database
+
+    pragma = lambda name: database.execute_sql(f"PRAGMA {name}").fetchone()[0]  # noqa: E731
+    assert pragma("journal_mode") == "wal"
+    assert pragma("foreign_keys") == 1
+    assert pragma("synchronous") == 2  # FULL
+    assert pragma("busy_timeout") >= 5000
+
+
+def test_migrations_are_recorded(app):
+    rows = (
+        sqlite3.connect(app.config["DATABASE_PATH"])
+        .execute("SELECT version, name FROM schema_version ORDER BY version")
+        .fetchall()
+    )
+    assert [version for version, _ in rows] == [m.version for m in available()]
+    assert rows[0] == (1, "accounts")
+
+
+def test_a_folder_at_migration_1_opens_with_the_current_code(tmp_path):
+    data = tmp_path / "old"
+    data.mkdir()
+    db = open_database(data / "sheaf.db")
+    assert migrate(db, target=1) == [1]
+    # Data written by that old version: an account and an audit event.
+    from server.auth.passwords import make_hasher
+
+    admin_role = db.execute_sql("SELECT id FROM role WHERE builtin = 'admin'").fetchone()[0]
+    db.execute_sql(
+        "INSERT INTO user (login, login_key, display_name, password_hash, role_id, session_version,"
+        " created_at) VALUES ('old', 'old', 'Old Timer', ?, ?, 'v1', ?)",
+        (make_hasher(1, 8, 1).hash(PASSWORD), admin_role, "2025-01-01T00:00:00.000000+00:00"),
+    )
+    db.execute_sql(
+        "INSERT INTO audit_event (time, action) VALUES ('2025-01-01T00:00:00.000000+00:00', 'x')"
+    )
+    db.close()
+
+    app = make_app(data)
+    versions = [
+        r[0]
+        for r in sqlite3.connect(data / "sheaf.db").execute("SELECT version FROM schema_version")
+    ]
+    assert versions == [m.version for m in available()]
+    assert User.get().display_name == "Old Timer" and AuditEvent.select().count() == 1
+    assert app.test_client().sign_in("old").status_code == 302
+    with pytest.raises(Exception, match="append-only"):  # migration 2 took effect
+        AuditEvent.delete().execute()
+
+
+def test_migrating_twice_changes_nothing(app):
+    from server.db import database
+
+    assert migrate(database) == []
+    assert Role.select().count() == 3
+
+
+def test_a_folder_from_a_newer_sheaf_is_refused_untouched(tmp_path):
+    data = tmp_path / "new"
+    create_app({"DATA_DIR": data, **FAST_HASHING})
+    con = sqlite3.connect(data / "sheaf.db")
+    con.execute("INSERT INTO schema_version VALUES (999, 'future', 'now')")
+    con.commit()
+    con.close()
+    with pytest.raises(MigrationError, match="newer Sheaf"):
+        create_app({"DATA_DIR": data, **FAST_HASHING})
+
+
+def test_a_failing_migration_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
+    data = tmp_path / "d"
+    data.mkdir()
+    db = open_database(data / "sheaf.db")
+    migrate(db, target=1)
+    second = available()[1].module
+
+    def broken(db):
+        db.execute_sql("CREATE TABLE half_done (x)")
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(second, "apply", broken)
+    with pytest.raises(RuntimeError):
+        migrate(db)
+    tables = {r[0] for r in db.execute_sql("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "half_done" not in tables
+    assert db.execute_sql("SELECT MAX(version) FROM schema_version").fetchone()[0] == 1

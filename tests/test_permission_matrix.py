@@ -1,0 +1,123 @@
+"""Every route, for every kind of person,, against one table of expected answers.
+
+A route added without a row here fails ``test_every_route_is_in_the_table``: deciding who may
+use a new route is part of adding it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import make_app, make_role, make_user, signed_in
+
+WHO = ("anonymous", "viewer", "editor", "admin", "custom")
+
+# (endpoint, method) -> expected status for anonymous, viewer, editor, admin, custom
+# ("custom" holds a role with audit.view only). Requests carry a valid CSRF token, so the
+# answers show the permission checks, not CSRF refusals (tested in test_security.py).
+LOGIN = 302  # anonymous: sent to the sign-in page
+ANY = {"anonymous": LOGIN}
+
+
+def row(anonymous=LOGIN, viewer=200, editor=None, admin=None, custom=None):
+    editor = viewer if editor is None else editor
+    admin = editor if admin is None else admin
+    custom = viewer if custom is None else custom
+    return dict(zip(WHO, (anonymous, viewer, editor, admin, custom), strict=True))
+
+
+ADMIN_ONLY_PAGE = row(viewer=403, admin=200)
+ADMIN_ONLY_ACTION = row(viewer=403, admin=302)
+
+MATRIX: dict[tuple[str, str], dict[str, int]] = {
+    ("static", "GET"): row(anonymous=200),
+    ("auth.setup", "GET"): row(anonymous=404, viewer=404),
+    ("auth.setup", "POST"): row(anonymous=404, viewer=404),
+    ("auth.sign_in", "GET"): row(anonymous=200, viewer=302),
+    ("auth.sign_in", "POST"): row(anonymous=401, viewer=302),
+    ("auth.sign_out", "POST"): row(viewer=302),
+    ("auth.unlock", "GET"): row(viewer=302),
+    ("auth.unlock", "POST"): row(viewer=302),
+    ("auth.keep_alive", "POST"): row(viewer=204),
+    ("auth.account", "GET"): row(),
+    ("auth.account", "POST"): row(viewer=302),  # the unchanged name is saved
+    ("auth.change_password", "GET"): row(),
+    ("auth.change_password", "POST"): row(),
+    ("home.index", "GET"): row(),
+    ("users.people", "GET"): ADMIN_ONLY_PAGE,
+    ("users.new_person", "GET"): ADMIN_ONLY_PAGE,
+    ("users.new_person", "POST"): ADMIN_ONLY_PAGE,
+    ("users.person", "GET"): ADMIN_ONLY_PAGE,
+    ("users.person", "POST"): ADMIN_ONLY_PAGE,
+    ("users.disable_person", "POST"): ADMIN_ONLY_ACTION,
+    ("users.enable_person", "POST"): ADMIN_ONLY_ACTION,
+    ("users.unlock_person", "POST"): ADMIN_ONLY_ACTION,
+    ("users.reset_person_password", "POST"): ADMIN_ONLY_PAGE,
+    ("users.role_list", "GET"): ADMIN_ONLY_PAGE,
+    ("users.new_role", "GET"): ADMIN_ONLY_PAGE,
+    ("users.new_role", "POST"): ADMIN_ONLY_PAGE,
+    ("users.role", "GET"): ADMIN_ONLY_PAGE,
+    ("users.role", "POST"): ADMIN_ONLY_ACTION,  # saved unchanged
+    ("users.delete_role", "POST"): ADMIN_ONLY_ACTION,
+    ("admin.audit_log", "GET"): row(viewer=403, admin=200, custom=200),
+}
+
+# The form data sent with each POST: enough to pass validation where that matters.
+FORM_DATA = {
+    "auth.sign_in": {"login": "nobody", "password": "wrong password"},
+}
+
+
+def _rules(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_route_is_in_the_table(app):
+    routes = {(rule.endpoint, method) for rule, method in _rules(app)}
+    assert routes - MATRIX.keys() == set(), "add these routes to MATRIX"
+    assert MATRIX.keys() - routes == set(), "these MATRIX rows name no route"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """One app per module; each case gets fresh clients (and objects to act on)."""
+    app = make_app(tmp_path_factory.mktemp("matrix"))
+    make_user("ada", "admin")
+    make_user("eddie", "editor")
+    make_user("vera", "viewer")
+    make_user("cus", make_role("Auditor", ["audit.view"]))
+    return app
+
+
+def _url(app, endpoint, method, who):
+    # Each case acts on objects of its own, so one case's change cannot affect another.
+    params = {}
+    with app.test_request_context():
+        from flask import url_for
+
+        rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+        if "user_id" in rule.arguments:
+            params["user_id"] = make_user(f"target-{endpoint}-{method}-{who}", "viewer").id
+        if "role_id" in rule.arguments:
+            params["role_id"] = make_role(f"role-{endpoint}-{method}-{who}", []).id
+        if "filename" in rule.arguments:
+            params["filename"] = "css/sheaf.css"
+        return url_for(endpoint, **params)
+
+
+@pytest.mark.parametrize("who", WHO)
+@pytest.mark.parametrize(("endpoint", "method"), sorted(MATRIX))
+def test_route_answers_as_the_table_says(world, endpoint, method, who):
+    logins = {"viewer": "vera", "editor": "eddie", "admin": "ada", "custom": "cus"}
+    client = world.test_client() if who == "anonymous" else signed_in(world, logins[who])
+    url = _url(world, endpoint, method, who)
+    if method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post_form(url, FORM_DATA.get(endpoint, {}))
+    expected = MATRIX[(endpoint, method)][who]
+    assert response.status_code == expected, f"{who} {method} {url}"
+    if expected == LOGIN and who == "anonymous" and endpoint != "auth.sign_in":
+        assert response.headers["Location"].startswith("/sign-in")
