@@ -67,7 +67,17 @@ def run(config: dict[str, Any] | None = None) -> int:
     _prepare_qt_environment()
     thread = threading.Thread(target=server.run, name="sheaf-server", daemon=True)
     thread.start()
-    webview.create_window(f"Sheaf {__version__}", url, width=1200, height=800, min_size=(720, 520))
+    window = webview.create_window(
+        f"Sheaf {__version__}", url, width=1200, height=800, min_size=(720, 520)
+    )
+    announced = threading.Event()
+
+    def on_loaded() -> None:  # fires on every navigation; say it once
+        if not announced.is_set():
+            announced.set()
+            print(f"Sheaf window loaded {url}", flush=True)
+
+    window.events.loaded += on_loaded
     gui = "qt" if sys.platform.startswith("linux") else None
     webview.start(gui=gui, private_mode=True)
     server.close()

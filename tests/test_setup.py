@@ -28,6 +28,8 @@ def test_setup_creates_the_first_admin_and_signs_in(anon):
     assert not user.must_change_password
     assert "Hello, Ada Lovelace" in anon.get("/").get_data(as_text=True)
     assert AuditEvent.get(AuditEvent.action == "setup.completed").actor_id == user.id
+    assert AuditEvent.get(AuditEvent.action == "auth.sign_in").actor_id == user.id
+    assert user.last_sign_in is not None
 
 
 def test_setup_answers_404_once_an_account_exists(anon, people):

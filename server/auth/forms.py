@@ -49,13 +49,13 @@ def setup_form(min_length: int) -> FlaskForm:
             "Sign-in name",
             validators=[DataRequired(message="Choose a sign-in name."), Length(max=LOGIN_MAX)],
             description="Letters, digits, dots, dashes, underscores or @. Not case-sensitive.",
-            render_kw={"autocomplete": "username", "autofocus": True, "autocapitalize": "none"},
+            render_kw={"autocomplete": "username", "autocapitalize": "none"},
         )
         display_name = StringField(
             "Your name",
             validators=[DataRequired(message="Enter your name."), Length(max=DISPLAY_NAME_MAX)],
             description="How Sheaf shows you to others, e.g. in the audit log.",
-            render_kw={"autocomplete": "name"},
+            render_kw={"autocomplete": "name", "autofocus": True},
         )
         password = new_password_field("Password", min_length)
         confirm = PasswordField(
@@ -72,7 +72,7 @@ def password_change_form(min_length: int) -> FlaskForm:
         current_password = PasswordField(
             "Current password",
             validators=[DataRequired(message="Enter your current password."), _password_length],
-            render_kw={"autocomplete": "current-password"},
+            render_kw={"autocomplete": "current-password", "autofocus": True},
         )
         new_password = new_password_field("New password", min_length)
         confirm = PasswordField(

@@ -14,7 +14,7 @@ from argon2 import PasswordHasher
 from ..admin.audit import record
 from ..auth.passwords import password_problems, temporary_password, verify
 from ..db import database
-from ..models import Role, User, name_key
+from ..models import Role, User, name_key, utcnow
 
 LOGIN_MAX = 64
 DISPLAY_NAME_MAX = 100
@@ -99,6 +99,7 @@ def create_first_admin(
             display_name=display_name,
             password_hash=policy.hash(password),
             role=Role.get(Role.builtin == "admin"),
+            last_sign_in=utcnow(),  # set-up signs the new admin in
         )
         record(
             "setup.completed",
@@ -107,6 +108,7 @@ def create_first_admin(
             actor=user,
             details={"login": login},
         )
+        record("auth.sign_in", object_type="user", object_id=user.id, actor=user)
     return user
 
 

@@ -72,7 +72,7 @@ def test_first_run_to_editor_home(live_server: str, browser, page, console) -> N
     page.get_by_role("button", name="Sign in").click()
 
     # 7. A temporary password must be replaced before anything else.
-    expect(page.get_by_role("heading", name="Choose your own password")).to_be_visible()
+    expect(page.get_by_role("heading", name="Choose a password")).to_be_visible()
     expect(page.get_by_role("navigation", name="Main")).to_have_count(0)
     shot(page, "07-forced-change")
 
