@@ -17,8 +17,8 @@ class AuditFilterForm(FlaskForm):
 
     person = SelectField("Person", coerce=int, default=0)
     action = SelectField("Action", default="")
-    since = DateField("From", validators=[Optional()], description="First day, inclusive.")
-    until = DateField("To", validators=[Optional()], description="Last day, inclusive.")
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To (inclusive)", validators=[Optional()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -61,6 +61,6 @@ class RoleForm(FlaskForm):
     )
     permissions = MultiCheckboxField(
         "Permissions",
-        choices=[SelectChoice(name, f"{name} — {text}") for name, text in PERMISSIONS.items()],
+        choices=[SelectChoice(name, f"{text} ({name})") for name, text in PERMISSIONS.items()],
         validate_choice=True,
     )

@@ -1,0 +1,1 @@
+"""Datasets: importing files into tables, and the tables themselves."""

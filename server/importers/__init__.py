@@ -1,0 +1,72 @@
+"""Reading files into tables. Plain Python with no Flask in it: each reader takes a path and
+:class:`ReadOptions`, gives a :class:`TableSample` for the preview, and streams every row.
+
+    sample = inspect_file(path)                    # detect format, encoding, header, types…
+    for row in iter_rows(path, sample.options, width, problems):
+        ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from . import delimited, excel, jsonfile
+from .errors import UnreadableFile
+from .sniff import detect_format
+from .table import MAX_COLUMNS, ReadOptions, TableSample
+from .types import TYPE_LABELS, TYPES, guess_type
+
+__all__ = [
+    "MAX_COLUMNS",
+    "TYPES",
+    "TYPE_LABELS",
+    "ReadOptions",
+    "TableSample",
+    "UnreadableFile",
+    "guess_types",
+    "inspect_file",
+    "iter_rows",
+]
+
+FORMATS = {
+    "delimited": "Delimited text (CSV, TSV…)",
+    "xlsx": "Excel workbook (.xlsx)",
+    "xls": "Excel 97-2003 workbook (.xls)",
+    "ods": "OpenDocument spreadsheet (.ods)",
+    "json": "JSON",
+}
+
+ProblemSink = Callable[[int, str], None]
+
+
+def inspect_file(
+    path: Path, options: ReadOptions | None = None, limits: dict[str, int] | None = None
+) -> TableSample:
+    """Detect how to read ``path`` (options given win over detection) and sample its rows."""
+    options = options or ReadOptions()
+    fmt = options.format or detect_format(path)
+    options = options.with_(format=fmt)
+    try:
+        if fmt == "delimited":
+            return delimited.inspect(path, options)
+        if fmt in ("xlsx", "xls", "ods"):
+            return excel.inspect(path, options, limits)
+        if fmt == "json":
+            return jsonfile.inspect(path, options)
+    except MemoryError:
+        raise UnreadableFile("The file is too large to inspect.") from None
+    raise UnreadableFile(f"Sheaf cannot read {fmt!r} files.")
+
+
+def iter_rows(
+    path: Path, options: ReadOptions, width: int, problems: ProblemSink
+) -> Iterator[list]:
+    """Every data row of ``path`` as read with ``options`` (as resolved by inspect_file)."""
+    readers = {"delimited": delimited.iter_rows, "json": jsonfile.iter_rows}
+    reader = readers.get(options.format, excel.iter_rows)
+    return reader(path, options, width, problems)
+
+
+def guess_types(sample: TableSample) -> list[str]:
+    return [guess_type(row[i] for row in sample.rows) for i in range(len(sample.labels))]

@@ -1,0 +1,219 @@
+"""CSV, TSV and other delimited text: dialect, header row and a row stream in constant memory."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import UnreadableFile
+from .sniff import SAMPLE_BYTES, check_encoding, file_encoding
+from .table import SAMPLE_ROWS, TICK_ROWS, ReadOptions, TableSample, unique_labels
+from .types import guess_type
+
+DELIMITERS = {",": "Comma", ";": "Semicolon", "\t": "Tab", "|": "Pipe"}
+MAX_CELL = 1 << 20  # characters in one cell; more is a broken file, not data
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+def _open_text(path: Path, encoding: str) -> io.TextIOWrapper:
+    return open(path, encoding=encoding, newline="", errors="strict")
+
+
+def _sample_text(path: Path, encoding: str) -> str:
+    with _open_text(path, encoding) as handle:
+        try:
+            text = handle.read(SAMPLE_BYTES)
+        except UnicodeDecodeError as exc:
+            raise _decode_error(exc, encoding) from None
+    return text
+
+
+def _decode_error(exc: UnicodeDecodeError, encoding: str) -> UnreadableFile:
+    return UnreadableFile(
+        f"The file is not valid {encoding} text (byte {exc.start:,} of a block cannot be read). "
+        "Choose another encoding in the preview."
+    )
+
+
+def _records(text: str, delimiter: str, skipinitialspace: bool = False) -> list[list[str]]:
+    lines = text
+    # Drop a last line cut off by the sample's size, unless the sample is the whole file.
+    if len(text) >= SAMPLE_BYTES:
+        cut = max(text.rfind("\n"), text.rfind("\r"))
+        lines = text[: cut + 1] if cut > 0 else text
+    reader = csv.reader(
+        io.StringIO(lines, newline=""), delimiter=delimiter, skipinitialspace=skipinitialspace
+    )
+    records = []
+    try:
+        for record in reader:
+            records.append(record)
+            if len(records) > SAMPLE_ROWS + 50:
+                break
+    except csv.Error as exc:
+        raise UnreadableFile(f"The file is not valid delimited text: {exc}.") from None
+    return records
+
+
+def _modal_width(records: list[list[str]]) -> tuple[int, float]:
+    widths = Counter(len(r) for r in records if any(cell.strip() for cell in r))
+    if not widths:
+        return 0, 0.0
+    width, count = widths.most_common(1)[0]
+    return width, count / sum(widths.values())
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter that splits most records into the same number (> 1) of cells."""
+    best, best_score = ",", (0.0, 0)
+    for delimiter in DELIMITERS:
+        width, share = _modal_width(_records(text, delimiter)[:200])
+        score = (share if width > 1 else 0.0, width)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _wants_skipinitialspace(text: str, delimiter: str) -> bool:
+    """Fields written as ``"a", "b"``: a space after the delimiter before each quote."""
+    return text.count(f'{delimiter} "') > max(2, text.count(f'{delimiter}"'))
+
+
+def _find_header(records: list[list[str]]) -> int:
+    """The 1-based record holding the header: the first as wide as most records, skipping
+    titles, notes and blank lines above the table."""
+    width, _share = _modal_width(records)
+    for number, record in enumerate(records[:50], start=1):
+        filled = [cell for cell in record if cell.strip()]
+        if (
+            len(record) >= width
+            and len(filled) >= max(1, width // 2)
+            and not (filled and filled[0].lstrip().startswith("#"))
+        ):
+            return number
+    return 1
+
+
+def header_is_data(header: list, rows: list[list]) -> bool:
+    """True when the first record looks like data: it fits every typed column below it."""
+    if not rows:
+        return False
+    typed = 0
+    for index, cell in enumerate(header):
+        kind = guess_type(row[index] for row in rows if index < len(row))
+        if kind == "text":
+            continue
+        typed += 1
+        if guess_type([cell]) != kind:
+            return False
+    return typed > 0
+
+
+def inspect(path: Path, options: ReadOptions) -> TableSample:
+    encoding = check_encoding(options.encoding) if options.encoding else file_encoding(path)
+    text = _sample_text(path, encoding)
+    if not text.strip("\ufeff \t\r\n"):
+        raise UnreadableFile("The file is empty.")
+    delimiter = options.delimiter or sniff_delimiter(text)
+    skipinitialspace = _wants_skipinitialspace(text, delimiter)
+    records = _records(text, delimiter, skipinitialspace)
+    warnings = []
+    if options.header_row is None:
+        header_row = _find_header(records)
+        candidate = records[header_row - 1]
+        if header_is_data(candidate, records[header_row : header_row + 200]):
+            header_row = 0
+            warnings.append("The first row looks like data, so the columns got generic names.")
+        elif header_row > 1:
+            warnings.append(f"The table starts at row {header_row}; the rows above it are skipped.")
+    else:
+        header_row = options.header_row
+    if header_row > len(records):
+        raise UnreadableFile(f"The file has no row {header_row}.")
+    start = max(header_row - 1, 0)
+    header = records[start] if header_row else []
+    data = records[header_row if header_row else start :][:SAMPLE_ROWS]
+    width = max([len(header)] + [len(r) for r in data]) if (header or data) else 0
+    # Trailing columns empty in the header and in every sampled row are padding, not data.
+    while (
+        width > 1
+        and (width > len(header) or not header[width - 1].strip())
+        and all(len(r) < width or not r[width - 1].strip() for r in data)
+    ):
+        width -= 1
+    wider = sum(1 for r in data if len(r) > width)
+    if header and len(header) < width:
+        warnings.append(
+            f"Some rows have more cells than the header ({width} instead of "
+            f"{len(header)}); the extra columns got generic names."
+        )
+    labels, label_warnings = unique_labels(header, width)
+    if not header_row:
+        label_warnings = []  # generic names were announced already
+    if wider:
+        warnings.append(f"{wider} rows have extra empty cells at the end; they are ignored.")
+    if "\x00" in text:
+        warnings.append("The file contains NUL characters; they are removed.")
+    resolved = options.with_(
+        format="delimited", encoding=encoding, delimiter=delimiter, header_row=header_row
+    )
+    return TableSample(resolved, labels, [_fit(r, width) for r in data], warnings + label_warnings)
+
+
+def _fit(row: list[str], width: int) -> list[str]:
+    if len(row) == width:
+        return row
+    return (row + [""] * width)[:width]
+
+
+def iter_rows(
+    path: Path, options: ReadOptions, width: int, problems, tick=None
+) -> Iterator[list[str]]:
+    """Every data row, exactly ``width`` cells long. Rows of another length are reported to
+    ``problems(row_number, message)``: short ones are padded, extra non-empty cells dropped.
+    ``tick(rows, bytes)`` is called every few thousand rows; it may raise to stop the read."""
+    encoding = options.encoding or file_encoding(path)
+    handle = _open_text(path, encoding)
+    try:
+        text_sample = handle.read(65536)
+        skipinitialspace = _wants_skipinitialspace(text_sample, options.delimiter)
+        handle.seek(0)
+        raw = handle.buffer  # its position (read-ahead included) is the bytes done
+        reader = csv.reader(handle, delimiter=options.delimiter, skipinitialspace=skipinitialspace)
+        for _ in range(options.header_row or 0):
+            next(reader, None)
+        number = 0
+        for row in reader:
+            if len(row) != width:
+                if not row:
+                    continue  # a blank line is no row at all
+                if len(row) > width:
+                    extra = [cell for cell in row[width:] if cell.strip()]
+                    if extra:
+                        problems(
+                            number + 1,
+                            f"has {len(row)} cells, the table {width}; "
+                            f"the extra ones were dropped: {', '.join(extra[:3])}",
+                        )
+                    row = row[:width]
+                else:
+                    problems(
+                        number + 1,
+                        f"has {len(row)} cells, the table {width}; the missing ones are empty",
+                    )
+                    row = row + [""] * (width - len(row))
+            number += 1
+            if tick is not None and not number % TICK_ROWS:
+                tick(number, raw.tell())
+            yield row
+    except UnicodeDecodeError as exc:
+        raise _decode_error(exc, encoding) from None
+    except csv.Error as exc:
+        raise UnreadableFile(f"Row {number + 1} cannot be read: {exc}.") from None
+    finally:
+        handle.close()

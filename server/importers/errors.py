@@ -1,0 +1,5 @@
+"""What importers raise: a message for the person who chose the file."""
+
+
+class UnreadableFile(Exception):
+    """The file cannot be read as a table; ``str(exc)`` says why in plain words."""

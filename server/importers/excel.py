@@ -1,0 +1,250 @@
+"""Excel (.xlsx, .xlsm, .xls) and OpenDocument (.ods) sheets, read with python-calamine.
+
+Before calamine sees an .xlsx/.ods archive, every part is decompressed once as a stream and its
+real size counted, so a zip bomb is refused before it can fill memory; the same pass counts the
+chosen sheet's error cells (#DIV/0! and friends), which calamine turns into empty cells.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from .delimited import header_is_data
+from .errors import UnreadableFile
+from .table import SAMPLE_ROWS, TICK_ROWS, ReadOptions, TableSample, unique_labels
+
+DEFAULT_LIMITS = {"max_uncompressed": 4 * 1024**3, "max_ratio": 200}
+_SHEET = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
+_REL = re.compile(rb'<Relationship\b[^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"')
+_REL_REVERSED = re.compile(rb'<Relationship\b[^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
+_ERROR_CELL = re.compile(rb'<c\b[^>]*\bt="e"')
+
+
+def _xml_unescape(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace")
+    for entity, char in (
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&quot;", '"'),
+        ("&apos;", "'"),
+        ("&amp;", "&"),
+    ):
+        text = text.replace(entity, char)
+    return text
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → its part inside an .xlsx archive (read with regular expressions: these
+    small XML files never go through an XML parser, so no entity can expand)."""
+    try:
+        workbook = archive.read("xl/workbook.xml")
+        rels = archive.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return {}
+    targets = {rid: target for rid, target in _REL.findall(rels)}
+    targets.update({rid: target for target, rid in _REL_REVERSED.findall(rels)})
+    parts = {}
+    for name, rid in _SHEET.findall(workbook):
+        target = targets.get(rid, b"").decode("utf-8", "replace")
+        parts[_xml_unescape(name)] = (
+            target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        )
+    return parts
+
+
+def check_archive(path: Path, sheet: str | None, limits: dict[str, int]) -> int:
+    """Refuse archives that expand beyond the limits; return the sheet's error-cell count."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            sheet_part = _sheet_parts(archive).get(sheet) if sheet else None
+            budget = [limits["max_uncompressed"]]
+            errors = 0
+            for info in archive.infolist():
+                if not info.is_dir():
+                    errors += _measure_part(
+                        archive, info, budget, limits, count_errors=info.filename == sheet_part
+                    )
+            return errors
+    except zipfile.BadZipFile as exc:
+        raise UnreadableFile(f"This spreadsheet is damaged ({exc}).") from None
+
+
+def _measure_part(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    budget: list[int],
+    limits: dict[str, int],
+    count_errors: bool,
+) -> int:
+    """Decompress one part as a stream, spending ``budget``; count error cells if asked."""
+    size, errors, tail = 0, 0, b""
+    with archive.open(info) as stream:
+        while chunk := stream.read(1 << 20):
+            size += len(chunk)
+            budget[0] -= len(chunk)
+            if budget[0] < 0:
+                raise UnreadableFile(
+                    "This spreadsheet expands to more than "
+                    f"{limits['max_uncompressed'] // 1024**2:,} MiB; Sheaf refuses it to protect "
+                    "the computer (the limit is a setting)."
+                )
+            if size > 10 * 1024**2 and size > limits["max_ratio"] * max(info.compress_size, 1):
+                raise UnreadableFile(
+                    f"This spreadsheet is compressed more than {limits['max_ratio']}:1, which "
+                    "real spreadsheets never are; Sheaf refuses it as a possible zip bomb."
+                )
+            if count_errors:
+                window = tail + chunk
+                errors += len(_ERROR_CELL.findall(window)) - len(_ERROR_CELL.findall(tail))
+                tail = chunk[-64:]
+    return errors
+
+
+def _open_workbook(path: Path):
+    import python_calamine as calamine
+
+    try:
+        return calamine.CalamineWorkbook.from_path(str(path))
+    except calamine.PasswordError:
+        raise UnreadableFile(
+            "This workbook is protected with a password. Save an unprotected copy and import that."
+        ) from None
+    except (calamine.CalamineError, OSError, ValueError) as exc:
+        raise UnreadableFile(f"This spreadsheet cannot be read ({exc}).") from None
+
+
+def _worksheets(workbook) -> list[str]:
+    import python_calamine as calamine
+
+    return [
+        meta.name
+        for meta in workbook.sheets_metadata
+        if meta.typ == calamine.SheetTypeEnum.WorkSheet
+    ]
+
+
+def cell_value(value: object) -> object:
+    """A calamine cell as something SQLite stores: str, int, float or None."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)  # a duration, e.g. "10 days, 15:10:10", not a date
+    if value == "":
+        return None
+    return value
+
+
+def _read_sheet(path: Path, sheet: str | None):
+    workbook = _open_workbook(path)
+    sheets = _worksheets(workbook)
+    if not sheets:
+        raise UnreadableFile("This workbook has no worksheets.")
+    name = sheet or sheets[0]
+    if name not in sheets:
+        raise UnreadableFile(f"This workbook has no sheet named {name!r}.")
+    try:
+        return workbook.get_sheet_by_name(name), name, sheets
+    except Exception as exc:  # calamine raises its own errors for broken sheets
+        raise UnreadableFile(f"The sheet {name!r} cannot be read ({exc}).") from None
+
+
+def _find_header(rows: list[list]) -> int:
+    widths = [sum(1 for v in row if v not in (None, "")) for row in rows[:50]]
+    best = max(widths, default=0)
+    for number, filled in enumerate(widths, start=1):
+        if (
+            filled
+            and filled >= max(1, best // 2)
+            and filled == max(widths[number - 1 : number + 5])
+        ):
+            return number
+    return 1
+
+
+def inspect(path: Path, options: ReadOptions, limits: dict[str, int] | None = None) -> TableSample:
+    limits = limits or DEFAULT_LIMITS
+    zipped = options.format in ("xlsx", "ods")
+    if zipped:
+        check_archive(path, None, limits)
+    sheet, name, sheets = _read_sheet(path, options.sheet)
+    errors = check_archive(path, name, limits) if options.format == "xlsx" else 0
+    head = [[cell_value(v) for v in row] for row in sheet.to_python(nrows=SAMPLE_ROWS + 60)]
+    if not any(any(v is not None for v in row) for row in head):
+        if errors:
+            raise UnreadableFile(
+                f"The sheet {name!r} holds only Excel errors (such as #DIV/0!), no values."
+            )
+        raise UnreadableFile(
+            f"The sheet {name!r} is empty."
+            + (
+                f" Other sheets: {', '.join(s for s in sheets if s != name)}."
+                if len(sheets) > 1
+                else ""
+            )
+        )
+    warnings = []
+    header_row = options.header_row if options.header_row is not None else _find_header(head)
+    if options.header_row is None:
+        if header_is_data(head[header_row - 1], head[header_row : header_row + 200]):
+            header_row = 0
+            warnings.append("The first row looks like data, so the columns got generic names.")
+        elif header_row > 1:
+            warnings.append(f"The table starts at row {header_row}; the rows above it are skipped.")
+    header = head[header_row - 1] if header_row else []
+    data = head[header_row:] if header_row else head
+    data = data[:SAMPLE_ROWS]
+    width = max([len(header)] + [len(r) for r in data])
+    while (
+        width > 1
+        and (width > len(header) or header[width - 1] is None)
+        and all(len(r) < width or r[width - 1] is None for r in data)
+    ):
+        width -= 1
+    labels, label_warnings = unique_labels(header, width)
+    if not header_row:
+        label_warnings = []
+    if errors:
+        warnings.append(
+            f"{errors} cells hold Excel errors (such as #DIV/0! or #N/A); they are "
+            "imported as empty."
+        )
+    if sheet.merged_cell_ranges:
+        warnings.append(
+            "The sheet has merged cells; only the top-left cell of each keeps the value."
+        )
+    resolved = options.with_(sheet=name, header_row=header_row, encoding=None, delimiter=None)
+    rows = [(row + [None] * width)[:width] for row in data]
+    return TableSample(resolved, labels, rows, warnings + label_warnings, sheets)
+
+
+def iter_rows(path: Path, options: ReadOptions, width: int, problems, tick=None) -> Iterator[list]:
+    sheet, _name, _sheets = _read_sheet(path, options.sheet)
+    rows = iter(sheet.iter_rows())
+    for _ in range(options.header_row or 0):
+        next(rows, None)
+    for number, raw in enumerate(rows, start=1):
+        row = [cell_value(v) for v in raw]
+        if len(row) != width:
+            extra = [v for v in row[width:] if v is not None]
+            if extra:
+                shown = ", ".join(map(str, extra[:3]))
+                problems(
+                    number,
+                    f"has values beyond the table's {width} columns; they were dropped: {shown}",
+                )
+            row = (row + [None] * width)[:width]
+        if tick is not None and not number % TICK_ROWS:
+            tick(number, 0)
+        yield row

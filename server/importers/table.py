@@ -1,0 +1,83 @@
+"""What every reader produces: the resolved read options, the column labels, a sample of
+rows for the preview, and warnings; then, on request, every row as a stream."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field, replace
+
+from .errors import UnreadableFile
+
+SAMPLE_ROWS = 2000
+MAX_COLUMNS = 2000  # SQLite's default SQLITE_MAX_COLUMN
+MAX_LABEL = 200
+TICK_ROWS = 4096  # readers report progress (and notice a cancel) this often
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read a file. ``None`` means "detect it"; the preview shows what was detected."""
+
+    format: str | None = None  # delimited, xlsx, xls, ods, json
+    encoding: str | None = None
+    delimiter: str | None = None
+    header_row: int | None = None  # 1-based number of the header record; 0: no header
+    sheet: str | None = None
+
+    def with_(self, **changes) -> ReadOptions:
+        return replace(self, **changes)
+
+
+@dataclass
+class TableSample:
+    options: ReadOptions
+    labels: list[str]
+    rows: list[list]
+    warnings: list[str] = field(default_factory=list)
+    sheets: list[str] = field(default_factory=list)
+
+
+def clean_label(label: object) -> str:
+    """A column label fit to show: control characters and runs of spaces become one space."""
+    text = "" if label is None else str(label)
+    text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text)
+    return " ".join(text.split())[:MAX_LABEL]
+
+
+def unique_labels(raw: list[object], width: int) -> tuple[list[str], list[str]]:
+    """Labels for ``width`` columns: blanks named ``column_N``, duplicates numbered.
+
+    Returns the labels and warnings describing what was changed.
+    """
+    if width > MAX_COLUMNS:
+        raise UnreadableFile(
+            f"This table has {width:,} columns; Sheaf can store at most {MAX_COLUMNS:,}."
+        )
+    labels, warnings, seen = [], [], set()
+    blanks, renamed = [], []
+    for index in range(width):
+        label = clean_label(raw[index]) if index < len(raw) else ""
+        if not label:
+            label = f"column_{index + 1}"
+            blanks.append(label)
+        base, number = label, 1
+        while label.casefold() in seen:
+            number += 1
+            label = f"{base}_{number}"
+        if number > 1:
+            renamed.append(f"{base} → {label}")
+        seen.add(label.casefold())
+        labels.append(label)
+    if blanks:
+        warnings.append(
+            f"Columns without a name were named {', '.join(blanks[:5])}"
+            + ("…" if len(blanks) > 5 else "")
+            + "."
+        )
+    if renamed:
+        warnings.append(
+            f"Repeated column names were numbered: {', '.join(renamed[:5])}"
+            + ("…" if len(renamed) > 5 else "")
+            + "."
+        )
+    return labels, warnings

@@ -1,0 +1,108 @@
+"""Column types: guessing them from a sample of values, and the SQL that stores each one.
+
+Storage binds the values exactly as read and lets SQLite convert them (column affinity and a
+small SQL expression per type), which keeps the bulk load free of per-value Python work; a
+single scan afterwards finds the values that did not fit (see ``server.datasets.storage``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
+
+TYPES = ("integer", "real", "boolean", "date", "datetime", "text")
+TYPE_LABELS = {
+    "integer": "Whole number",
+    "real": "Decimal number",
+    "boolean": "Yes / no",
+    "date": "Date",
+    "datetime": "Date and time",
+    "text": "Text",
+}
+
+_INTEGER = re.compile(r"^[+-]?(0|[1-9]\d*)$")
+_REAL = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATETIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?$"
+)
+TRUE_WORDS = ("true", "yes", "y", "t")
+FALSE_WORDS = ("false", "no", "n", "f")
+_BOOLEAN_WORDS = frozenset(TRUE_WORDS + FALSE_WORDS)
+# Longer digit strings are identifiers (card, account, barcode numbers), not quantities.
+MAX_INTEGER_DIGITS = 15
+INT64_MAX = 2**63 - 1
+
+
+def _is_integer(text: str) -> bool:
+    if not _INTEGER.match(text):
+        return False
+    digits = text.lstrip("+-")
+    return len(digits) <= MAX_INTEGER_DIGITS and abs(int(text)) <= INT64_MAX
+
+
+def _is_real(text: str) -> bool:
+    return bool(_REAL.match(text)) and not re.match(r"^[+-]?0\d", text)
+
+
+def _is_date(text: str) -> bool:
+    if not _ISO_DATE.match(text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_datetime(text: str) -> bool:
+    if not _ISO_DATETIME.match(text):
+        return False
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def _fits(kind: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return kind == "boolean"
+    if isinstance(value, int):
+        return kind in ("integer", "real") and abs(value) <= INT64_MAX
+    if isinstance(value, float):
+        return kind == "real" or (kind == "integer" and value.is_integer() and abs(value) < 2**53)
+    text = str(value).strip()
+    if kind == "integer":
+        return _is_integer(text)
+    if kind == "real":
+        return _is_real(text)
+    if kind == "boolean":
+        return text.lower() in _BOOLEAN_WORDS
+    if kind == "date":
+        return _is_date(text)
+    if kind == "datetime":
+        return _is_datetime(text)
+    return True
+
+
+def guess_type(values: Iterable[object]) -> str:
+    """The narrowest type every non-empty value fits; text when nothing else does or all empty.
+
+    Codes with leading zeros (``00123``), phone numbers and long identifiers stay text.
+    """
+    candidates = ["integer", "real", "boolean", "date", "datetime"]
+    seen = False
+    for value in values:
+        if value is None or value == "":
+            continue
+        if isinstance(value, str) and not value.strip():
+            continue
+        seen = True
+        candidates = [kind for kind in candidates if _fits(kind, value)]
+        if not candidates:
+            return "text"
+    if not seen:
+        return "text"
+    return candidates[0]
