@@ -14,13 +14,14 @@ from pathlib import Path
 from . import delimited, excel, jsonfile
 from .errors import UnreadableFile
 from .sniff import detect_format
-from .table import MAX_COLUMNS, ReadOptions, TableSample
+from .table import MAX_COLUMNS, Meter, ReadOptions, TableSample
 from .types import TYPE_LABELS, TYPES, guess_type
 
 __all__ = [
     "MAX_COLUMNS",
     "TYPES",
     "TYPE_LABELS",
+    "Meter",
     "ReadOptions",
     "TableSample",
     "UnreadableFile",
@@ -60,12 +61,20 @@ def inspect_file(
 
 
 def iter_rows(
-    path: Path, options: ReadOptions, width: int, problems: ProblemSink
+    path: Path,
+    options: ReadOptions,
+    width: int,
+    problems: ProblemSink,
+    meter: Meter | None = None,
+    checked: bool = True,
 ) -> Iterator[list]:
-    """Every data row of ``path`` as read with ``options`` (as resolved by inspect_file)."""
+    """Every data row of ``path`` as read with ``options`` (as resolved by inspect_file).
+
+    Rows of the wrong length go to ``problems(row, message)``; ``meter`` tracks how far the read
+    has got. ``checked=False`` may return an unchecked fast stream (delimited text only)."""
     readers = {"delimited": delimited.iter_rows, "json": jsonfile.iter_rows}
     reader = readers.get(options.format, excel.iter_rows)
-    return reader(path, options, width, problems)
+    return reader(path, options, width, problems, meter, checked)
 
 
 def guess_types(sample: TableSample) -> list[str]:

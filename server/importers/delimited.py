@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .errors import UnreadableFile
 from .sniff import SAMPLE_BYTES, check_encoding, file_encoding
-from .table import SAMPLE_ROWS, TICK_ROWS, ReadOptions, TableSample, unique_labels
+from .table import SAMPLE_ROWS, Meter, ReadOptions, TableSample, unique_labels
 from .types import guess_type
 
 DELIMITERS = {",": "Comma", ";": "Semicolon", "\t": "Tab", "|": "Pipe"}
@@ -172,22 +172,50 @@ def _fit(row: list[str], width: int) -> list[str]:
 
 
 def iter_rows(
-    path: Path, options: ReadOptions, width: int, problems, tick=None
+    path: Path,
+    options: ReadOptions,
+    width: int,
+    problems,
+    meter: Meter | None = None,
+    checked: bool = True,
 ) -> Iterator[list[str]]:
     """Every data row, exactly ``width`` cells long. Rows of another length are reported to
     ``problems(row_number, message)``: short ones are padded, extra non-empty cells dropped.
-    ``tick(rows, bytes)`` is called every few thousand rows; it may raise to stop the read."""
+
+    With ``checked=False`` the bare csv reader is returned: no Python runs per row, and a row
+    of the wrong length makes the database refuse it (the caller then reads again, checked).
+    """
     encoding = options.encoding or file_encoding(path)
     handle = _open_text(path, encoding)
+    text_sample = handle.read(65536)
+    skipinitialspace = _wants_skipinitialspace(text_sample, options.delimiter)
+    handle.seek(0)
+    reader = csv.reader(handle, delimiter=options.delimiter, skipinitialspace=skipinitialspace)
+    if meter is not None:
+        raw = handle.buffer
+        meter.rows = lambda: reader.line_num
+        meter.bytes = raw.tell
+    for _ in range(options.header_row or 0):
+        next(reader, None)
+    if not checked:
+        return _closing(reader, handle, encoding)
+    return _checked(reader, handle, encoding, width, problems)
+
+
+def _closing(reader, handle, encoding: str) -> Iterator[list[str]]:
     try:
-        text_sample = handle.read(65536)
-        skipinitialspace = _wants_skipinitialspace(text_sample, options.delimiter)
-        handle.seek(0)
-        raw = handle.buffer  # its position (read-ahead included) is the bytes done
-        reader = csv.reader(handle, delimiter=options.delimiter, skipinitialspace=skipinitialspace)
-        for _ in range(options.header_row or 0):
-            next(reader, None)
-        number = 0
+        yield from reader
+    except UnicodeDecodeError as exc:
+        raise _decode_error(exc, encoding) from None
+    except csv.Error as exc:
+        raise UnreadableFile(f"Line {reader.line_num} cannot be read: {exc}.") from None
+    finally:
+        handle.close()
+
+
+def _checked(reader, handle, encoding: str, width: int, problems) -> Iterator[list[str]]:
+    number = 0
+    try:
         for row in reader:
             if len(row) != width:
                 if not row:
@@ -208,8 +236,6 @@ def iter_rows(
                     )
                     row = row + [""] * (width - len(row))
             number += 1
-            if tick is not None and not number % TICK_ROWS:
-                tick(number, raw.tell())
             yield row
     except UnicodeDecodeError as exc:
         raise _decode_error(exc, encoding) from None

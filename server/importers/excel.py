@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .delimited import header_is_data
 from .errors import UnreadableFile
-from .table import SAMPLE_ROWS, TICK_ROWS, ReadOptions, TableSample, unique_labels
+from .table import SAMPLE_ROWS, Meter, ReadOptions, TableSample, unique_labels
 
 DEFAULT_LIMITS = {"max_uncompressed": 4 * 1024**3, "max_ratio": 200}
 _SHEET = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
@@ -229,10 +229,24 @@ def inspect(path: Path, options: ReadOptions, limits: dict[str, int] | None = No
     return TableSample(resolved, labels, rows, warnings + label_warnings, sheets)
 
 
-def iter_rows(path: Path, options: ReadOptions, width: int, problems, tick=None) -> Iterator[list]:
+def iter_rows(
+    path: Path,
+    options: ReadOptions,
+    width: int,
+    problems,
+    meter: Meter | None = None,
+    checked: bool = True,
+) -> Iterator[list]:
     sheet, _name, _sheets = _read_sheet(path, options.sheet)
+    done = [0]
+    if meter is not None:
+        meter.rows = lambda: done[0]
+    return _sheet_rows(sheet, options.header_row or 0, width, problems, done)
+
+
+def _sheet_rows(sheet, skip: int, width: int, problems, done: list[int]) -> Iterator[list]:
     rows = iter(sheet.iter_rows())
-    for _ in range(options.header_row or 0):
+    for _ in range(skip):
         next(rows, None)
     for number, raw in enumerate(rows, start=1):
         row = [cell_value(v) for v in raw]
@@ -245,6 +259,5 @@ def iter_rows(path: Path, options: ReadOptions, width: int, problems, tick=None)
                     f"has values beyond the table's {width} columns; they were dropped: {shown}",
                 )
             row = (row + [None] * width)[:width]
-        if tick is not None and not number % TICK_ROWS:
-            tick(number, 0)
+        done[0] = number
         yield row

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import UnreadableFile
 from .sniff import file_encoding
-from .table import SAMPLE_ROWS, TICK_ROWS, ReadOptions, TableSample, unique_labels
+from .table import SAMPLE_ROWS, Meter, ReadOptions, TableSample, unique_labels
 
 MAX_DEPTH = 32
 CHUNK = 1 << 16
@@ -245,10 +245,24 @@ def inspect(path: Path, options: ReadOptions) -> TableSample:
     )
 
 
-def iter_rows(path: Path, options: ReadOptions, width: int, problems, tick=None) -> Iterator[list]:
+def iter_rows(
+    path: Path,
+    options: ReadOptions,
+    width: int,
+    problems,
+    meter: Meter | None = None,
+    checked: bool = True,
+) -> Iterator[list]:
+    done = [0]
+    if meter is not None:
+        meter.rows = lambda: done[0]
+    return _json_rows(path, options.encoding or "utf-8", width, problems, done)
+
+
+def _json_rows(path: Path, encoding: str, width: int, problems, done: list[int]) -> Iterator[list]:
     shape = _Shape()
     number = 0
-    for count, record in enumerate(_records(path, options.encoding or "utf-8"), start=1):
+    for count, record in enumerate(_records(path, encoding), start=1):
         _depth(record, MAX_DEPTH)
         known = len(shape.keys)
         shape.learn(record, count)
@@ -256,10 +270,7 @@ def iter_rows(path: Path, options: ReadOptions, width: int, problems, tick=None)
             continue
         number += 1
         if len(shape.keys) > max(known, width):
-            new = shape.keys[max(known, width) :]
-            problems(
-                number, f"has fields not seen in the first records, dropped: {', '.join(new[:3])}"
-            )
-        if tick is not None and not number % TICK_ROWS:
-            tick(number, 0)
+            new = ", ".join(shape.keys[max(known, width) :][:3])
+            problems(number, f"has fields not seen in the first records, dropped: {new}")
+        done[0] = number
         yield shape.row(record, width)

@@ -4,6 +4,7 @@ rows for the preview, and warnings; then, on request, every row as a stream."""
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from .errors import UnreadableFile
@@ -11,7 +12,14 @@ from .errors import UnreadableFile
 SAMPLE_ROWS = 2000
 MAX_COLUMNS = 2000  # SQLite's default SQLITE_MAX_COLUMN
 MAX_LABEL = 200
-TICK_ROWS = 4096  # readers report progress (and notice a cancel) this often
+
+
+class Meter:
+    """How far a read has got, cheap to ask at any moment (readers set the two functions)."""
+
+    def __init__(self) -> None:
+        self.rows: Callable[[], int] = lambda: 0
+        self.bytes: Callable[[], int] = lambda: 0
 
 
 @dataclass(frozen=True)

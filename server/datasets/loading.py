@@ -1,0 +1,86 @@
+"""From a file on disk to a dataset file: the import pipeline without any web in it.
+
+Used by the import jobs, the benchmarks and the tests alike:
+
+    sample = inspect_file(path)
+    outcome = load_file(path, dest, sample, types)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..importers import Meter, TableSample, guess_types, inspect_file, iter_rows
+from .storage import Column, LoadResult, Problem, make_columns, write_dataset
+
+
+@dataclass
+class Outcome:
+    columns: list[Column]
+    result: LoadResult
+    row_problems: list[Problem] = field(default_factory=list)  # ragged rows and the like
+
+    @property
+    def problems(self) -> list[Problem]:
+        return sorted(self.row_problems + self.result.problems, key=lambda p: p.row)
+
+    @property
+    def problem_count(self) -> int:
+        return len(self.row_problems) + self.result.problem_count
+
+
+def _may_hold_nul(path: Path, sample: TableSample) -> bool:
+    """Whether text cells may contain NUL characters (which are then removed after the load).
+
+    A delimited file in a byte-oriented encoding can hold one only as a zero byte: one fast
+    look at the bytes spares a scan of every text cell afterwards."""
+    encoding = (sample.options.encoding or "").replace("_", "-").lower()
+    if sample.options.format != "delimited" or encoding.startswith(("utf-16", "utf-32")):
+        return True
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 22):
+            if b"\x00" in chunk:
+                return True
+    return False
+
+
+def load_file(
+    path: Path,
+    dest: Path,
+    sample: TableSample | None = None,
+    types: list[str] | None = None,
+    *,
+    refuse_bad_values: bool = False,
+    meter: Meter | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    base: Path | None = None,
+) -> Outcome:
+    """Read ``path`` as ``sample`` describes it into the dataset file ``dest``, all or nothing.
+
+    ``meter`` shows how far the read has got; ``should_stop`` returning True cancels (the
+    storage layer raises ``Stopped`` and leaves nothing behind)."""
+    sample = sample or inspect_file(path)
+    columns = make_columns(sample.labels, types or guess_types(sample))
+    row_problems: list[Problem] = []
+
+    def report(row: int, message: str) -> None:
+        row_problems.append(Problem(row, "", "", message))
+
+    def checked_rows():
+        row_problems.clear()
+        return iter_rows(path, sample.options, len(columns), report, meter, checked=True)
+
+    fast = iter_rows(path, sample.options, len(columns), report, meter, checked=False)
+    result = write_dataset(
+        dest,
+        columns,
+        fast,
+        checked_rows=checked_rows,
+        refuse_bad_values=refuse_bad_values,
+        base=base,
+        should_stop=should_stop,
+        text_may_hold_nul=_may_hold_nul(path, sample),
+    )
+    return Outcome(columns, result, row_problems)
