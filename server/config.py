@@ -28,6 +28,11 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_MIN_LENGTH": 8,
     "MAX_CONTENT_LENGTH": 1024**3,
     "PAGE_SIZE": 50,
+    # Import limits: what one cell, one JSON record's nesting and one unpacked workbook may reach.
+    "IMPORT_MAX_CELL_CHARS": 1_000_000,
+    "IMPORT_JSON_MAX_DEPTH": 32,
+    "IMPORT_XLSX_MAX_UNCOMPRESSED_MIB": 4096,
+    "IMPORT_XLSX_MAX_RATIO": 200,
     # Argon2id cost (RFC 9106 "second recommended option": 64 MiB, 3 passes, 4 lanes).
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_COST": 64 * 1024,
@@ -42,6 +47,10 @@ LIMITS: dict[str, tuple[int, int]] = {
     "PASSWORD_MIN_LENGTH": (8, 64),
     "MAX_CONTENT_LENGTH": (1024, 64 * 1024**3),
     "PAGE_SIZE": (10, 1000),
+    "IMPORT_MAX_CELL_CHARS": (1000, 100_000_000),
+    "IMPORT_JSON_MAX_DEPTH": (2, 1000),
+    "IMPORT_XLSX_MAX_UNCOMPRESSED_MIB": (1, 1024 * 1024),
+    "IMPORT_XLSX_MAX_RATIO": (10, 10_000),
     "ARGON2_TIME_COST": (1, 20),
     "ARGON2_MEMORY_COST": (8, 4 * 1024 * 1024),
     "ARGON2_PARALLELISM": (1, 16),

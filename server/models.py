@@ -145,3 +145,62 @@ class AuditEvent(BaseModel):
         except ValueError:
             return {}
         return value if isinstance(value, dict) else {}
+
+
+class Dataset(BaseModel):
+    name = CharField()
+    description = TextField(default="")
+    owner = ForeignKeyField(User, backref="datasets")
+    storage_key = CharField(unique=True)  # the rows live in datasets/<storage_key>.sqlite
+    row_count = IntegerField(default=0)
+    columns = TextField()  # JSON: [{"name": "c1", "label": "…", "type": "integer"}, …]
+    created_at = UTCDateTimeField(default=utcnow)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    @property
+    def column_list(self) -> list[dict[str, str]]:
+        return json.loads(self.columns)
+
+
+class ImportJob(BaseModel):
+    user = ForeignKeyField(User, backref="imports")
+    file_name = CharField()
+    file_size = IntegerField()
+    sha256 = CharField(index=True)
+    original_key = CharField()  # the uploaded file: originals/<original_key>
+    options = TextField(default="{}")  # JSON: what the preview decided
+    mode = CharField(default="new")  # new, append, replace
+    target = ForeignKeyField(Dataset, null=True, on_delete="SET NULL", backref="+")
+    dataset = ForeignKeyField(Dataset, null=True, on_delete="SET NULL", backref="imports")
+    status = CharField(default="ready")  # ready, queued, running, done, failed, cancelled
+    rows = IntegerField(default=0)
+    problem_count = IntegerField(default=0)
+    message = TextField(default="")
+    warnings = TextField(default="[]")
+    created_at = UTCDateTimeField(default=utcnow)
+    started_at = UTCDateTimeField(null=True)
+    finished_at = UTCDateTimeField(null=True)
+
+    FINISHED = ("done", "failed", "cancelled")
+
+    @property
+    def finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def warning_list(self) -> list[str]:
+        return json.loads(self.warnings)
+
+    @property
+    def option_dict(self) -> dict[str, Any]:
+        return json.loads(self.options)
+
+
+class ImportProblem(BaseModel):
+    import_job = ForeignKeyField(
+        ImportJob, column_name="import_id", on_delete="CASCADE", backref="problems"
+    )
+    row = IntegerField()
+    column_label = CharField(default="")
+    value = TextField(default="")
+    message = TextField()

@@ -14,13 +14,14 @@ from pathlib import Path
 from . import delimited, excel, jsonfile
 from .errors import UnreadableFile
 from .sniff import detect_format
-from .table import MAX_COLUMNS, Meter, ReadOptions, TableSample
+from .table import MAX_COLUMNS, Limits, Meter, ReadOptions, TableSample
 from .types import TYPE_LABELS, TYPES, guess_type
 
 __all__ = [
     "MAX_COLUMNS",
     "TYPES",
     "TYPE_LABELS",
+    "Limits",
     "Meter",
     "ReadOptions",
     "TableSample",
@@ -42,19 +43,20 @@ ProblemSink = Callable[[int, str], None]
 
 
 def inspect_file(
-    path: Path, options: ReadOptions | None = None, limits: dict[str, int] | None = None
+    path: Path, options: ReadOptions | None = None, limits: Limits | None = None
 ) -> TableSample:
     """Detect how to read ``path`` (options given win over detection) and sample its rows."""
     options = options or ReadOptions()
+    limits = limits or Limits()
     fmt = options.format or detect_format(path)
     options = options.with_(format=fmt)
     try:
         if fmt == "delimited":
-            return delimited.inspect(path, options)
+            return delimited.inspect(path, options, limits)
         if fmt in ("xlsx", "xls", "ods"):
             return excel.inspect(path, options, limits)
         if fmt == "json":
-            return jsonfile.inspect(path, options)
+            return jsonfile.inspect(path, options, limits)
     except MemoryError:
         raise UnreadableFile("The file is too large to inspect.") from None
     raise UnreadableFile(f"Sheaf cannot read {fmt!r} files.")
@@ -67,6 +69,7 @@ def iter_rows(
     problems: ProblemSink,
     meter: Meter | None = None,
     checked: bool = True,
+    limits: Limits | None = None,
 ) -> Iterator[list]:
     """Every data row of ``path`` as read with ``options`` (as resolved by inspect_file).
 
@@ -74,7 +77,7 @@ def iter_rows(
     has got. ``checked=False`` may return an unchecked fast stream (delimited text only)."""
     readers = {"delimited": delimited.iter_rows, "json": jsonfile.iter_rows}
     reader = readers.get(options.format, excel.iter_rows)
-    return reader(path, options, width, problems, meter, checked)
+    return reader(path, options, width, problems, meter, checked, limits or Limits())
 
 
 def guess_types(sample: TableSample) -> list[str]:

@@ -11,13 +11,32 @@ from pathlib import Path
 
 from .errors import UnreadableFile
 from .sniff import SAMPLE_BYTES, check_encoding, file_encoding
-from .table import SAMPLE_ROWS, Meter, ReadOptions, TableSample, unique_labels
+from .table import (
+    DEFAULT_LIMITS,
+    SAMPLE_ROWS,
+    Limits,
+    Meter,
+    ReadOptions,
+    TableSample,
+    unique_labels,
+)
 from .types import guess_type
 
 DELIMITERS = {",": "Comma", ";": "Semicolon", "\t": "Tab", "|": "Pipe"}
-MAX_CELL = 1 << 20  # characters in one cell; more is a broken file, not data
 
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+def _cell_limit(limits: Limits) -> None:
+    # The csv module's limit is process-wide; every read sets it to the current setting.
+    csv.field_size_limit(min(limits.max_cell_chars, sys.maxsize, 2**31 - 1))
+
+
+def _csv_error(exc: csv.Error, where: str, limits: Limits) -> UnreadableFile:
+    if "field larger than field limit" in str(exc):
+        return UnreadableFile(
+            f"{where} has a cell longer than {limits.max_cell_chars:,} characters, the limit "
+            "set for imports."
+        )
+    return UnreadableFile(f"{where} cannot be read: {exc}.")
 
 
 def _open_text(path: Path, encoding: str) -> io.TextIOWrapper:
@@ -40,7 +59,9 @@ def _decode_error(exc: UnicodeDecodeError, encoding: str) -> UnreadableFile:
     )
 
 
-def _records(text: str, delimiter: str, skipinitialspace: bool = False) -> list[list[str]]:
+def _records(
+    text: str, delimiter: str, skipinitialspace: bool = False, limits: Limits = DEFAULT_LIMITS
+) -> list[list[str]]:
     lines = text
     # Drop a last line cut off by the sample's size, unless the sample is the whole file.
     if len(text) >= SAMPLE_BYTES:
@@ -56,7 +77,7 @@ def _records(text: str, delimiter: str, skipinitialspace: bool = False) -> list[
             if len(records) > SAMPLE_ROWS + 50:
                 break
     except csv.Error as exc:
-        raise UnreadableFile(f"The file is not valid delimited text: {exc}.") from None
+        raise _csv_error(exc, f"Row {len(records) + 1}", limits) from None
     return records
 
 
@@ -114,14 +135,15 @@ def header_is_data(header: list, rows: list[list]) -> bool:
     return typed > 0
 
 
-def inspect(path: Path, options: ReadOptions) -> TableSample:
+def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -> TableSample:
+    _cell_limit(limits)
     encoding = check_encoding(options.encoding) if options.encoding else file_encoding(path)
     text = _sample_text(path, encoding)
     if not text.strip("\ufeff \t\r\n"):
         raise UnreadableFile("The file is empty.")
     delimiter = options.delimiter or sniff_delimiter(text)
     skipinitialspace = _wants_skipinitialspace(text, delimiter)
-    records = _records(text, delimiter, skipinitialspace)
+    records = _records(text, delimiter, skipinitialspace, limits)
     warnings = []
     if options.header_row is None:
         header_row = _find_header(records)
@@ -178,6 +200,7 @@ def iter_rows(
     problems,
     meter: Meter | None = None,
     checked: bool = True,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Iterator[list[str]]:
     """Every data row, exactly ``width`` cells long. Rows of another length are reported to
     ``problems(row_number, message)``: short ones are padded, extra non-empty cells dropped.
@@ -185,6 +208,7 @@ def iter_rows(
     With ``checked=False`` the bare csv reader is returned: no Python runs per row, and a row
     of the wrong length makes the database refuse it (the caller then reads again, checked).
     """
+    _cell_limit(limits)
     encoding = options.encoding or file_encoding(path)
     handle = _open_text(path, encoding)
     text_sample = handle.read(65536)
@@ -198,22 +222,24 @@ def iter_rows(
     for _ in range(options.header_row or 0):
         next(reader, None)
     if not checked:
-        return _closing(reader, handle, encoding)
-    return _checked(reader, handle, encoding, width, problems)
+        return _closing(reader, handle, encoding, limits)
+    return _checked(reader, handle, encoding, width, problems, limits)
 
 
-def _closing(reader, handle, encoding: str) -> Iterator[list[str]]:
+def _closing(reader, handle, encoding: str, limits: Limits) -> Iterator[list[str]]:
     try:
         yield from reader
     except UnicodeDecodeError as exc:
         raise _decode_error(exc, encoding) from None
     except csv.Error as exc:
-        raise UnreadableFile(f"Line {reader.line_num} cannot be read: {exc}.") from None
+        raise _csv_error(exc, f"Line {reader.line_num}", limits) from None
     finally:
         handle.close()
 
 
-def _checked(reader, handle, encoding: str, width: int, problems) -> Iterator[list[str]]:
+def _checked(
+    reader, handle, encoding: str, width: int, problems, limits: Limits
+) -> Iterator[list[str]]:
     number = 0
     try:
         for row in reader:
@@ -240,6 +266,6 @@ def _checked(reader, handle, encoding: str, width: int, problems) -> Iterator[li
     except UnicodeDecodeError as exc:
         raise _decode_error(exc, encoding) from None
     except csv.Error as exc:
-        raise UnreadableFile(f"Row {number + 1} cannot be read: {exc}.") from None
+        raise _csv_error(exc, f"Row {number + 1}", limits) from None
     finally:
         handle.close()

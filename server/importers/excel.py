@@ -15,9 +15,16 @@ from pathlib import Path
 
 from .delimited import header_is_data
 from .errors import UnreadableFile
-from .table import SAMPLE_ROWS, Meter, ReadOptions, TableSample, unique_labels
+from .table import (
+    DEFAULT_LIMITS,
+    SAMPLE_ROWS,
+    Limits,
+    Meter,
+    ReadOptions,
+    TableSample,
+    unique_labels,
+)
 
-DEFAULT_LIMITS = {"max_uncompressed": 4 * 1024**3, "max_ratio": 200}
 _SHEET = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
 _REL = re.compile(rb'<Relationship\b[^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"')
 _REL_REVERSED = re.compile(rb'<Relationship\b[^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
@@ -56,12 +63,12 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def check_archive(path: Path, sheet: str | None, limits: dict[str, int]) -> int:
+def check_archive(path: Path, sheet: str | None, limits: Limits) -> int:
     """Refuse archives that expand beyond the limits; return the sheet's error-cell count."""
     try:
         with zipfile.ZipFile(path) as archive:
             sheet_part = _sheet_parts(archive).get(sheet) if sheet else None
-            budget = [limits["max_uncompressed"]]
+            budget = [limits.xlsx_max_uncompressed]
             errors = 0
             for info in archive.infolist():
                 if not info.is_dir():
@@ -77,7 +84,7 @@ def _measure_part(
     archive: zipfile.ZipFile,
     info: zipfile.ZipInfo,
     budget: list[int],
-    limits: dict[str, int],
+    limits: Limits,
     count_errors: bool,
 ) -> int:
     """Decompress one part as a stream, spending ``budget``; count error cells if asked."""
@@ -89,12 +96,12 @@ def _measure_part(
             if budget[0] < 0:
                 raise UnreadableFile(
                     "This spreadsheet expands to more than "
-                    f"{limits['max_uncompressed'] // 1024**2:,} MiB; Sheaf refuses it to protect "
+                    f"{limits.xlsx_max_uncompressed // 1024**2:,} MiB; Sheaf refuses it to protect "
                     "the computer (the limit is a setting)."
                 )
-            if size > 10 * 1024**2 and size > limits["max_ratio"] * max(info.compress_size, 1):
+            if size > 10 * 1024**2 and size > limits.xlsx_max_ratio * max(info.compress_size, 1):
                 raise UnreadableFile(
-                    f"This spreadsheet is compressed more than {limits['max_ratio']}:1, which "
+                    f"This spreadsheet is compressed more than {limits.xlsx_max_ratio}:1, which "
                     "real spreadsheets never are; Sheaf refuses it as a possible zip bomb."
                 )
             if count_errors:
@@ -173,8 +180,7 @@ def _find_header(rows: list[list]) -> int:
     return 1
 
 
-def inspect(path: Path, options: ReadOptions, limits: dict[str, int] | None = None) -> TableSample:
-    limits = limits or DEFAULT_LIMITS
+def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -> TableSample:
     zipped = options.format in ("xlsx", "ods")
     if zipped:
         check_archive(path, None, limits)
@@ -236,7 +242,10 @@ def iter_rows(
     problems,
     meter: Meter | None = None,
     checked: bool = True,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Iterator[list]:
+    if options.format in ("xlsx", "ods"):
+        check_archive(path, None, limits)
     sheet, _name, _sheets = _read_sheet(path, options.sheet)
     done = [0]
     if meter is not None:

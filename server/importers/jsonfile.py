@@ -14,9 +14,16 @@ from pathlib import Path
 
 from .errors import UnreadableFile
 from .sniff import file_encoding
-from .table import SAMPLE_ROWS, Meter, ReadOptions, TableSample, unique_labels
+from .table import (
+    DEFAULT_LIMITS,
+    SAMPLE_ROWS,
+    Limits,
+    Meter,
+    ReadOptions,
+    TableSample,
+    unique_labels,
+)
 
-MAX_DEPTH = 32
 CHUNK = 1 << 16
 _WHITESPACE = " \t\r\n"
 
@@ -90,9 +97,7 @@ class _Stream:
                     f"The JSON is not valid near character {self.offset + exc.pos:,}: {exc.msg}."
                 ) from None
             except RecursionError:
-                raise UnreadableFile(
-                    f"A record is nested more than {MAX_DEPTH} levels deep."
-                ) from None
+                raise UnreadableFile("A record is nested too deeply to read.") from None
             if end == len(self.buffer) and self.fill():
                 continue  # a number may go on in the next chunk: parse again with more text
             self.pos = end
@@ -217,11 +222,11 @@ class _Shape:
         return ([_scalar(v) for v in record] + [None] * width)[:width]
 
 
-def inspect(path: Path, options: ReadOptions) -> TableSample:
+def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -> TableSample:
     encoding = options.encoding or file_encoding(path)
     shape, sample, warnings = _Shape(), [], []
     for number, record in enumerate(_records(path, encoding), start=1):
-        _depth(record, MAX_DEPTH)
+        _depth(record, limits.json_max_depth)
         shape.learn(record, number)
         if not (shape.arrays and number == 1):
             sample.append(record)
@@ -252,18 +257,22 @@ def iter_rows(
     problems,
     meter: Meter | None = None,
     checked: bool = True,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Iterator[list]:
     done = [0]
     if meter is not None:
         meter.rows = lambda: done[0]
-    return _json_rows(path, options.encoding or "utf-8", width, problems, done)
+    encoding = options.encoding or "utf-8"
+    return _json_rows(path, encoding, width, problems, done, limits.json_max_depth)
 
 
-def _json_rows(path: Path, encoding: str, width: int, problems, done: list[int]) -> Iterator[list]:
+def _json_rows(
+    path: Path, encoding: str, width: int, problems, done: list[int], max_depth: int
+) -> Iterator[list]:
     shape = _Shape()
     number = 0
     for count, record in enumerate(_records(path, encoding), start=1):
-        _depth(record, MAX_DEPTH)
+        _depth(record, max_depth)
         known = len(shape.keys)
         shape.learn(record, count)
         if shape.arrays and count == 1:

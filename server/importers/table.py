@@ -14,6 +14,19 @@ MAX_COLUMNS = 2000  # SQLite's default SQLITE_MAX_COLUMN
 MAX_LABEL = 200
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What a file may reach before Sheaf refuses it (admin settings; see docs/settings.md)."""
+
+    max_cell_chars: int = 1_000_000
+    json_max_depth: int = 32
+    xlsx_max_uncompressed: int = 4 * 1024**3
+    xlsx_max_ratio: int = 200
+
+
+DEFAULT_LIMITS = Limits()
+
+
 class Meter:
     """How far a read has got, cheap to ask at any moment (readers set the two functions)."""
 
