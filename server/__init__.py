@@ -21,6 +21,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .auth import session
     from .auth.routes import bp as auth_bp
     from .config import build_settings
+    from .datasets import import_routes  # adds the import views to the datasets blueprint
+    from .datasets.imports import clean_leftovers
+    from .datasets.routes import bp as datasets_bp
+    from .datasets.runner import ImportRunner
     from .home import bp as home_bp
     from .migrations import migrate
     from .permissions import PERMISSIONS, has_permission
@@ -38,12 +42,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     database = db.open_database(app.config["DATABASE_PATH"])
     with database.connection_context():
         migrate(database)
+        clean_leftovers(app.config["DATA_DIR"])
 
     db.init_app(app)
     security.init_app(app)
     session.init_app(app)
     errors.init_app(app)
-    for blueprint in (auth_bp, home_bp, users_bp, admin_bp):
+    app.extensions["sheaf.imports"] = ImportRunner(
+        app.config["DATA_DIR"], import_routes.limits_from(app.config)
+    )
+    for blueprint in (auth_bp, home_bp, users_bp, admin_bp, datasets_bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from server import create_app
 from server.auth.passwords import make_hasher
-from server.models import Role, RolePermission, User, name_key
+from server.models import Dataset, ImportJob, Role, RolePermission, User, name_key
 
 # Argon2 at its cheapest: the tests exercise the logic, not the cost.
 FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1}
@@ -124,3 +124,47 @@ def viewer_client(app: Flask, people) -> Client:
 @pytest.fixture
 def custom_client(app: Flask, people) -> Client:
     return signed_in(app, "cus")
+
+
+def make_dataset(
+    app: Flask, owner: User, csv_text: str = "id,name\n1,Ada\n2,Grace\n", name: str = "People"
+) -> Dataset:
+    """A dataset owned by ``owner``, imported from ``csv_text`` the way an import does it."""
+    import secrets
+
+    from server.datasets.catalog import columns_json, dataset_file
+    from server.datasets.loading import load_file
+
+    source = Path(app.config["DATA_DIR"]) / f"source-{secrets.token_hex(4)}.csv"
+    source.write_text(csv_text, encoding="utf-8")
+    key = secrets.token_hex(16)
+    outcome = load_file(source, dataset_file(app.config["DATA_DIR"], key))
+    source.unlink()
+    return Dataset.create(
+        name=name,
+        owner=owner,
+        storage_key=key,
+        row_count=outcome.result.rows,
+        columns=columns_json(outcome.columns),
+    )
+
+
+def make_import(
+    app: Flask, owner: User, status: str = "ready", content: bytes = b"id,name\n1,Ada\n"
+) -> ImportJob:
+    """An import of ``owner``'s, its file stored as an upload would be."""
+    import hashlib
+    import secrets
+
+    from server.datasets.imports import originals_dir
+
+    key = secrets.token_hex(16)
+    (originals_dir(app.config["DATA_DIR"]) / key).write_bytes(content)
+    return ImportJob.create(
+        user=owner,
+        file_name="upload.csv",
+        file_size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        original_key=key,
+        status=status,
+    )

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import make_app, make_role, make_user, signed_in
+from server.models import User
+
+from .conftest import make_app, make_dataset, make_import, make_role, make_user, signed_in
 
 WHO = ("anonymous", "viewer", "editor", "admin", "custom")
 
@@ -60,6 +62,18 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("users.role", "POST"): ADMIN_ONLY_ACTION,  # saved unchanged
     ("users.delete_role", "POST"): ADMIN_ONLY_ACTION,
     ("admin.audit_log", "GET"): row(viewer=403, admin=200, custom=200),
+    ("datasets.dataset_list", "GET"): row(),
+    # The dataset is the editor's own; admins read every dataset (datasets.view_all).
+    ("datasets.dataset_view", "GET"): row(viewer=404, editor=200, admin=200),
+    ("datasets.upload", "GET"): row(viewer=403, editor=200),
+    ("datasets.upload", "POST"): row(viewer=403, editor=200),  # no file: the form says so
+    # Imports are the editor's own: nobody else sees them, not even an admin.
+    ("datasets.import_preview", "GET"): row(viewer=403, editor=200, admin=404),
+    ("datasets.import_preview", "POST"): row(viewer=403, editor=200, admin=404),
+    ("datasets.import_status", "GET"): row(viewer=403, editor=200, admin=404),
+    ("datasets.import_progress", "GET"): row(viewer=403, editor=200, admin=404),
+    ("datasets.import_cancel", "POST"): row(viewer=403, editor=302, admin=404),
+    ("datasets.import_problems", "GET"): row(viewer=403, editor=200, admin=404),
 }
 
 # The form data sent with each POST: enough to pass validation where that matters.
@@ -102,6 +116,11 @@ def _url(app, endpoint, method, who):
             params["user_id"] = make_user(f"target-{endpoint}-{method}-{who}", "viewer").id
         if "role_id" in rule.arguments:
             params["role_id"] = make_role(f"role-{endpoint}-{method}-{who}", []).id
+        if "dataset_id" in rule.arguments:
+            params["dataset_id"] = make_dataset(app, User.get(User.login == "eddie")).id
+        if "job_id" in rule.arguments:
+            status = "ready" if endpoint == "datasets.import_preview" else "done"
+            params["job_id"] = make_import(app, User.get(User.login == "eddie"), status).id
         if "filename" in rule.arguments:
             params["filename"] = "css/sheaf.css"
         return url_for(endpoint, **params)

@@ -51,3 +51,62 @@
     }, 5000);
   }
 })();
+
+// Import: drop a file on the upload form; follow a running import's progress.
+(function () {
+  "use strict";
+  var form = document.querySelector("[data-dropzone]");
+  if (form) {
+    var zone = form.querySelector("[data-dropzone-target]");
+    var input = form.querySelector('input[type="file"]');
+    ["dragenter", "dragover"].forEach(function (name) {
+      zone.addEventListener(name, function (event) {
+        event.preventDefault();
+        zone.classList.add("is-over");
+      });
+    });
+    ["dragleave", "drop"].forEach(function (name) {
+      zone.addEventListener(name, function () { zone.classList.remove("is-over"); });
+    });
+    zone.addEventListener("drop", function (event) {
+      event.preventDefault();
+      if (event.dataTransfer && event.dataTransfer.files.length) {
+        input.files = event.dataTransfer.files;
+        form.submit();
+      }
+    });
+  }
+
+  var panel = document.querySelector("[data-import-progress]");
+  if (panel) {
+    var url = panel.getAttribute("data-import-progress");
+    var bar = document.getElementById("import-progress");
+    var text = panel.querySelector("[data-progress-text]");
+    var format = function (n) { return n.toLocaleString(); };
+    var poll = function () {
+      fetch(url, { credentials: "same-origin" }).then(function (response) {
+        if (!response.ok) throw new Error(response.status);
+        return response.json();
+      }).then(function (data) {
+        if (["done", "failed", "cancelled"].indexOf(data.status) >= 0) {
+          window.location.reload();
+          return;
+        }
+        var p = data.progress;
+        if (p) {
+          if (p.fraction !== null) { bar.value = p.fraction; }
+          var parts = [format(p.rows) + " rows read"];
+          if (p.total_bytes) {
+            parts.push(format(Math.round(p.bytes / 1048576)) + " of " +
+                       format(Math.max(1, Math.round(p.total_bytes / 1048576))) + " MB");
+          }
+          if (p.seconds_left !== null) { parts.push("about " + p.seconds_left + " s left"); }
+          if (p.cancelling) { parts.push("cancelling…"); }
+          text.textContent = parts.join(" · ");
+        }
+        window.setTimeout(poll, 500);
+      }).catch(function () { window.setTimeout(poll, 2000); });
+    };
+    window.setTimeout(poll, 300);
+  }
+})();

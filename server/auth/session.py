@@ -41,6 +41,13 @@ def allowed_while_held(view: F) -> F:
     return view
 
 
+def passive(view: F) -> F:
+    """Mark a view that pages call by themselves (polling): it does not count as activity,
+    so a screen left alone still locks."""
+    view.sheaf_passive = True  # type: ignore[attr-defined]
+    return view
+
+
 @login_manager.user_loader
 def _load_user(token: str) -> User | None:
     user_id, _, version = token.partition(":")
@@ -112,7 +119,8 @@ def _guard() -> Response | None:
             return None
         target = _current_path() if request.method == "GET" else None
         return redirect(url_for("auth.unlock", next=target))
-    session["seen"] = now
+    if not getattr(view, "sheaf_passive", False):
+        session["seen"] = now
     if current_user.must_change_password and not held_ok:
         return redirect(url_for("auth.change_password"))
     return None

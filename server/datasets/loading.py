@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..importers import Meter, TableSample, guess_types, inspect_file, iter_rows
+from ..importers import Limits, Meter, TableSample, guess_types, inspect_file, iter_rows
 from .storage import Column, LoadResult, Problem, make_columns, write_dataset
 
 
@@ -56,6 +56,7 @@ def load_file(
     meter: Meter | None = None,
     should_stop: Callable[[], bool] | None = None,
     base: Path | None = None,
+    limits: Limits | None = None,
 ) -> Outcome:
     """Read ``path`` as ``sample`` describes it into the dataset file ``dest``, all or nothing.
 
@@ -70,9 +71,9 @@ def load_file(
 
     def checked_rows():
         row_problems.clear()
-        return iter_rows(path, sample.options, len(columns), report, meter, checked=True)
+        return iter_rows(path, sample.options, len(columns), report, meter, True, limits)
 
-    fast = iter_rows(path, sample.options, len(columns), report, meter, checked=False)
+    fast = iter_rows(path, sample.options, len(columns), report, meter, False, limits)
     result = write_dataset(
         dest,
         columns,

@@ -1,0 +1,72 @@
+"""Forms of the import flow. Column types are read per column by the route (their number
+varies with the file); everything else is a field here."""
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import IntegerField, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from ..importers import FORMATS
+from ..importers.delimited import DELIMITERS
+from .imports import MAX_NAME
+
+ENCODINGS = [
+    ("utf-8", "UTF-8"),
+    ("utf-8-sig", "UTF-8 with BOM"),
+    ("utf-16", "UTF-16"),
+    ("cp1252", "Windows Western (cp1252)"),
+    ("cp1250", "Windows Central European (cp1250)"),
+    ("cp1251", "Windows Cyrillic (cp1251)"),
+    ("latin-1", "ISO 8859-1 (Latin-1)"),
+    ("iso8859-15", "ISO 8859-15 (Latin-9)"),
+    ("mac-roman", "Mac Roman"),
+    ("cp850", "DOS Western (cp850)"),
+    ("shift_jis", "Japanese (Shift JIS)"),
+    ("gb18030", "Chinese (GB 18030)"),
+]
+
+
+class UploadForm(FlaskForm):
+    file = FileField(
+        "File",
+        validators=[FileRequired(message="Choose a file to import.")],
+        description="CSV, TSV or other delimited text, Excel (.xlsx, .xlsm, .xls), "
+        "OpenDocument (.ods) or JSON. Sheaf looks at the content, not the name.",
+    )
+
+
+class PreviewForm(FlaskForm):
+    name = StringField(
+        "Dataset name",
+        validators=[DataRequired(message="Give the dataset a name."), Length(max=MAX_NAME)],
+    )
+    format = SelectField("Format", choices=[SelectChoice(k, v) for k, v in FORMATS.items()])
+    encoding = SelectField("Text encoding", validate_choice=False)
+    delimiter = SelectField(
+        "Delimiter", choices=[SelectChoice(k, v) for k, v in DELIMITERS.items()]
+    )
+    header_row = IntegerField(
+        "Header row",
+        validators=[Optional(), NumberRange(min=0, max=1000, message="Use a row from 0 to 1000.")],
+        description="The row holding the column names; 0 when the file has none.",
+    )
+    sheet = SelectField("Sheet", validate_choice=False)
+    mode = RadioField(
+        "Import as",
+        choices=[
+            SelectChoice("new", "A new dataset"),
+            SelectChoice("append", "Rows added to an existing dataset"),
+            SelectChoice("replace", "A replacement for an existing dataset's rows"),
+        ],
+        default="new",
+    )
+    target = SelectField("Existing dataset", coerce=int, validate_choice=False)
+    on_bad = RadioField(
+        "Values that do not fit their column's type",
+        choices=[
+            SelectChoice("empty", "Store them as empty and list them"),
+            SelectChoice("refuse", "Refuse the import"),
+        ],
+        default="empty",
+    )

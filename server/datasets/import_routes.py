@@ -1,0 +1,267 @@
+"""The import flow: upload → preview (adjust) → run in the background → result."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from ..importers import (
+    FORMATS,
+    TYPE_LABELS,
+    TYPES,
+    Limits,
+    ReadOptions,
+    UnreadableFile,
+    guess_types,
+)
+from ..models import ImportJob, ImportProblem
+from ..auth.session import passive
+from ..permissions import require_permission
+from . import imports
+from .catalog import editable_datasets
+from .forms import ENCODINGS, PreviewForm, UploadForm
+from .routes import bp
+from .runner import ImportRunner
+
+PREVIEW_ROWS = 20
+
+
+def limits() -> Limits:
+    return limits_from(current_app.config)
+
+
+def limits_from(config) -> Limits:
+    return Limits(
+        max_cell_chars=config["IMPORT_MAX_CELL_CHARS"],
+        json_max_depth=config["IMPORT_JSON_MAX_DEPTH"],
+        xlsx_max_uncompressed=config["IMPORT_XLSX_MAX_UNCOMPRESSED_MIB"] * 1024**2,
+        xlsx_max_ratio=config["IMPORT_XLSX_MAX_RATIO"],
+    )
+
+
+def runner() -> ImportRunner:
+    return current_app.extensions["sheaf.imports"]
+
+
+def _data_dir() -> Path:
+    return current_app.config["DATA_DIR"]
+
+
+def _job_or_404(job_id: int) -> ImportJob:
+    """An import of the signed-in person's; anyone else's is invisible (404)."""
+    job = ImportJob.get_or_none((ImportJob.id == job_id) & (ImportJob.user == current_user.id))
+    if job is None:
+        abort(404)
+    return job
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@require_permission("datasets.import")
+def upload() -> str | Response:
+    form = UploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            job = imports.receive_file(
+                upload.stream,
+                upload.filename or "",
+                _data_dir(),
+                current_user._get_current_object(),
+            )
+        except imports.ImportRefused as exc:
+            form.file.errors.append(str(exc))
+        else:
+            return redirect(url_for("datasets.import_preview", job_id=job.id))
+    recent = (
+        ImportJob.select()
+        .where(ImportJob.user == current_user.id)
+        .order_by(ImportJob.id.desc())
+        .limit(10)
+    )
+    return render_template("datasets/import_upload.html", form=form, recent=list(recent))
+
+
+def _options_from(form: PreviewForm, fmt: str | None) -> ReadOptions:
+    text = fmt == "delimited"
+    return ReadOptions(
+        format=fmt,
+        encoding=(form.encoding.data or None) if fmt in ("delimited", "json") else None,
+        delimiter=(form.delimiter.data or None) if text else None,
+        header_row=form.header_row.data if fmt != "json" else None,
+        sheet=(form.sheet.data or None) if fmt in ("xlsx", "xls", "ods") else None,
+    )
+
+
+@bp.route("/import/<int:job_id>/preview", methods=["GET", "POST"])
+@require_permission("datasets.import")
+def import_preview(job_id: int) -> str | Response:
+    job = _job_or_404(job_id)
+    if job.status != "ready":
+        return redirect(url_for("datasets.import_status", job_id=job.id))
+    form = PreviewForm()
+    targets = list(editable_datasets(current_user))
+    form.target.choices = [(0, "Choose a dataset")] + [(d.id, d.name) for d in targets]
+    options = ReadOptions()
+    if request.method == "POST":
+        chosen = form.format.data if form.format.data in FORMATS else None
+        # A change of format starts detection afresh; otherwise the person's choices stand.
+        previous = job.option_dict.get("format")
+        options = _options_from(form, chosen) if chosen == previous else ReadOptions(format=chosen)
+    sample, error = None, None
+    try:
+        sample = imports.preview(job, _data_dir(), options, limits())
+    except UnreadableFile as exc:
+        error = str(exc)
+    if sample is not None:
+        job.options = _json_options(sample.options)
+        job.save()
+    types = guess_types(sample) if sample else []
+    if sample and request.method == "POST":
+        types = [
+            request.form.get(f"type_{i}") if request.form.get(f"type_{i}") in TYPES else kind
+            for i, kind in enumerate(types)
+        ]
+    if request.method == "GET":
+        form.name.data = Path(job.file_name).stem[:200] or "Imported data"
+    if sample:
+        _fill_choices(form, sample)
+    if (
+        sample
+        and request.method == "POST"
+        and request.form.get("action") == "import"
+        and form.validate()
+    ):
+        plan = imports.Plan(
+            options=_plan_options(sample.options),
+            labels=sample.labels,
+            types=types,
+            name=form.name.data,
+            mode=form.mode.data,
+            target_id=form.target.data or None,
+            refuse_bad_values=form.on_bad.data == "refuse",
+        )
+        try:
+            imports.check_plan(plan, current_user, targets)
+        except imports.ImportRefused as exc:
+            form.form_errors.append(str(exc))
+        else:
+            imports.queue(job, plan)
+            runner().start(job.id, job.file_size)
+            return redirect(url_for("datasets.import_status", job_id=job.id))
+    return render_template(
+        "datasets/import_preview.html",
+        job=job,
+        form=form,
+        sample=sample,
+        error=error,
+        types=types,
+        type_labels=TYPE_LABELS,
+        rows=sample.rows[:PREVIEW_ROWS] if sample else [],
+        earlier=imports.earlier_identical(job),
+    )
+
+
+def _plan_options(options: ReadOptions) -> dict:
+    return {
+        k: getattr(options, k) for k in ("format", "encoding", "delimiter", "header_row", "sheet")
+    }
+
+
+def _json_options(options: ReadOptions) -> str:
+    return json.dumps(_plan_options(options))
+
+
+def _fill_choices(form: PreviewForm, sample) -> None:
+    options = sample.options
+    form.format.data = options.format
+    encodings = list(ENCODINGS)
+    if options.encoding and options.encoding not in {value for value, _ in encodings}:
+        encodings.insert(0, (options.encoding, options.encoding))
+    form.encoding.choices = encodings
+    form.encoding.data = options.encoding or "utf-8"
+    form.delimiter.data = options.delimiter or ","
+    form.header_row.data = options.header_row if options.header_row is not None else 1
+    form.sheet.choices = [(name, name) for name in sample.sheets]
+    form.sheet.data = options.sheet
+
+
+@bp.route("/import/<int:job_id>")
+@require_permission("datasets.import")
+def import_status(job_id: int) -> str | Response:
+    job = _job_or_404(job_id)
+    if job.status == "ready":
+        return redirect(url_for("datasets.import_preview", job_id=job.id))
+    problems = list(job.problems.order_by(ImportProblem.row, ImportProblem.id).limit(200))
+    return render_template(
+        "datasets/import_status.html",
+        job=job,
+        progress=runner().progress(job.id),
+        problems=problems,
+        plan=job.option_dict,
+    )
+
+
+@bp.route("/import/<int:job_id>/progress")
+@require_permission("datasets.import")
+@passive
+def import_progress(job_id: int) -> Response:
+    job = _job_or_404(job_id)
+    return jsonify(status=job.status, progress=runner().progress(job.id))
+
+
+@bp.route("/import/<int:job_id>/cancel", methods=["POST"])
+@require_permission("datasets.import")
+def import_cancel(job_id: int) -> Response:
+    job = _job_or_404(job_id)
+    if job.status == "ready":
+        imports.abandon(job, _data_dir())
+        flash("The file was not imported.", "info")
+        return redirect(url_for("datasets.upload"))
+    if not runner().cancel(job.id) and not job.finished:
+        imports.cancel_queued(job, _data_dir())
+    return redirect(url_for("datasets.import_status", job_id=job.id))
+
+
+@bp.route("/import/<int:job_id>/problems.csv")
+@require_permission("datasets.import")
+def import_problems(job_id: int) -> Response:
+    job = _job_or_404(job_id)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["row", "column", "value", "problem"])
+    for problem in job.problems.order_by(ImportProblem.row, ImportProblem.id):
+        writer.writerow(
+            [problem.row, problem.column_label, _neutralise(problem.value), problem.message]
+        )
+    name = f"{Path(job.file_name).stem}-problems.csv"
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{_safe_filename(name)}"'},
+    )
+
+
+def _neutralise(value: str) -> str:
+    """Spreadsheets run cells that start like a formula; a leading quote makes them text."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _safe_filename(name: str) -> str:
+    return (
+        "".join(ch if ch.isalnum() or ch in "-_. " else "_" for ch in name)[:100] or "problems.csv"
+    )

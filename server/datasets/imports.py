@@ -1,0 +1,338 @@
+"""Imports as a person sees them: receive a file, preview it, run it, report on it.
+
+Plain functions over the models; no Flask. A run is all or nothing: the rows go to a new
+dataset file that becomes part of Sheaf only in the final short transaction, so a failure, a
+cancel or a killed process leaves no dataset, no table and no half-written rows behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+import shutil
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+from ..admin.audit import record
+from ..db import database
+from ..importers import TYPES, Limits, Meter, ReadOptions, TableSample, UnreadableFile
+from ..importers import inspect_file as inspect
+from ..models import Dataset, ImportJob, ImportProblem, User, utcnow
+from .catalog import columns_json, columns_of, dataset_file, datasets_dir
+from .loading import load_file
+from .storage import BadValues, Problem, Stopped
+
+log = logging.getLogger(__name__)
+
+ORIGINALS_DIR = "originals"
+MAX_NAME = 200
+
+
+class ImportRefused(ValueError):
+    """The import cannot start as asked; the message says why, for a person."""
+
+
+def originals_dir(data_dir: Path) -> Path:
+    path = Path(data_dir) / ORIGINALS_DIR
+    path.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
+def original_path(data_dir: Path, job: ImportJob) -> Path:
+    return originals_dir(data_dir) / job.original_key
+
+
+def receive_file(stream: BinaryIO, file_name: str, data_dir: Path, user: User) -> ImportJob:
+    """Store an uploaded file under a generated name, with its SHA-256, as a new import."""
+    key = secrets.token_hex(16)
+    target = originals_dir(data_dir) / key
+    digest, size = hashlib.sha256(), 0
+    with open(target, "xb") as out:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+            out.write(chunk)
+    if size == 0:
+        target.unlink()
+        raise ImportRefused("The file is empty.")
+    return ImportJob.create(
+        user=user,
+        file_name=Path(file_name or "upload").name[:MAX_NAME] or "upload",
+        file_size=size,
+        sha256=digest.hexdigest(),
+        original_key=key,
+    )
+
+
+def receive_path(path: Path, data_dir: Path, user: User) -> ImportJob:
+    """The same for a file the person chose in the desktop's native dialog."""
+    with open(path, "rb") as handle:
+        return receive_file(handle, path.name, data_dir, user)
+
+
+def earlier_identical(job: ImportJob) -> ImportJob | None:
+    """A finished import of a file with the same bytes, if there was one."""
+    return (
+        ImportJob.select()
+        .where(
+            (ImportJob.sha256 == job.sha256)
+            & (ImportJob.status == "done")
+            & (ImportJob.id != job.id)
+        )
+        .order_by(ImportJob.id.desc())
+        .first()
+    )
+
+
+@dataclass
+class Plan:
+    """What the person decided on the preview page."""
+
+    options: dict = field(default_factory=dict)  # ReadOptions as a dict
+    labels: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    name: str = ""
+    mode: str = "new"  # new, append, replace
+    target_id: int | None = None
+    refuse_bad_values: bool = False
+
+    def read_options(self) -> ReadOptions:
+        return ReadOptions(**self.options)
+
+
+def preview(job: ImportJob, data_dir: Path, options: ReadOptions, limits: Limits) -> TableSample:
+    return inspect(original_path(data_dir, job), options, limits)
+
+
+def check_plan(plan: Plan, user: User, editable: list[Dataset]) -> Dataset | None:
+    """Refuse a plan that cannot work; return the dataset to append to or replace."""
+    if not plan.name.strip():
+        raise ImportRefused("Give the dataset a name.")
+    if len(plan.name) > MAX_NAME:
+        raise ImportRefused(f"Use at most {MAX_NAME} characters for the name.")
+    if any(kind not in TYPES for kind in plan.types) or len(plan.types) != len(plan.labels):
+        raise ImportRefused("Choose a type for every column.")
+    if plan.mode == "new":
+        return None
+    if plan.mode not in ("append", "replace"):
+        raise ImportRefused("Choose whether to make a new dataset, append or replace.")
+    target = next((d for d in editable if d.id == plan.target_id), None)
+    if target is None:
+        raise ImportRefused("Choose a dataset you may change to append to or replace.")
+    theirs = [c.label.casefold() for c in columns_of(target)]
+    ours = [label.casefold() for label in plan.labels]
+    if theirs != ours:
+        missing = [c.label for c in columns_of(target) if c.label.casefold() not in ours]
+        extra = [label for label in plan.labels if label.casefold() not in theirs]
+        detail = []
+        if missing:
+            detail.append(f"missing {', '.join(missing[:5])}")
+        if extra:
+            detail.append(f"new {', '.join(extra[:5])}")
+        if not detail:
+            detail.append("the same names in another order")
+        raise ImportRefused(
+            f"The columns do not match {target.name}'s ({'; '.join(detail)}). "
+            "Import it as a new dataset instead."
+        )
+    plan.types = [c.type for c in columns_of(target)]  # the rows join an existing table
+    return target
+
+
+def queue(job: ImportJob, plan: Plan) -> None:
+    with database.atomic():
+        job.options = json.dumps(asdict(plan), ensure_ascii=False)
+        job.mode = plan.mode
+        job.target = plan.target_id
+        job.status = "queued"
+        job.save()
+
+
+def run(job_id: int, data_dir: Path, limits: Limits, meter: Meter, should_stop) -> ImportJob:
+    """Carry out a queued import (in a worker thread). Never raises for a bad file."""
+    job = ImportJob.get_by_id(job_id)
+    plan = Plan(**job.option_dict)
+    job.status, job.started_at = "running", utcnow()
+    job.save()
+    new_key = secrets.token_hex(16)
+    dest = dataset_file(data_dir, new_key)
+    target = Dataset.get_or_none(Dataset.id == plan.target_id) if plan.target_id else None
+    old_key = target.storage_key if target is not None else None
+    base = dataset_file(data_dir, target.storage_key) if plan.mode == "append" and target else None
+    sample = TableSample(plan.read_options(), plan.labels, [])
+    try:
+        outcome = load_file(
+            original_path(data_dir, job),
+            dest,
+            sample,
+            plan.types,
+            refuse_bad_values=plan.refuse_bad_values,
+            meter=meter,
+            should_stop=should_stop,
+            base=base,
+            limits=limits,
+        )
+    except Stopped:
+        return _finish(job, data_dir, "cancelled", "The import was cancelled; nothing was changed.")
+    except BadValues as exc:
+        return _finish(
+            job,
+            data_dir,
+            "failed",
+            f"{exc} You chose to refuse such imports; nothing was changed.",
+            exc.result.problems,
+            exc.result.problem_count,
+        )
+    except UnreadableFile as exc:
+        return _finish(job, data_dir, "failed", str(exc))
+    except Exception:
+        log.exception("import %s failed", job_id)
+        return _finish(
+            job,
+            data_dir,
+            "failed",
+            "Sheaf hit an unexpected problem; it has been logged. Nothing was changed.",
+        )
+    try:
+        with database.atomic():
+            dataset = _publish(job, plan, target, new_key, outcome)
+            _store_problems(job, outcome.problems)
+            job.status, job.finished_at = "done", utcnow()
+            job.rows, job.problem_count = outcome.result.rows, outcome.problem_count
+            job.dataset = dataset
+            job.warnings = json.dumps(outcome.result.warnings, ensure_ascii=False)
+            job.save()
+            record(
+                f"dataset.import_{plan.mode}",
+                object_type="dataset",
+                object_id=dataset.id,
+                actor=job.user,
+                details=_audit_details(job, dataset),
+            )
+    except Exception:
+        dest.unlink(missing_ok=True)
+        raise
+    if old_key is not None:
+        _remove_dataset_file(data_dir, old_key)  # the rows now live in the new file
+    return job
+
+
+def _publish(job: ImportJob, plan: Plan, target: Dataset | None, key: str, outcome) -> Dataset:
+    if target is None:
+        return Dataset.create(
+            name=plan.name.strip(),
+            owner=job.user,
+            storage_key=key,
+            row_count=outcome.result.rows,
+            columns=columns_json(outcome.columns),
+        )
+    target.storage_key, target.row_count, target.updated_at = key, outcome.result.rows, utcnow()
+    target.save()
+    return target
+
+
+def _store_problems(job: ImportJob, problems: list[Problem]) -> None:
+    rows = [(job.id, p.row, p.column, p.value, p.message) for p in problems]
+    for start in range(0, len(rows), 500):
+        ImportProblem.insert_many(
+            rows[start : start + 500],
+            fields=[
+                ImportProblem.import_job,
+                ImportProblem.row,
+                ImportProblem.column_label,
+                ImportProblem.value,
+                ImportProblem.message,
+            ],
+        ).execute()
+
+
+def _audit_details(job: ImportJob, dataset: Dataset) -> dict:
+    return {
+        "file": job.file_name,
+        "size": job.file_size,
+        "sha256": job.sha256,
+        "rows": job.rows,
+        "problems": job.problem_count,
+        "dataset": dataset.name,
+    }
+
+
+def cancel_queued(job: ImportJob, data_dir: Path) -> ImportJob:
+    return _finish(job, data_dir, "cancelled", "The import was cancelled; nothing was changed.")
+
+
+def _finish(
+    job: ImportJob,
+    data_dir: Path,
+    status: str,
+    message: str,
+    problems: list[Problem] | None = None,
+    problem_count: int = 0,
+) -> ImportJob:
+    """A run that did not complete: record why, keep nothing of the file."""
+    with database.atomic():
+        job.status, job.message, job.finished_at = status, message, utcnow()
+        job.problem_count = problem_count
+        job.save()
+        if problems:
+            _store_problems(job, problems)
+        record(
+            f"dataset.import_{status}",
+            object_type="import",
+            object_id=job.id,
+            actor=job.user,
+            outcome="failed" if status == "failed" else "cancelled",
+            details={
+                "file": job.file_name,
+                "size": job.file_size,
+                "sha256": job.sha256,
+                "message": message,
+            },
+        )
+    original_path(data_dir, job).unlink(missing_ok=True)
+    return job
+
+
+def _remove_dataset_file(data_dir: Path, key: str) -> None:
+    base = dataset_file(data_dir, key)
+    for path in (base, base.with_name(base.name + "-wal"), base.with_name(base.name + "-shm")):
+        path.unlink(missing_ok=True)
+
+
+def abandon(job: ImportJob, data_dir: Path) -> None:
+    """Forget a previewed import that was never started."""
+    if job.status == "ready":
+        original_path(data_dir, job).unlink(missing_ok=True)
+        job.status, job.message, job.finished_at = "cancelled", "Not imported.", utcnow()
+        job.save()
+
+
+def clean_leftovers(data_dir: Path) -> None:
+    """At start-up: whatever an interrupted import left goes, so every folder is consistent.
+
+    Imports marked queued or running did not survive the restart: they are failed and their
+    files removed; dataset files no dataset points at (a killed import's) are deleted;
+    previews never started within a day are dropped.
+    """
+    stale = ImportJob.select().where(ImportJob.status.in_(("queued", "running")))
+    for job in stale:
+        _finish(job, data_dir, "failed", "Sheaf stopped during this import; nothing was changed.")
+    day_ago = utcnow() - timedelta(days=1)
+    for job in ImportJob.select().where(
+        (ImportJob.status == "ready") & (ImportJob.created_at < day_ago)
+    ):
+        abandon(job, data_dir)
+    live = {d.storage_key for d in Dataset.select(Dataset.storage_key)}
+    for path in datasets_dir(data_dir).iterdir():
+        key = path.name.split(".", 1)[0]
+        if key not in live:
+            path.unlink(missing_ok=True)
+    known = {j.original_key for j in ImportJob.select(ImportJob.original_key)}
+    for path in originals_dir(data_dir).iterdir():
+        if path.name not in known:
+            path.unlink(missing_ok=True)
+    shutil.rmtree(Path(data_dir) / "tmp", ignore_errors=True)

@@ -1,0 +1,91 @@
+"""Imports run in background threads, at most two at a time, so a page never waits on one.
+
+The runner keeps, per running import, its meter (rows and bytes done) and its cancel flag;
+everything that must outlive the process is in the ImportJob row.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..db import database
+from ..importers import Limits, Meter
+from . import imports
+
+
+@dataclass
+class Running:
+    total_bytes: int
+    meter: Meter = field(default_factory=Meter)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    started: float = field(default_factory=time.monotonic)
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class ImportRunner:
+    def __init__(self, data_dir: Path, limits: Limits, workers: int = 2) -> None:
+        self.data_dir, self.limits = Path(data_dir), limits
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sheaf-import")
+        self._running: dict[int, Running] = {}
+        self._lock = threading.Lock()
+
+    def start(self, job_id: int, total_bytes: int) -> None:
+        with self._lock:
+            self._running[job_id] = state = Running(total_bytes)
+        self._pool.submit(self._run, job_id, state)
+
+    def _run(self, job_id: int, state: Running) -> None:
+        try:
+            with database.connection_context():
+                if state.cancel.is_set():
+                    imports.cancel_queued(imports.ImportJob.get_by_id(job_id), self.data_dir)
+                    return
+                state.started = time.monotonic()
+                imports.run(job_id, self.data_dir, self.limits, state.meter, state.cancel.is_set)
+        finally:
+            state.done.set()
+            with self._lock:
+                self._running.pop(job_id, None)
+
+    def cancel(self, job_id: int) -> bool:
+        state = self._running.get(job_id)
+        if state is None:
+            return False
+        state.cancel.set()
+        return True
+
+    def progress(self, job_id: int) -> dict | None:
+        """Rows and bytes done, and the seconds left if they can be told; None when not running."""
+        state = self._running.get(job_id)
+        if state is None:
+            return None
+        done_bytes, rows = state.meter.bytes(), state.meter.rows()
+        elapsed = time.monotonic() - state.started
+        fraction = done_bytes / state.total_bytes if state.total_bytes and done_bytes else None
+        left = elapsed * (1 - fraction) / fraction if fraction and fraction > 0.01 else None
+        return {
+            "rows": rows,
+            "bytes": done_bytes,
+            "total_bytes": state.total_bytes,
+            "fraction": round(min(fraction, 1.0), 4) if fraction is not None else None,
+            "seconds_left": round(left) if left is not None else None,
+            "cancelling": state.cancel.is_set(),
+        }
+
+    def wait(self, job_id: int, timeout: float | None = None) -> bool:
+        """Block until the import ends (tests and shutdown)."""
+        state = self._running.get(job_id)
+        return True if state is None else state.done.wait(timeout)
+
+    def busy(self) -> list[int]:
+        return list(self._running)
+
+    def shutdown(self, cancel: bool = True) -> None:
+        if cancel:
+            for state in list(self._running.values()):
+                state.cancel.set()
+        self._pool.shutdown(wait=True)
