@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from ..auth.session import passive
 from ..importers import (
     FORMATS,
     TYPE_LABELS,
@@ -30,7 +31,6 @@ from ..importers import (
     guess_types,
 )
 from ..models import ImportJob, ImportProblem
-from ..auth.session import passive
 from ..permissions import require_permission
 from . import imports
 from .catalog import editable_datasets
