@@ -344,7 +344,8 @@ def _durable_rename(source: Path, target: Path) -> None:
 
 def read_rows(path: Path, columns: list[Column], limit: int, offset_rowid: int = 0) -> list[tuple]:
     """Rows after ``offset_rowid`` in storage order (keyset, never OFFSET)."""
-    con = connect(path, readonly=True)
+    # Read-write, so that closing the last connection also removes the WAL files.
+    con = connect(path)
     try:
         names = ", ".join(c.name for c in columns)
         return con.execute(
