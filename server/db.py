@@ -26,7 +26,10 @@ PRAGMAS = {
 
 def open_database(path: Path | str) -> SqliteDatabase:
     """Bind the proxy to the SQLite file at ``path`` and return the real database."""
-    db = SqliteDatabase(str(path), pragmas=PRAGMAS, timeout=10)
+    # Transactions take the write lock when they begin (IMMEDIATE): one that read first and
+    # tried to write later could otherwise fail at once with "database is locked" instead of
+    # waiting its turn behind another writer.
+    db = SqliteDatabase(str(path), pragmas=PRAGMAS, timeout=10, lock_type="IMMEDIATE")
     database.initialize(db)
     return db
 

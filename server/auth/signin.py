@@ -85,7 +85,7 @@ def authenticate(login: str, password: str, hasher: PasswordHasher, throttle: Th
 
 
 def _count_failure(user: User, throttle: Throttle) -> None:
-    with database.atomic(lock_type="IMMEDIATE"):
+    with database.atomic():
         attempts = User.get_by_id(user.id).failed_attempts + 1
         locked_until = None
         if attempts >= throttle.threshold:

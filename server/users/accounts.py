@@ -90,7 +90,7 @@ def create_first_admin(
     """The set-up page's account; refused once any account exists."""
     login, display_name = clean_login(login), clean_display_name(display_name)
     policy.check(password, login)
-    with database.atomic(lock_type="IMMEDIATE"):
+    with database.atomic():
         if any_account_exists():
             raise AccountError("Sheaf is already set up.")
         user = User.create(
