@@ -43,6 +43,8 @@ def _is_integer(text: str) -> bool:
 
 
 def _is_real(text: str) -> bool:
+    if _INTEGER.match(text):
+        return _is_integer(text)  # a long digit string is an identifier, not an approximate number
     return bool(_REAL.match(text)) and not re.match(r"^[+-]?0\d", text)
 
 

@@ -1,0 +1,100 @@
+"""Spreadsheets that try to hurt the computer are refused before they are unpacked."""
+
+import shutil
+import zipfile
+
+import pytest
+
+from server.importers import Limits, ReadOptions, UnreadableFile, inspect_file
+
+CORPUS = __import__("pathlib").Path(__file__).parents[1] / "data" / "corpus" / "xlsx"
+
+
+def _bomb(path, megabytes):
+    """A real workbook with one extra part that expands from a few KiB to ``megabytes``."""
+    shutil.copy(CORPUS / "frictionless__sheets.xlsx", path)
+    with (
+        zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open("xl/media/padding.bin", "w") as part,
+    ):
+        block = b"\0" * (1 << 20)
+        for _ in range(megabytes):
+            part.write(block)
+    return path
+
+
+def test_a_zip_bomb_is_refused_by_its_ratio(tmp_path):
+    path = _bomb(tmp_path / "bomb.xlsx", 64)
+    assert path.stat().st_size < 1024 * 1024
+    with pytest.raises(UnreadableFile, match="possible zip bomb"):
+        inspect_file(path)
+
+
+def test_the_unpacked_size_limit_is_a_setting(tmp_path):
+    path = _bomb(tmp_path / "big.xlsx", 3)
+    with pytest.raises(UnreadableFile, match="expands to more than 2 MiB"):
+        inspect_file(path, limits=Limits(xlsx_max_uncompressed=2 * 1024**2))
+    assert inspect_file(path, limits=Limits(xlsx_max_uncompressed=8 * 1024**2)).labels == [
+        "id",
+        "name",
+    ]
+
+
+def minimal_workbook(path, rows):
+    """A smallest valid .xlsx: inline strings, numbers, and ("#ERR", code) error cells."""
+
+    def cell(ref, value):
+        if isinstance(value, tuple):
+            return f'<c r="{ref}" t="e"><v>{value[1]}</v></c>'
+        if isinstance(value, str):
+            return f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>'
+        return f'<c r="{ref}"><v>{value}</v></c>'
+
+    body = "".join(
+        f'<row r="{r}">'
+        + "".join(cell(f"{chr(65 + c)}{r}", v) for c, v in enumerate(row))
+        + "</row>"
+        for r, row in enumerate(rows, start=1)
+    )
+    parts = {
+        "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>',  # noqa: E501
+        "_rels/.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',  # noqa: E501
+        "xl/workbook.xml": '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>',  # noqa: E501
+        "xl/_rels/workbook.xml.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',  # noqa: E501
+        "xl/worksheets/sheet1.xml": '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        + body
+        + "</sheetData></worksheet>",
+    }
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+    return path
+
+
+def test_error_cells_become_empty_with_a_warning(tmp_path):
+    path = minimal_workbook(
+        tmp_path / "e.xlsx",
+        [
+            ["item", "ratio"],
+            ["a", 0.5],
+            ["b", ("e", "#DIV/0!")],
+            ["c", ("e", "#N/A")],
+            ["d", 2],
+        ],
+    )
+    sample = inspect_file(path)
+    assert sample.labels == ["item", "ratio"]
+    assert sample.rows == [["a", 0.5], ["b", None], ["c", None], ["d", 2]]
+    assert "2 cells hold Excel errors" in " ".join(sample.warnings)
+
+
+def test_sheets_can_be_chosen_and_are_listed():
+    sample = inspect_file(CORPUS / "frictionless__sheets.xlsx")
+    assert sample.sheets == ["Sheet1", "Sheet2", "Sheet3"] and sample.options.sheet == "Sheet1"
+    with pytest.raises(UnreadableFile, match="no sheet named 'Nope'"):
+        inspect_file(CORPUS / "frictionless__sheets.xlsx", ReadOptions(sheet="Nope"))
+
+
+def test_chart_sheets_are_not_offered():
+    sample = inspect_file(CORPUS / "openpyxl__contains_chartsheets.xlsx")
+    assert sample.sheets == ["data", "moredata"]

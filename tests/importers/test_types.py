@@ -1,0 +1,34 @@
+"""Guessing column types from values: what a person would expect, codes and IDs left alone."""
+
+import pytest
+
+from server.importers.types import guess_type
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["1", "-2", "+3", "0"], "integer"),
+        (["1", "2.5", "-.5", "1e3"], "real"),
+        (["1.25", "", None, "  "], "real"),
+        (["yes", "No", "TRUE", "f"], "boolean"),
+        (["2024-01-31", "1999-12-01"], "date"),
+        (["2024-01-31 10:00:00", "2024-01-31T10:00", "2024-01-31T10:00:00.123+02:00"], "datetime"),
+        (["", None], "text"),
+        (["00123", "00456"], "text"),  # codes with leading zeros
+        (["007", "12"], "text"),
+        (["+44 20 7946 0958", "020 7946 0958"], "text"),  # phone numbers
+        (["9223372036854775807", "1"], "text"),  # 19 digits: an identifier, not a quantity
+        (["123456789012345", "1"], "integer"),  # 15 digits still count
+        (["9223372036854775808"], "text"),  # beyond 64 bits
+        (["2024-02-30"], "text"),  # no such day
+        (["1,234.50"], "text"),  # thousands separators stay text unless parsed explicitly
+        (["NaN", "inf"], "text"),
+        (["1", "two"], "text"),
+        ([1, 2.0], "integer"),  # typed values from Excel and JSON
+        ([1.5, 2], "real"),
+        ([True, False], "boolean"),
+    ],
+)
+def test_guess_type(values, expected):
+    assert guess_type(values) == expected
