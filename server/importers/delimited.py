@@ -160,31 +160,40 @@ def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -
     start = max(header_row - 1, 0)
     header = records[start] if header_row else []
     data = records[header_row if header_row else start :][:SAMPLE_ROWS]
-    width = max([len(header)] + [len(r) for r in data]) if (header or data) else 0
-    # Trailing columns empty in the header and in every sampled row are padding, not data.
+    # The header decides the width; without one, the widest row. Trailing columns empty in
+    # the header and in every sampled row are padding, not data.
+    width = len(header) if header else max((len(r) for r in data), default=0)
     while (
         width > 1
         and (width > len(header) or not header[width - 1].strip())
         and all(len(r) < width or not r[width - 1].strip() for r in data)
     ):
         width -= 1
-    wider = sum(1 for r in data if len(r) > width)
-    if header and len(header) < width:
-        warnings.append(
-            f"Some rows have more cells than the header ({width} instead of "
-            f"{len(header)}); the extra columns got generic names."
-        )
+    longer = [r for r in data if len(r) > width]
+    spilling = sum(1 for r in longer if _spills(r, width))
     labels, label_warnings = unique_labels(header, width)
     if not header_row:
         label_warnings = []  # generic names were announced already
-    if wider:
-        warnings.append(f"{wider} rows have extra empty cells at the end; they are ignored.")
+    if spilling:
+        warnings.append(
+            f"{spilling} of the first rows have values beyond the header's {width} columns; "
+            "those values are dropped and listed as problems."
+        )
+    elif longer:
+        warnings.append(f"{len(longer)} rows end with extra empty cells; they are ignored.")
     if "\x00" in text:
         warnings.append("The file contains NUL characters; they are removed.")
     resolved = options.with_(
         format="delimited", encoding=encoding, delimiter=delimiter, header_row=header_row
     )
-    return TableSample(resolved, labels, [_fit(r, width) for r in data], warnings + label_warnings)
+    # Rows that spill past the header are misread (an unquoted delimiter): they would only
+    # mislead the type guess, and the import lists them as problems anyway.
+    rows = [_fit(r, width) for r in data if not _spills(r, width)]
+    return TableSample(resolved, labels, rows, warnings + label_warnings)
+
+
+def _spills(row: list[str], width: int) -> bool:
+    return len(row) > width and any(cell.strip() for cell in row[width:])
 
 
 def _fit(row: list[str], width: int) -> list[str]:

@@ -8,6 +8,7 @@ chosen sheet's error cells (#DIV/0! and friends), which calamine turns into empt
 from __future__ import annotations
 
 import re
+import threading
 import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
@@ -139,7 +140,7 @@ def cell_value(value: object) -> object:
     if isinstance(value, float):
         return int(value) if value.is_integer() and abs(value) < 2**53 else value
     if isinstance(value, bool):
-        return int(value)
+        return "true" if value else "false"  # the yes/no type reads these words
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
     if isinstance(value, date):
@@ -153,7 +154,21 @@ def cell_value(value: object) -> object:
     return value
 
 
-def _read_sheet(path: Path, sheet: str | None):
+# The sheet parsed for the preview, kept for the import that usually follows at once in the
+# same process: parsing a large sheet twice would double an Excel import's time.
+_parsed: dict[tuple, tuple] = {}
+_parsed_lock = threading.Lock()
+
+
+def _read_sheet(path: Path, sheet: str | None, keep: bool = False):
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns, sheet)
+    with _parsed_lock:
+        cached = _parsed.get(key)
+        if not keep:
+            _parsed.clear()  # the import takes it: hold the memory no longer
+    if cached is not None:
+        return cached
     workbook = _open_workbook(path)
     sheets = _worksheets(workbook)
     if not sheets:
@@ -162,62 +177,71 @@ def _read_sheet(path: Path, sheet: str | None):
     if name not in sheets:
         raise UnreadableFile(f"This workbook has no sheet named {name!r}.")
     try:
-        return workbook.get_sheet_by_name(name), name, sheets
+        parsed = (workbook.get_sheet_by_name(name), name, sheets)
     except Exception as exc:  # calamine raises its own errors for broken sheets
         raise UnreadableFile(f"The sheet {name!r} cannot be read ({exc}).") from None
+    if keep:
+        with _parsed_lock:
+            _parsed.clear()
+            _parsed[key] = parsed
+            _parsed[(*key[:3], name)] = parsed
+    return parsed
+
+
+def _filled(row: list) -> int:
+    return sum(1 for v in row if v is not None)
 
 
 def _find_header(rows: list[list]) -> int:
-    widths = [sum(1 for v in row if v not in (None, "")) for row in rows[:50]]
-    best = max(widths, default=0)
+    """The first row at least half as full as the fullest: titles and notes above a table
+    fill one cell or two; the header row fills most of them."""
+    widths = [_filled(row) for row in rows[:60]]
+    threshold = max(1, (max(widths, default=0) + 1) // 2)
     for number, filled in enumerate(widths, start=1):
-        if (
-            filled
-            and filled >= max(1, best // 2)
-            and filled == max(widths[number - 1 : number + 5])
-        ):
+        if filled >= threshold:
             return number
     return 1
 
 
+def _looks_like_data(header: list, rows: list[list]) -> bool:
+    # Header cells are words: a number, a date or a yes/no in the candidate row means data.
+    if any(v is not None and not isinstance(v, str) for v in header):
+        return True
+    return header_is_data(header, rows)
+
+
 def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -> TableSample:
-    zipped = options.format in ("xlsx", "ods")
-    if zipped:
-        check_archive(path, None, limits)
-    sheet, name, sheets = _read_sheet(path, options.sheet)
-    errors = check_archive(path, name, limits) if options.format == "xlsx" else 0
-    head = [[cell_value(v) for v in row] for row in sheet.to_python(nrows=SAMPLE_ROWS + 60)]
-    if not any(any(v is not None for v in row) for row in head):
+    sheet, name, sheets = _read_sheet(path, options.sheet, keep=True)
+    errors = check_archive(path, name, limits) if options.format in ("xlsx", "ods") else 0
+    # skip_empty_area=False: row numbers are the sheet's own, as the import will count them.
+    raw = sheet.to_python(skip_empty_area=False, nrows=SAMPLE_ROWS + 100)
+    rows = [[cell_value(v) for v in row] for row in raw]
+    if not any(_filled(row) for row in rows):
         if errors:
             raise UnreadableFile(
                 f"The sheet {name!r} holds only Excel errors (such as #DIV/0!), no values."
             )
+        others = [s for s in sheets if s != name]
         raise UnreadableFile(
             f"The sheet {name!r} is empty."
-            + (
-                f" Other sheets: {', '.join(s for s in sheets if s != name)}."
-                if len(sheets) > 1
-                else ""
-            )
+            + (f" Other sheets: {', '.join(others)}." if others else "")
         )
     warnings = []
-    header_row = options.header_row if options.header_row is not None else _find_header(head)
     if options.header_row is None:
-        if header_is_data(head[header_row - 1], head[header_row : header_row + 200]):
+        header_row = _find_header(rows)
+        following = [r for r in rows[header_row : header_row + 200] if _filled(r)]
+        if _looks_like_data(rows[header_row - 1], following):
             header_row = 0
             warnings.append("The first row looks like data, so the columns got generic names.")
         elif header_row > 1:
             warnings.append(f"The table starts at row {header_row}; the rows above it are skipped.")
-    header = head[header_row - 1] if header_row else []
-    data = head[header_row:] if header_row else head
-    data = data[:SAMPLE_ROWS]
-    width = max([len(header)] + [len(r) for r in data])
-    while (
-        width > 1
-        and (width > len(header) or header[width - 1] is None)
-        and all(len(r) < width or r[width - 1] is None for r in data)
-    ):
-        width -= 1
+    else:
+        header_row = options.header_row
+        if header_row > len(rows):
+            raise UnreadableFile(f"The sheet {name!r} has no row {header_row}.")
+    header = rows[header_row - 1] if header_row else []
+    data = [r for r in rows[header_row:] if _filled(r)][:SAMPLE_ROWS]
+    width = _table_width(header, data)
     labels, label_warnings = unique_labels(header, width)
     if not header_row:
         label_warnings = []
@@ -231,8 +255,16 @@ def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -
             "The sheet has merged cells; only the top-left cell of each keeps the value."
         )
     resolved = options.with_(sheet=name, header_row=header_row, encoding=None, delimiter=None)
-    rows = [(row + [None] * width)[:width] for row in data]
-    return TableSample(resolved, labels, rows, warnings + label_warnings, sheets)
+    sample = [(row + [None] * width)[:width] for row in data]
+    return TableSample(resolved, labels, sample, warnings + label_warnings, sheets)
+
+
+def _table_width(header: list, data: list[list]) -> int:
+    """The header's width (or the data's, without one), less trailing empty columns."""
+    width = max([len(header)] + [len(r) for r in data])
+    while width > 1 and all(len(r) < width or r[width - 1] is None for r in [header, *data]):
+        width -= 1
+    return width
 
 
 def iter_rows(
@@ -244,8 +276,8 @@ def iter_rows(
     checked: bool = True,
     limits: Limits = DEFAULT_LIMITS,
 ) -> Iterator[list]:
-    if options.format in ("xlsx", "ods"):
-        check_archive(path, None, limits)
+    """Every non-empty row below the header. (The archive was measured by ``inspect``, which
+    always runs first, on the same stored file.)"""
     sheet, _name, _sheets = _read_sheet(path, options.sheet)
     done = [0]
     if meter is not None:
@@ -257,8 +289,12 @@ def _sheet_rows(sheet, skip: int, width: int, problems, done: list[int]) -> Iter
     rows = iter(sheet.iter_rows())
     for _ in range(skip):
         next(rows, None)
-    for number, raw in enumerate(rows, start=1):
+    number = 0
+    for raw in rows:
         row = [cell_value(v) for v in raw]
+        if not _filled(row):
+            continue  # an empty row is no row, as a blank line in a text file
+        number += 1
         if len(row) != width:
             extra = [v for v in row[width:] if v is not None]
             if extra:

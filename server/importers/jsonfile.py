@@ -55,11 +55,30 @@ def _depth(value: object, limit: int, level: int = 1) -> None:
                 _depth(item, limit, level + 1)
 
 
+class _DuplicateKeys:
+    """A decoder for the preview's sample that notices objects repeating a key."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self.decoder = json.JSONDecoder(
+            parse_constant=_refuse_constant,
+            parse_float=_check_float,
+            object_pairs_hook=self._pairs,
+        )
+
+    def _pairs(self, pairs: list[tuple[str, object]]) -> dict:
+        record = dict(pairs)
+        if len(record) != len(pairs):
+            self.seen = True
+        return record
+
+
 class _Stream:
     """Decoded text read in chunks, with just enough buffered to parse the next value."""
 
-    def __init__(self, handle) -> None:
+    def __init__(self, handle, decoder: json.JSONDecoder = _DECODER) -> None:
         self.handle, self.buffer, self.pos, self.offset = handle, "", 0, 0
+        self.decoder = decoder
 
     def fill(self) -> bool:
         chunk = self.handle.read(CHUNK)
@@ -83,7 +102,7 @@ class _Stream:
         self.skip_space()
         while True:
             try:
-                value, end = _DECODER.raw_decode(self.buffer, self.pos)
+                value, end = self.decoder.raw_decode(self.buffer, self.pos)
             except json.JSONDecodeError as exc:
                 # The value may simply go on in the next chunk; only the end of the file or an
                 # oversized record makes the error final.
@@ -104,9 +123,11 @@ class _Stream:
             return value
 
 
-def _records(path: Path, encoding: str, max_record: int = 16 << 20) -> Iterator[object]:
+def _records(
+    path: Path, encoding: str, max_record: int = 16 << 20, decoder: json.JSONDecoder = _DECODER
+) -> Iterator[object]:
     with open(path, encoding=encoding, errors="strict") as handle:
-        stream = _Stream(handle)
+        stream = _Stream(handle, decoder)
         try:
             first = stream.skip_space()
             if first == "\ufeff":
@@ -225,7 +246,9 @@ class _Shape:
 def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -> TableSample:
     encoding = options.encoding or file_encoding(path)
     shape, sample, warnings = _Shape(), [], []
-    for number, record in enumerate(_records(path, encoding), start=1):
+    duplicates = _DuplicateKeys()
+    records = _records(path, encoding, decoder=duplicates.decoder)
+    for number, record in enumerate(records, start=1):
         _depth(record, limits.json_max_depth)
         shape.learn(record, number)
         if not (shape.arrays and number == 1):
@@ -240,6 +263,8 @@ def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -
         for v in (r.values() if isinstance(r, dict) else r)
     ):
         warnings.append("Nested values are kept as JSON text.")
+    if duplicates.seen:
+        warnings.append("Some records have a duplicate field name; the last value of each is kept.")
     labels, label_warnings = unique_labels(shape.keys, len(shape.keys))
     width = len(labels)
     resolved = options.with_(

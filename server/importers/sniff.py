@@ -87,14 +87,39 @@ def detect_encoding_of(head: bytes) -> str:
             return "utf-8"
     if _looks_like_utf16(head):
         return "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
+    return _legacy_encoding(head)
+
+
+# Western European text is the common case for files that are not UTF-8; charset-normalizer
+# often calls such a file cp1250, which turns every ñ into ń. So cp1252 wins whenever it reads
+# the bytes and the guess is one of its Latin neighbours; the preview lets a person choose.
+_LATIN_NEIGHBOURS = {
+    "cp1252",
+    "cp1250",
+    "latin_1",
+    "iso8859_15",
+    "iso8859_2",
+    "ascii",
+    "mac_roman",
+    "cp850",
+}
+
+
+def _legacy_encoding(head: bytes) -> str:
     from charset_normalizer import from_bytes
 
-    best = from_bytes(
-        head[:65536],
-        cp_isolation=["cp1252", "latin_1", "iso8859_15", "cp1250", "mac_roman", "cp850"],
-    ).best()
+    # Multi-byte legacy encodings (Shift JIS, GB 18030…) are guessed wrongly on short samples;
+    # they can be chosen on the preview page.
+    candidates = [*sorted(_LATIN_NEIGHBOURS - {"ascii"}), "cp1251", "cp1253", "koi8_r"]
+    best = from_bytes(head[:65536], cp_isolation=candidates).best()
     name = best.encoding if best is not None else "cp1252"
-    return "cp1252" if name in ("ascii", "latin_1", "iso8859_15") else name
+    if name in _LATIN_NEIGHBOURS:
+        try:
+            head.decode("cp1252")
+        except UnicodeDecodeError:
+            return "latin-1" if name in ("cp1252", "latin_1") else name
+        return "cp1252"
+    return name
 
 
 def _looks_like_utf16(head: bytes) -> bool:
