@@ -204,3 +204,11 @@ class ImportProblem(BaseModel):
     column_label = CharField(default="")
     value = TextField(default="")
     message = TextField()
+
+
+class DatasetShare(BaseModel):
+    dataset = ForeignKeyField(Dataset, backref="shares", on_delete="CASCADE")
+    user = ForeignKeyField(User, null=True, backref="shares")
+    role = ForeignKeyField(Role, null=True, backref="shares", on_delete="CASCADE")
+    can_edit = BooleanField(default=False)
+    created_at = UTCDateTimeField(default=utcnow)

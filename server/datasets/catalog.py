@@ -11,7 +11,7 @@ from pathlib import Path
 
 from peewee import ModelSelect
 
-from ..models import Dataset, User
+from ..models import Dataset, DatasetShare, User
 from ..permissions import has_permission
 from .storage import Column
 
@@ -38,20 +38,51 @@ def columns_json(columns: list[Column]) -> str:
     )
 
 
+def _shared_with(user: User, editable: bool = False) -> ModelSelect:
+    """Ids of the datasets shared with ``user`` or their role (with edit rights if asked)."""
+    query = DatasetShare.select(DatasetShare.dataset).where(
+        (DatasetShare.user == user.id) | (DatasetShare.role == user.role_id)
+    )
+    return query.where(DatasetShare.can_edit == True) if editable else query  # noqa: E712
+
+
 def visible_datasets(user: User) -> ModelSelect:
-    """The datasets ``user`` may read: their own, or every one with ``datasets.view_all``."""
+    """The datasets ``user`` may read: their own, those shared with them or their role, or
+    every one with ``datasets.view_all``. Every listing of datasets starts here."""
     query = Dataset.select(Dataset, User).join(User, on=(Dataset.owner == User.id))
     if not has_permission(user, "datasets.view_all"):
-        query = query.where(Dataset.owner == user.id)
+        query = query.where((Dataset.owner == user.id) | Dataset.id.in_(_shared_with(user)))
     return query
 
 
+def access_to(user: User, dataset: Dataset) -> str | None:
+    """What ``user`` may do with ``dataset``: "edit", "read", or None (it is invisible)."""
+    if dataset.owner_id == user.id or has_permission(user, "datasets.edit_all"):
+        return "edit"
+    if _shared_with(user, editable=True).where(DatasetShare.dataset == dataset.id).exists():
+        return "edit"
+    if has_permission(user, "datasets.view_all"):
+        return "read"
+    if _shared_with(user).where(DatasetShare.dataset == dataset.id).exists():
+        return "read"
+    return None
+
+
 def can_edit(user: User, dataset: Dataset) -> bool:
+    return access_to(user, dataset) == "edit"
+
+
+def can_share(user: User, dataset: Dataset) -> bool:
+    """The owner shares their dataset; ``datasets.share`` shares any dataset one can see."""
+    if dataset.owner_id == user.id:
+        return True
+    return has_permission(user, "datasets.share") and access_to(user, dataset) is not None
+
+
+def can_delete(user: User, dataset: Dataset) -> bool:
     return dataset.owner_id == user.id or has_permission(user, "datasets.edit_all")
 
 
-def editable_datasets(user: User) -> ModelSelect:
-    query = Dataset.select()
-    if not has_permission(user, "datasets.edit_all"):
-        query = query.where(Dataset.owner == user.id)
-    return query.order_by(Dataset.name)
+def editable_datasets(user: User) -> list[Dataset]:
+    """The datasets ``user`` may change (to append to or replace), by name."""
+    return [d for d in visible_datasets(user).order_by(Dataset.name) if can_edit(user, d)]

@@ -144,7 +144,13 @@ def _click_import(page):
 
 def _wait_for_result(page, timeout: float = 30_000) -> None:
     """The status page reloads itself when the import ends; wait for the finished page."""
-    page.locator(".notice-success, .notice-error, .notice-info").first.wait_for(timeout=timeout)
+    try:
+        page.locator(".notice-success, .notice-error, .notice-info").first.wait_for(timeout=timeout)
+    except Exception:
+        print("DEBUG url", page.url)
+        print("DEBUG main", page.locator("main").inner_html())
+        print("DEBUG progress", page.request.get(page.url + "/progress").text())
+        raise
     page.wait_for_load_state("load")
 
 

@@ -1,0 +1,304 @@
+"""Reading a dataset's rows as a person asks: filtered, searched, sorted, a page at a time.
+
+Pages are found by keyset (the sort value and rowid of the row before), never by OFFSET, so
+the last page of a million rows is as quick as the first. Sorting by a column creates its
+index the first time. Column names come from the dataset's own list (``c1 … cN``) and every
+value is a bound parameter: nothing typed by a person becomes SQL.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from .storage import Column
+
+OPERATORS = {
+    "eq": "is",
+    "contains": "contains",
+    "min": "at least",
+    "max": "at most",
+    "in": "one of",
+    "empty": "is empty",
+    "notempty": "is not empty",
+}
+OPERATORS_BY_TYPE = {
+    "text": ("contains", "eq", "in", "empty", "notempty"),
+    "integer": ("eq", "min", "max", "in", "empty", "notempty"),
+    "real": ("eq", "min", "max", "empty", "notempty"),
+    "date": ("eq", "min", "max", "empty", "notempty"),
+    "datetime": ("min", "max", "empty", "notempty"),
+    "boolean": ("eq", "empty", "notempty"),
+}
+_ARG = re.compile(r"^(c\d{1,4})\.(eq|contains|min|max|in|empty|notempty)$")
+MAX_VALUE = 500
+
+
+class BadView(ValueError):
+    """A filter or search that cannot be applied; the message says why, for a person."""
+
+
+@dataclass(frozen=True)
+class Filter:
+    column: str
+    op: str
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class View:
+    """What a person asked to see; it lives in the URL so a view can be bookmarked."""
+
+    search: str = ""
+    sort: str | None = None
+    descending: bool = False
+    filters: tuple[Filter, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str], columns: list[Column]) -> View:
+        names = {c.name for c in columns}
+        sort = args.get("sort") if args.get("sort") in names else None
+        filters = []
+        for key in sorted(args):
+            match = _ARG.match(key)
+            if match and match.group(1) in names:
+                value = str(args[key])[:MAX_VALUE]
+                if match.group(2) in ("empty", "notempty") or value.strip():
+                    filters.append(Filter(match.group(1), match.group(2), value.strip()))
+        return cls(
+            search=str(args.get("q", ""))[:MAX_VALUE].strip(),
+            sort=sort,
+            descending=args.get("dir") == "desc",
+            filters=tuple(filters),
+        )
+
+    def args(self, **changes) -> dict[str, str]:
+        """The query-string arguments of this view (with ``changes``), for links."""
+        out: dict[str, str] = {}
+        if self.search:
+            out["q"] = self.search
+        if self.sort:
+            out["sort"] = self.sort
+            if self.descending:
+                out["dir"] = "desc"
+        for f in self.filters:
+            out[f"{f.column}.{f.op}"] = f.value or "1"
+        out.update({k: v for k, v in changes.items() if v is not None})
+        return {k: v for k, v in out.items() if v != ""}
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.search or self.filters)
+
+
+def _convert(column: Column, raw: str) -> object:
+    """A filter value as the column stores it, or BadView."""
+    kind = column.type
+    try:
+        if kind == "integer":
+            return int(raw)
+        if kind == "real":
+            return float(raw)
+        if kind == "date":
+            return date.fromisoformat(raw).isoformat()
+        if kind == "datetime":
+            return datetime.fromisoformat(raw).isoformat(sep=" ")
+        if kind == "boolean":
+            lowered = raw.lower()
+            if lowered in ("yes", "true", "1"):
+                return 1
+            if lowered in ("no", "false", "0"):
+                return 0
+            raise ValueError(raw)
+    except ValueError:
+        wanted = {
+            "integer": "a whole number",
+            "real": "a number",
+            "date": "a date (YYYY-MM-DD)",
+            "datetime": "a date and time",
+            "boolean": "yes or no",
+        }[kind]
+        raise BadView(f"{column.label}: “{raw}” is not {wanted}.") from None
+    return raw
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def fts_query(text: str) -> str:
+    """Words as FTS5 prefix terms, each quoted: the person's text is never FTS syntax."""
+    words = re.findall(r"\w+", text, flags=re.UNICODE)
+    return " ".join(f'"{w}"*' for w in words[:20])
+
+
+def where(view: View, columns: list[Column], searchable: bool) -> tuple[str, list]:
+    """The WHERE clause (without the keyword) and its parameters; "1" when nothing narrows."""
+    by_name = {c.name: c for c in columns}
+    parts, params = [], []
+    for f in view.filters:
+        column = by_name[f.column]
+        if f.op not in OPERATORS_BY_TYPE[column.type]:
+            raise BadView(f"{column.label}: “{OPERATORS[f.op]}” does not apply to this column.")
+        c = column.name
+        if f.op == "empty":
+            parts.append(f"{c} IS NULL")
+        elif f.op == "notempty":
+            parts.append(f"{c} IS NOT NULL")
+        elif f.op == "contains":
+            parts.append(f"{c} LIKE ? ESCAPE '\\'")
+            params.append(_like_pattern(f.value))
+        elif f.op == "in":
+            values = [v.strip() for v in f.value.split("|") if v.strip()][:100]
+            parts.append(f"{c} IN ({', '.join('?' * len(values))})")
+            params.extend(_convert(column, v) for v in values)
+        else:
+            parts.append(f"{c} {({'eq': '=', 'min': '>=', 'max': '<='})[f.op]} ?")
+            params.append(_convert(column, f.value))
+    if view.search:
+        query = fts_query(view.search)
+        if not searchable:
+            raise BadView("This dataset has no text columns to search.")
+        if query:
+            parts.append("rowid IN (SELECT rowid FROM rows_fts WHERE rows_fts MATCH ?)")
+            params.append(query)
+    return (" AND ".join(parts) or "1"), params
+
+
+def encode_cursor(value: object, rowid: int) -> str:
+    raw = json.dumps([value, rowid], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(text: str | None) -> tuple[object, int] | None:
+    if not text:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        value, rowid = json.loads(raw)
+    except (ValueError, binascii.Error, TypeError):
+        raise BadView("That page link is damaged; start again from the first page.") from None
+    if not isinstance(rowid, int) or not isinstance(value, str | int | float | type(None)):
+        raise BadView("That page link is damaged; start again from the first page.")
+    return value, rowid
+
+
+def _beyond(column: str | None, cursor: tuple[object, int], ascending: bool) -> tuple[str, list]:
+    """Rows after ``cursor`` in the order (column, rowid), ascending or not; SQLite puts NULLs
+    first when ascending and last when descending."""
+    value, rowid = cursor
+    if column is None:
+        return ("rowid > ?" if ascending else "rowid < ?"), [rowid]
+    if ascending:
+        if value is None:
+            return f"(({column} IS NULL AND rowid > ?) OR {column} IS NOT NULL)", [rowid]
+        return f"({column}, rowid) > (?, ?)", [value, rowid]
+    if value is None:
+        return f"({column} IS NULL AND rowid < ?)", [rowid]
+    return f"(({column}, rowid) < (?, ?) OR {column} IS NULL)", [value, rowid]
+
+
+@dataclass
+class Page:
+    rows: list[tuple]  # (rowid, value, value, …)
+    has_next: bool
+    has_prev: bool
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+def ensure_sort_index(con: sqlite3.Connection, column: str) -> None:
+    con.execute(f"CREATE INDEX IF NOT EXISTS rows_by_{column} ON rows ({column})")
+
+
+def page(
+    con: sqlite3.Connection,
+    columns: list[Column],
+    view: View,
+    size: int,
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    last: bool = False,
+    searchable: bool = True,
+) -> Page:
+    """One page of the view: the first, the one after/before a cursor, or the last."""
+    sort = view.sort
+    if sort:
+        ensure_sort_index(con, sort)
+    index = [c.name for c in columns].index(sort) + 1 if sort else None
+    clause, params = where(view, columns, searchable)
+    backwards = bool(before) or last
+    cursor = decode_cursor(before if before else after)
+    ascending = (not view.descending) != backwards
+    conditions, values = [clause], list(params)
+    if cursor is not None:
+        extra, extra_values = _beyond(sort, cursor, ascending)
+        conditions.append(extra)
+        values.extend(extra_values)
+    direction = "ASC" if ascending else "DESC"
+    order = f"{sort} {direction}, rowid {direction}" if sort else f"rowid {direction}"
+    names = ", ".join(c.name for c in columns)
+    rows = con.execute(
+        f"SELECT rowid, {names} FROM rows WHERE {' AND '.join(conditions)} "
+        f"ORDER BY {order} LIMIT ?",
+        [*values, size + 1],
+    ).fetchall()
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+    key = (lambda row: row[index]) if index else (lambda row: None)
+    first_key = encode_cursor(key(rows[0]), rows[0][0]) if rows else None
+    last_key = encode_cursor(key(rows[-1]), rows[-1][0]) if rows else None
+    if backwards:
+        return Page(
+            rows, has_next=bool(before), has_prev=more, next_cursor=last_key, prev_cursor=first_key
+        )
+    return Page(
+        rows,
+        has_next=more,
+        has_prev=cursor is not None,
+        next_cursor=last_key,
+        prev_cursor=first_key,
+    )
+
+
+class CountCache:
+    """Filtered row counts, kept until the dataset changes, so paging does not recount."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._entries: OrderedDict[tuple, int] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def count(self, con: sqlite3.Connection, version: str, clause: str, params: list) -> int:
+        key = (version, clause, tuple(params))
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        total = con.execute(f"SELECT count(*) FROM rows WHERE {clause}", params).fetchone()[0]
+        with self._lock:
+            self._entries[key] = total
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return total
+
+
+def has_search_index(con: sqlite3.Connection) -> bool:
+    return (
+        con.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rows_fts'"
+        ).fetchone()
+        is not None
+    )
