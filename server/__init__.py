@@ -54,6 +54,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for blueprint in (auth_bp, home_bp, users_bp, admin_bp, datasets_bp):
         app.register_blueprint(blueprint)
 
+    @app.template_filter("reject_filters")
+    def _reject_filters(args: dict[str, str]) -> dict[str, str]:
+        """A view's arguments without its column filters (for "Clear filters")."""
+        return {k: v for k, v in args.items() if "." not in k}
+
     @app.context_processor
     def _template_helpers() -> dict[str, Any]:
         return {

@@ -74,6 +74,15 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("datasets.import_progress", "GET"): row(viewer=403, editor=200, admin=404),
     ("datasets.import_cancel", "POST"): row(viewer=403, editor=302, admin=404),
     ("datasets.import_problems", "GET"): row(viewer=403, editor=200, admin=404),
+    # Changing, sharing and deleting: the owner, and admins (datasets.edit_all / .share).
+    ("datasets.dataset_about", "GET"): row(viewer=404, editor=200, admin=200),
+    ("datasets.dataset_about", "POST"): row(viewer=404, editor=302, admin=302),  # unchanged
+    ("datasets.dataset_delete", "GET"): row(viewer=404, editor=200, admin=200),
+    ("datasets.dataset_delete", "POST"): row(viewer=404, editor=302, admin=302),
+    ("datasets.dataset_sharing", "GET"): row(viewer=404, editor=200, admin=200),
+    ("datasets.dataset_sharing", "POST"): row(viewer=404, editor=200, admin=200),  # no target
+    ("datasets.dataset_revoke", "POST"): row(viewer=404, editor=302, admin=302),
+    ("datasets.dataset_export", "GET"): row(viewer=403, editor=200, admin=200, custom=403),
 }
 
 # The form data sent with each POST: enough to pass validation where that matters.
@@ -118,6 +127,13 @@ def _url(app, endpoint, method, who):
             params["role_id"] = make_role(f"role-{endpoint}-{method}-{who}", []).id
         if "dataset_id" in rule.arguments:
             params["dataset_id"] = make_dataset(app, User.get(User.login == "eddie")).id
+        if "share_id" in rule.arguments:
+            from server.models import DatasetShare, Role
+
+            share = DatasetShare.create(
+                dataset=params["dataset_id"], role=Role.get(Role.builtin == "editor")
+            )
+            params["share_id"] = share.id
         if "job_id" in rule.arguments:
             status = "ready" if endpoint == "datasets.import_preview" else "done"
             params["job_id"] = make_import(app, User.get(User.login == "eddie"), status).id

@@ -110,3 +110,26 @@
     window.setTimeout(poll, 300);
   }
 })();
+
+// Filters: each column's operator and value become one query argument, e.g. c3.min=10.
+(function () {
+  "use strict";
+  var form = document.querySelector(".view-controls");
+  if (!form) return;
+  form.addEventListener("submit", function () {
+    form.querySelectorAll("[data-filter-current]").forEach(function (input) { input.remove(); });
+    form.querySelectorAll("[data-filter-op]").forEach(function (select) {
+      var column = select.getAttribute("data-filter-op");
+      var valueInput = form.querySelector('[data-filter-value="' + column + '"]');
+      var op = select.value;
+      var value = valueInput.value.trim();
+      if (op === "empty" || op === "notempty") { value = "1"; }
+      if (!value) return;
+      var hidden = document.createElement("input");
+      hidden.type = "hidden";
+      hidden.name = column + "." + op;
+      hidden.value = value;
+      form.appendChild(hidden);
+    });
+  });
+})();

@@ -3,7 +3,7 @@ varies with the file); everything else is a field here."""
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import IntegerField, RadioField, SelectField, StringField
+from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -69,4 +69,28 @@ class PreviewForm(FlaskForm):
             SelectChoice("refuse", "Refuse the import"),
         ],
         default="empty",
+    )
+
+
+class DescribeForm(FlaskForm):
+    name = StringField(
+        "Name", validators=[DataRequired(message="Give the dataset a name."), Length(max=200)]
+    )
+    description = TextAreaField(
+        "Description",
+        validators=[Length(max=2000)],
+        description="What the data is and where it came from, for the people you share it with.",
+    )
+
+
+class ShareForm(FlaskForm):
+    target = SelectField(
+        "Share with",
+        validate_choice=True,
+        description="A role gives access to everyone who holds it, now and later.",
+    )
+    rights = RadioField(
+        "Rights",
+        choices=[SelectChoice("read", "Read only"), SelectChoice("edit", "Read and change")],
+        default="read",
     )

@@ -1,23 +1,76 @@
-"""Dataset pages: the list and a table view."""
+"""Dataset pages: the list, the table view, describing, deleting, sharing and exporting.
+
+Every route loads its dataset through :func:`dataset_or_404`, which answers 404 for a dataset
+the person may not see and 403 for an action they may not take on one they can see.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 
-from ..models import Dataset
-from .catalog import columns_of, dataset_file, visible_datasets
-from .storage import read_rows
+from ..admin.audit import record
+from ..models import Dataset, DatasetShare, Role, User
+from ..permissions import has_permission, require_permission
+from . import browse, export, sharing
+from .catalog import (
+    access_to,
+    can_delete,
+    can_share,
+    columns_of,
+    dataset_file,
+    visible_datasets,
+)
+from .forms import DescribeForm, ShareForm
+from .storage import connect
 
 bp = Blueprint("datasets", __name__)
+counts = browse.CountCache()
 
 
-def dataset_or_404(dataset_id: int) -> Dataset:
-    """The dataset if the signed-in person may read it; 404 otherwise (never a hint it exists)."""
+def dataset_or_404(dataset_id: int, need: str = "read") -> Dataset:
+    """The dataset if the signed-in person may ``need`` ("read", "edit", "share", "delete")
+    it: 404 when they may not even see it, 403 when they see it but may not do that."""
     dataset = visible_datasets(current_user).where(Dataset.id == dataset_id).first()
     if dataset is None:
         abort(404)
+    allowed = {
+        "read": lambda: True,
+        "edit": lambda: access_to(current_user, dataset) == "edit",
+        "share": lambda: can_share(current_user, dataset),
+        "delete": lambda: can_delete(current_user, dataset),
+    }[need]
+    if not allowed():
+        abort(403)
     return dataset
+
+
+def _path(dataset: Dataset) -> Path:
+    return dataset_file(current_app.config["DATA_DIR"], dataset.storage_key)
+
+
+@contextlib.contextmanager
+def _rows_of(dataset: Dataset):
+    con = connect(_path(dataset))
+    try:
+        yield con
+    finally:
+        con.close()
 
 
 @bp.route("/datasets")
@@ -35,16 +88,193 @@ def dataset_list() -> str:
 def dataset_view(dataset_id: int) -> str:
     dataset = dataset_or_404(dataset_id)
     columns = columns_of(dataset)
-    after = request.args.get("after", "0")
-    after = int(after) if after.isdigit() and len(after) < 19 else 0
+    view = browse.View.from_args(request.args, columns)
     size = current_app.config["PAGE_SIZE"]
-    path = dataset_file(current_app.config["DATA_DIR"], dataset.storage_key)
-    rows = read_rows(path, columns, size + 1, after)
+    problem = None
+    with _rows_of(dataset) as con:
+        searchable = browse.has_search_index(con)
+        try:
+            page = browse.page(
+                con,
+                columns,
+                view,
+                size,
+                after=request.args.get("after"),
+                before=request.args.get("before"),
+                last=request.args.get("last") == "1",
+                searchable=searchable,
+            )
+            clause, params = browse.where(view, columns, searchable)
+            matching = (
+                counts.count(con, f"{dataset.storage_key}:{dataset.updated_at}", clause, params)
+                if view.narrowed
+                else dataset.row_count
+            )
+        except browse.BadView as exc:
+            problem = str(exc)
+            view = browse.View(sort=view.sort, descending=view.descending)
+            page = browse.page(con, columns, view, size, searchable=searchable)
+            matching = dataset.row_count
+    access = access_to(current_user, dataset)
     return render_template(
         "datasets/view.html",
         dataset=dataset,
         columns=columns,
-        rows=rows[:size],
-        next_after=rows[size - 1][0] if len(rows) > size else None,
-        first=after == 0,
+        view=view,
+        page=page,
+        matching=matching,
+        problem=problem,
+        searchable=searchable,
+        access=access,
+        operators=browse.OPERATORS,
+        operators_by_type=browse.OPERATORS_BY_TYPE,
+        may_share=can_share(current_user, dataset),
+        may_delete=can_delete(current_user, dataset),
+        may_export=has_permission(current_user, "datasets.export"),
+        export_formats=export.FORMATS,
     )
+
+
+@bp.route("/datasets/<int:dataset_id>/about", methods=["GET", "POST"])
+def dataset_about(dataset_id: int) -> str | Response:
+    dataset = dataset_or_404(dataset_id, "edit")
+    form = DescribeForm(obj=dataset)
+    if form.validate_on_submit():
+        try:
+            sharing.describe(dataset, form.name.data, form.description.data)
+        except sharing.DatasetError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            flash("Saved.", "success")
+            return redirect(url_for("datasets.dataset_view", dataset_id=dataset.id))
+    return render_template("datasets/about.html", dataset=dataset, form=form)
+
+
+@bp.route("/datasets/<int:dataset_id>/delete", methods=["GET", "POST"])
+def dataset_delete(dataset_id: int) -> str | Response:
+    dataset = dataset_or_404(dataset_id, "delete")
+    if request.method == "POST":
+        from flask_wtf import FlaskForm
+
+        if FlaskForm().validate_on_submit():
+            name = dataset.name
+            sharing.delete(dataset, current_app.config["DATA_DIR"])
+            flash(f"{name} is deleted.", "success")
+            return redirect(url_for("datasets.dataset_list"))
+    return render_template("datasets/delete.html", dataset=dataset)
+
+
+def _share_choices() -> list[tuple[str, str]]:
+    roles = [
+        (f"role:{r.id}", f"Everyone with the {r.name} role")
+        # Admins read everything already; sharing with their role would change nothing.
+        for r in Role.select()
+        .where(Role.builtin.is_null() | (Role.builtin != "admin"))
+        .order_by(Role.name)
+    ]
+    people = [
+        (f"user:{u.id}", f"{u.display_name} ({u.login})")
+        for u in User.select().where(User.active == True).order_by(User.display_name)  # noqa: E712
+    ]
+    return [("", "Choose a role or a person"), *roles, *people]
+
+
+@bp.route("/datasets/<int:dataset_id>/sharing", methods=["GET", "POST"])
+def dataset_sharing(dataset_id: int) -> str | Response:
+    dataset = dataset_or_404(dataset_id, "share")
+    form = ShareForm()
+    form.target.choices = [c for c in _share_choices() if c[0] != f"user:{dataset.owner_id}"]
+    if form.validate_on_submit():
+        kind, _, raw_id = (form.target.data or "").partition(":")
+        try:
+            if kind == "role":
+                sharing.share(
+                    dataset, role=Role.get_by_id(int(raw_id)), can_edit=form.rights.data == "edit"
+                )
+            elif kind == "user":
+                sharing.share(
+                    dataset, user=User.get_by_id(int(raw_id)), can_edit=form.rights.data == "edit"
+                )
+            else:
+                raise sharing.DatasetError("Choose a role or a person to share with.")
+        except sharing.DatasetError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            flash("Shared.", "success")
+            return redirect(url_for("datasets.dataset_sharing", dataset_id=dataset.id))
+    return render_template(
+        "datasets/sharing.html", dataset=dataset, form=form, shares=sharing.shares_of(dataset)
+    )
+
+
+@bp.route("/datasets/<int:dataset_id>/sharing/<int:share_id>/revoke", methods=["POST"])
+def dataset_revoke(dataset_id: int, share_id: int) -> Response:
+    dataset = dataset_or_404(dataset_id, "share")
+    share = DatasetShare.get_or_none(
+        (DatasetShare.id == share_id) & (DatasetShare.dataset == dataset.id)
+    )
+    if share is None:
+        abort(404)
+    sharing.revoke(share)
+    flash("Access removed.", "success")
+    return redirect(url_for("datasets.dataset_sharing", dataset_id=dataset.id))
+
+
+@bp.route("/datasets/<int:dataset_id>/export")
+@require_permission("datasets.export")
+def dataset_export(dataset_id: int) -> Response:
+    dataset = dataset_or_404(dataset_id)
+    fmt = request.args.get("format", "csv")
+    if fmt not in export.FORMATS:
+        abort(404)
+    columns = columns_of(dataset)
+    view = browse.View.from_args(request.args, columns)
+    con = connect(_path(dataset))
+    searchable = browse.has_search_index(con)
+    try:
+        browse.where(view, columns, searchable)  # refuse a bad view before streaming
+    except browse.BadView:
+        con.close()
+        abort(400)
+    record(
+        "dataset.exported",
+        object_type="dataset",
+        object_id=dataset.id,
+        details={"format": fmt, "view": view.args()},
+    )
+    headers = {
+        "Content-Disposition": f'attachment; filename="{export.file_name(dataset.name, fmt)}"'
+    }
+    rows = export.rows_of(con, columns, view, searchable)
+    if fmt == "xlsx":
+        try:
+            path = export.xlsx_file(columns, rows, dataset.name)
+        finally:
+            con.close()
+        return Response(_stream_file(path), mimetype=export.MEDIA_TYPES[fmt], headers=headers)
+    chunks = (
+        export.json_chunks(columns, rows)
+        if fmt == "json"
+        else export.csv_chunks(columns, rows, bom=fmt == "csv-bom")
+    )
+    return Response(
+        stream_with_context(_closing(chunks, con)),
+        mimetype=export.MEDIA_TYPES[fmt],
+        headers=headers,
+    )
+
+
+def _closing(chunks: Iterator[bytes], con) -> Iterator[bytes]:
+    try:
+        yield from chunks
+    finally:
+        con.close()
+
+
+def _stream_file(path: Path) -> Iterator[bytes]:
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 16):
+                yield chunk
+    finally:
+        path.unlink(missing_ok=True)

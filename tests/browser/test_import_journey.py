@@ -148,8 +148,8 @@ def _wait_for_result(page, timeout: float = 30_000) -> None:
         page.locator(".notice-success, .notice-error, .notice-info").first.wait_for(timeout=timeout)
     except Exception:
         print("DEBUG url", page.url)
-        print("DEBUG main", page.locator("main").inner_html())
-        print("DEBUG progress", page.request.get(page.url + "/progress").text())
+        import faulthandler, sys
+        faulthandler.dump_traceback(file=sys.stdout, all_threads=True)
         raise
     page.wait_for_load_state("load")
 
