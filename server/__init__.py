@@ -22,6 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .auth.routes import bp as auth_bp
     from .config import build_settings
     from .datasets import import_routes  # adds the import views to the datasets blueprint
+    from .datasets.api import bp as api_bp
     from .datasets.imports import clean_leftovers
     from .datasets.routes import bp as datasets_bp
     from .datasets.runner import ImportRunner
@@ -51,7 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["sheaf.imports"] = ImportRunner(
         app.config["DATA_DIR"], import_routes.limits_from(app.config)
     )
-    for blueprint in (auth_bp, home_bp, users_bp, admin_bp, datasets_bp):
+    for blueprint in (auth_bp, home_bp, users_bp, admin_bp, datasets_bp, api_bp):
         app.register_blueprint(blueprint)
 
     @app.template_filter("reject_filters")

@@ -83,6 +83,10 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("datasets.dataset_sharing", "POST"): row(viewer=404, editor=200, admin=200),  # no target
     ("datasets.dataset_revoke", "POST"): row(viewer=404, editor=302, admin=302),
     ("datasets.dataset_export", "GET"): row(viewer=403, editor=200, admin=200, custom=403),
+    # The JSON API answers 401 instead of sending anonymous callers to the sign-in page.
+    ("api.datasets", "GET"): row(anonymous=401),
+    ("api.dataset", "GET"): row(anonymous=401, viewer=404, editor=200, admin=200),
+    ("api.rows", "GET"): row(anonymous=401, viewer=404, editor=200, admin=200),
 }
 
 # The form data sent with each POST: enough to pass validation where that matters.

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, redirect, request, session, url_for
+from flask import Flask, current_app, jsonify, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, login_user
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
@@ -106,7 +106,10 @@ def _guard() -> Response | None:
             return redirect(url_for("auth.setup"))
     if getattr(view, "sheaf_public", False):
         return None
+    api = request.blueprint == "api"
     if not current_user.is_authenticated:
+        if api:
+            return _api_refusal("Sign in first.")
         target = _current_path() if request.method == "GET" else None
         return redirect(url_for("auth.sign_in", next=target))
 
@@ -117,13 +120,23 @@ def _guard() -> Response | None:
         session["locked"] = True
         if held_ok:
             return None
+        if api:
+            return _api_refusal("The session is locked; unlock it in Sheaf first.")
         target = _current_path() if request.method == "GET" else None
         return redirect(url_for("auth.unlock", next=target))
     if not getattr(view, "sheaf_passive", False):
         session["seen"] = now
     if current_user.must_change_password and not held_ok:
+        if api:
+            return _api_refusal("Choose a new password in Sheaf first.")
         return redirect(url_for("auth.change_password"))
     return None
+
+
+def _api_refusal(message: str) -> Response:
+    response = jsonify(error=message)
+    response.status_code = 401
+    return response
 
 
 def init_app(app: Flask) -> None:

@@ -1,0 +1,89 @@
+"""A small JSON API for the same reads as the pages, behind the same session and checks.
+
+See docs/api.md. Errors come back as JSON with the HTTP status: ``{"error": "…"}``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from ..models import Dataset
+from . import browse
+from .catalog import access_to, columns_of, visible_datasets
+from .routes import _rows_of, counts, dataset_or_404
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_LIMIT = 1000
+
+
+def _describe(dataset: Dataset) -> dict:
+    return {
+        "id": dataset.id,
+        "name": dataset.name,
+        "description": dataset.description,
+        "owner": dataset.owner.login,
+        "rows": dataset.row_count,
+        "columns": [
+            {"name": c.name, "label": c.label, "type": c.type} for c in columns_of(dataset)
+        ],
+        "updated_at": dataset.updated_at.isoformat(timespec="seconds"),
+        "access": access_to(current_user, dataset),
+    }
+
+
+@bp.route("/datasets")
+def datasets() -> Response:
+    query = visible_datasets(current_user).order_by(Dataset.name)
+    return jsonify(datasets=[_describe(d) for d in query])
+
+
+@bp.route("/datasets/<int:dataset_id>")
+def dataset(dataset_id: int) -> Response:
+    return jsonify(_describe(dataset_or_404(dataset_id)))
+
+
+@bp.route("/datasets/<int:dataset_id>/rows")
+def rows(dataset_id: int) -> Response | tuple[Response, int]:
+    found = dataset_or_404(dataset_id)
+    columns = columns_of(found)
+    view = browse.View.from_args(request.args, columns)
+    limit = request.args.get("limit", str(current_app.config["PAGE_SIZE"]))
+    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
+        return jsonify(error=f"limit must be a whole number from 1 to {MAX_LIMIT}."), 400
+    with _rows_of(found) as con:
+        searchable = browse.has_search_index(con)
+        try:
+            page = browse.page(
+                con,
+                columns,
+                view,
+                int(limit),
+                after=request.args.get("after"),
+                before=request.args.get("before"),
+                last=request.args.get("last") == "1",
+                searchable=searchable,
+            )
+            clause, params = browse.where(view, columns, searchable)
+            matching = (
+                counts.count(con, f"{found.storage_key}:{found.updated_at}", clause, params)
+                if view.narrowed
+                else found.row_count
+            )
+        except browse.BadView as exc:
+            return jsonify(error=str(exc)), 400
+    names = [c.name for c in columns]
+    return jsonify(
+        rows=[{"_rowid": row[0], **dict(zip(names, row[1:], strict=True))} for row in page.rows],
+        next=page.next_cursor if page.has_next else None,
+        prev=page.prev_cursor if page.has_prev else None,
+        matching=matching,
+        total=found.row_count,
+    )
+
+
+@bp.errorhandler(HTTPException)
+def _error(error: HTTPException) -> tuple[Response, int]:
+    messages = {403: "Not allowed.", 404: "Not found.", 400: "Bad request."}
+    return jsonify(error=messages.get(error.code, error.name)), error.code or 500
