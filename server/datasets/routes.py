@@ -27,7 +27,7 @@ from flask_login import current_user
 from ..admin.audit import record
 from ..models import Dataset, DatasetShare, Role, User
 from ..permissions import has_permission, require_permission
-from . import browse, export, sharing
+from . import browse, charts, export, sharing
 from .catalog import (
     access_to,
     can_delete,
@@ -37,10 +37,12 @@ from .catalog import (
     visible_datasets,
 )
 from .forms import DescribeForm, ShareForm
+from .profile import ProfileCache
 from .storage import connect
 
 bp = Blueprint("datasets", __name__)
 counts = browse.CountCache()
+profiles = ProfileCache()
 
 
 def dataset_or_404(dataset_id: int, need: str = "read") -> Dataset:
@@ -278,3 +280,80 @@ def _stream_file(path: Path) -> Iterator[bytes]:
                 yield chunk
     finally:
         path.unlink(missing_ok=True)
+
+
+def _version(dataset: Dataset) -> str:
+    return f"{dataset.storage_key}:{dataset.updated_at}"
+
+
+@bp.route("/datasets/<int:dataset_id>/profile")
+def dataset_profile(dataset_id: int) -> str:
+    dataset = dataset_or_404(dataset_id)
+    columns = columns_of(dataset)
+    with _rows_of(dataset) as con:
+        found, cached = profiles.get(con, _version(dataset), columns)
+    return render_template("datasets/profile.html", dataset=dataset, profiles=found, cached=cached)
+
+
+def _chart(dataset: Dataset) -> charts.Chart:
+    columns = {c.name: c for c in columns_of(dataset)}
+    kind = request.args.get("kind", "bar")
+    with _rows_of(dataset) as con:
+        if kind == "line":
+            date_column = columns.get(request.args.get("date", ""))
+            if date_column is None:
+                raise charts.ChartError("Choose a date column.")
+            return charts.line_chart(
+                con,
+                date_column,
+                columns.get(request.args.get("value", "")),
+                request.args.get("agg", "count"),
+                request.args.get("period", "month"),
+            )
+        column = columns.get(request.args.get("column", ""))
+        if column is None:
+            raise charts.ChartError("Choose a column.")
+        if kind == "histogram":
+            return charts.histogram_chart(con, column)
+        if kind == "bar":
+            return charts.bar_chart(con, column)
+    raise charts.ChartError("Choose a kind of chart.")
+
+
+@bp.route("/datasets/<int:dataset_id>/chart")
+def dataset_chart(dataset_id: int) -> str:
+    dataset = dataset_or_404(dataset_id)
+    chart, picture, problem = None, None, None
+    if request.args.get("kind"):
+        try:
+            chart = _chart(dataset)
+            picture = charts.svg(chart)
+        except charts.ChartError as exc:
+            problem = str(exc)
+    return render_template(
+        "datasets/chart.html",
+        dataset=dataset,
+        columns=columns_of(dataset),
+        chart=chart,
+        picture=picture,
+        problem=problem,
+        kinds=charts.KINDS,
+        aggregates=charts.AGGREGATES,
+        periods=charts.PERIODS,
+        args=request.args,
+    )
+
+
+@bp.route("/datasets/<int:dataset_id>/chart.svg")
+def dataset_chart_svg(dataset_id: int) -> Response:
+    dataset = dataset_or_404(dataset_id)
+    try:
+        chart = _chart(dataset)
+    except charts.ChartError:
+        abort(400)
+    name = export.file_name(f"{dataset.name} {chart.kind}", "svg")
+    return Response(
+        charts.svg(chart),
+        mimetype="image/svg+xml",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

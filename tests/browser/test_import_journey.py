@@ -148,10 +148,12 @@ def _wait_for_result(page, timeout: float = 30_000) -> None:
         page.locator(".notice-success, .notice-error, .notice-info").first.wait_for(timeout=timeout)
     except Exception:
         print("DEBUG url", page.url)
-        import faulthandler
-        import sys
-
-        faulthandler.dump_traceback(file=sys.stdout, all_threads=True)
+        print(
+            "DEBUG content",
+            page.evaluate(
+                "document.readyState + ' ' + document.documentElement.outerHTML.slice(0, 4000)"
+            ),
+        )
         raise
     page.wait_for_load_state("load")
 

@@ -1,0 +1,135 @@
+"""Column profiles, computed in SQL (one query per column) and kept until the data changes."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from .storage import Column
+
+HISTOGRAM_BINS = 20
+TOP_VALUES = 10
+
+
+@dataclass
+class ColumnProfile:
+    column: Column
+    count: int
+    empty: int
+    distinct: int
+    minimum: object = None
+    maximum: object = None
+    mean: float | None = None
+    stddev: float | None = None
+    quartiles: list[object] = field(default_factory=list)  # 25%, 50%, 75%
+    top: list[tuple[object, int]] = field(default_factory=list)
+    histogram: list[tuple[float, float, int]] = field(default_factory=list)  # (from, to, count)
+
+    @property
+    def numeric(self) -> bool:
+        return self.column.type in ("integer", "real")
+
+    @property
+    def temporal(self) -> bool:
+        return self.column.type in ("date", "datetime")
+
+
+def _quantiles(con: sqlite3.Connection, c: str, filled: int) -> list[object]:
+    if not filled:
+        return []
+    out = []
+    for q in (0.25, 0.5, 0.75):
+        position = min(filled - 1, max(0, math.ceil(q * filled) - 1))
+        out.append(
+            con.execute(
+                f"SELECT {c} FROM rows WHERE {c} IS NOT NULL ORDER BY {c} LIMIT 1 OFFSET ?",
+                (position,),
+            ).fetchone()[0]
+        )
+    return out
+
+
+def _histogram(
+    con: sqlite3.Connection, expression: str, c: str, low: float, high: float
+) -> list[tuple[float, float, int]]:
+    if low is None or high is None:
+        return []
+    if high == low:
+        total = con.execute(f"SELECT count({c}) FROM rows").fetchone()[0]
+        return [(low, high, total)]
+    width = (high - low) / HISTOGRAM_BINS
+    counts = dict(
+        con.execute(
+            f"SELECT min(CAST(({expression} - ?) / ? AS INTEGER), ?) AS bin, count(*) "
+            f"FROM rows WHERE {c} IS NOT NULL GROUP BY bin",
+            (low, width, HISTOGRAM_BINS - 1),
+        ).fetchall()
+    )
+    return [
+        (low + i * width, low + (i + 1) * width, counts.get(i, 0)) for i in range(HISTOGRAM_BINS)
+    ]
+
+
+def profile_column(con: sqlite3.Connection, column: Column) -> ColumnProfile:
+    c = column.name
+    total, filled, distinct = con.execute(
+        f"SELECT count(*), count({c}), count(DISTINCT {c}) FROM rows"
+    ).fetchone()
+    result = ColumnProfile(column, total, total - filled, distinct)
+    if column.type in ("integer", "real"):
+        low, high, mean, square = con.execute(
+            f"SELECT min({c}), max({c}), avg({c}), avg({c} * {c}) FROM rows"
+        ).fetchone()
+        result.minimum, result.maximum, result.mean = low, high, mean
+        if mean is not None:
+            variance = max(0.0, square - mean * mean) * (filled / (filled - 1) if filled > 1 else 0)
+            result.stddev = math.sqrt(variance)
+        result.quartiles = _quantiles(con, c, filled)
+        result.histogram = _histogram(con, c, c, low, high)
+    elif column.type in ("date", "datetime"):
+        low, high, mean = con.execute(
+            f"SELECT min({c}), max({c}), avg(julianday({c})) FROM rows"
+        ).fetchone()
+        result.minimum, result.maximum = low, high
+        result.mean = mean
+        result.quartiles = _quantiles(con, c, filled)
+        if low is not None:
+            day_low, day_high = con.execute(
+                f"SELECT julianday(min({c})), julianday(max({c})) FROM rows"
+            ).fetchone()
+            result.histogram = _histogram(con, f"julianday({c})", c, day_low, day_high)
+    if column.type in ("text", "boolean", "integer") or distinct <= TOP_VALUES:
+        result.top = con.execute(
+            f"SELECT {c}, count(*) AS n FROM rows WHERE {c} IS NOT NULL GROUP BY {c} "
+            f"ORDER BY n DESC, {c} LIMIT ?",
+            (TOP_VALUES,),
+        ).fetchall()
+    return result
+
+
+class ProfileCache:
+    """Profiles by dataset version: the first look computes them, later looks are free."""
+
+    def __init__(self, size: int = 32) -> None:
+        self._entries: OrderedDict[tuple, list[ColumnProfile]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(
+        self, con: sqlite3.Connection, version: str, columns: list[Column]
+    ) -> tuple[list[ColumnProfile], bool]:
+        """The profiles, and whether they came from the cache."""
+        key = (version, tuple(c.name for c in columns))
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key], True
+        profiles = [profile_column(con, c) for c in columns]
+        with self._lock:
+            self._entries[key] = profiles
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return profiles, False
