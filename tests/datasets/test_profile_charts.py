@@ -14,10 +14,11 @@ from server.datasets.storage import connect
 from ..conftest import make_dataset
 
 AMOUNTS = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5]
+CITIES = ["Oslo", "Lima", "Oslo", ""]
 BODY = (
     "amount,day,city,ok\n"
     + "".join(
-        f"{a},2024-0{i % 3 + 1}-1{i % 9},{['Oslo', 'Lima', 'Oslo', ''][i % 4]},{'yes' if a > 3 else 'no'}\n"
+        f"{a},2024-0{i % 3 + 1}-1{i % 9},{CITIES[i % 4]},{'yes' if a > 3 else 'no'}\n"
         for i, a in enumerate(AMOUNTS)
     )
     + ",,,\n"
