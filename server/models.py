@@ -212,3 +212,21 @@ class DatasetShare(BaseModel):
     role = ForeignKeyField(Role, null=True, backref="shares", on_delete="CASCADE")
     can_edit = BooleanField(default=False)
     created_at = UTCDateTimeField(default=utcnow)
+
+
+class DatasetStep(BaseModel):
+    dataset = ForeignKeyField(Dataset, backref="steps", on_delete="CASCADE")
+    user = ForeignKeyField(User, backref="+")
+    kind = CharField()
+    params = TextField(default="{}")
+    summary = TextField(default="")
+    rows_changed = IntegerField(default=0)
+    previous_key = CharField()  # the dataset file before this step: what undo goes back to
+    previous_columns = TextField()
+    previous_row_count = IntegerField()
+    undone = BooleanField(default=False)
+    created_at = UTCDateTimeField(default=utcnow)
+
+    @property
+    def param_dict(self) -> dict[str, Any]:
+        return json.loads(self.params)

@@ -21,7 +21,7 @@ from ..admin.audit import record
 from ..db import database
 from ..importers import TYPES, Limits, Meter, ReadOptions, TableSample, UnreadableFile
 from ..importers import inspect_file as inspect
-from ..models import Dataset, ImportJob, ImportProblem, User, utcnow
+from ..models import Dataset, DatasetStep, ImportJob, ImportProblem, User, utcnow
 from .catalog import columns_json, columns_of, dataset_file, datasets_dir
 from .loading import load_file
 from .storage import BadValues, Problem, Stopped
@@ -327,6 +327,9 @@ def clean_leftovers(data_dir: Path) -> None:
     ):
         abandon(job, data_dir)
     live = {d.storage_key for d in Dataset.select(Dataset.storage_key)}
+    # The files undo can go back to belong to their dataset too.
+    undoable = DatasetStep.select(DatasetStep.previous_key).where(~DatasetStep.undone)
+    live |= {step.previous_key for step in undoable}
     for path in datasets_dir(data_dir).iterdir():
         key = path.name.split(".", 1)[0]
         if key not in live:

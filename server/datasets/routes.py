@@ -25,9 +25,10 @@ from flask import (
 from flask_login import current_user
 
 from ..admin.audit import record
+from ..importers.types import TYPE_LABELS
 from ..models import Dataset, DatasetShare, Role, User
 from ..permissions import has_permission, require_permission
-from . import browse, charts, export, sharing
+from . import browse, charts, cleaning, export, sharing
 from .catalog import (
     access_to,
     can_delete,
@@ -357,3 +358,79 @@ def dataset_chart_svg(dataset_id: int) -> Response:
         mimetype="image/svg+xml",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+def _step_params(kind: str, form) -> dict:
+    """The fields of one step's form, as the step reads them."""
+    keys = {
+        "trim": ["column"],
+        "case": ["column", "mode"],
+        "replace": ["column", "find", "replacement", "regex"],
+        "split": ["column", "delimiter"],
+        "cast": ["column", "type"],
+        "fill": ["column", "value"],
+        "dedupe": [],
+        "delete_rows": [],
+        "rename": ["column", "label"],
+        "drop": ["column"],
+    }.get(kind, [])
+    params = {key: form.get(key, "")[:500] for key in keys}
+    if "regex" in params:
+        params["regex"] = params["regex"] == "1"
+    if kind == "dedupe":
+        params["columns"] = form.getlist("columns")[:2000]
+    if kind == "delete_rows":
+        params["view"] = {k[5:]: v for k, v in form.items() if k.startswith("view:")}
+    return params
+
+
+@bp.route("/datasets/<int:dataset_id>/clean", methods=["GET", "POST"])
+def dataset_clean(dataset_id: int) -> str | Response:
+    dataset = dataset_or_404(dataset_id, "edit")
+    problem = None
+    if request.method == "POST":
+        from flask_wtf import FlaskForm
+
+        if FlaskForm().validate_on_submit():
+            kind = request.form.get("kind", "")
+            try:
+                step = cleaning.apply_step(
+                    dataset,
+                    kind,
+                    _step_params(kind, request.form),
+                    current_user._get_current_object(),
+                    current_app.config["DATA_DIR"],
+                )
+            except cleaning.StepError as exc:
+                problem = str(exc)
+            else:
+                flash(
+                    f"{cleaning.STEPS[kind]}: {step.summary} ({step.rows_changed:,} rows).",
+                    "success",
+                )
+                return redirect(url_for("datasets.dataset_clean", dataset_id=dataset.id))
+    view = browse.View.from_args(request.args, columns_of(dataset))
+    return render_template(
+        "datasets/clean.html",
+        dataset=dataset,
+        columns=columns_of(dataset),
+        steps=cleaning.STEPS,
+        history=cleaning.history(dataset),
+        problem=problem,
+        view=view,
+        types=TYPE_LABELS,
+    ), (400 if problem else 200)
+
+
+@bp.route("/datasets/<int:dataset_id>/undo", methods=["POST"])
+def dataset_undo(dataset_id: int) -> Response:
+    dataset = dataset_or_404(dataset_id, "edit")
+    try:
+        step = cleaning.undo_last(
+            dataset, current_user._get_current_object(), current_app.config["DATA_DIR"]
+        )
+    except cleaning.StepError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Undone: {cleaning.STEPS.get(step.kind, step.kind)} ({step.summary}).", "success")
+    return redirect(url_for("datasets.dataset_clean", dataset_id=dataset.id))

@@ -89,8 +89,10 @@ def describe(dataset: Dataset, name: str, description: str) -> Dataset:
 
 
 def delete(dataset: Dataset, data_dir: Path) -> None:
-    """Remove a dataset and its rows. Its imports stay in the log, pointing at nothing."""
-    path = dataset_file(data_dir, dataset.storage_key)
+    """Remove a dataset, its rows and its undo history. Its imports stay, pointing at nothing."""
+    from .cleaning import kept_files
+
+    paths = [dataset_file(data_dir, key) for key in kept_files(dataset)]
     with database.atomic():
         record(
             "dataset.deleted",
@@ -99,5 +101,6 @@ def delete(dataset: Dataset, data_dir: Path) -> None:
             details={"name": dataset.name, "rows": dataset.row_count},
         )
         dataset.delete_instance()
-    for extra in ("", "-wal", "-shm"):
-        Path(f"{path}{extra}").unlink(missing_ok=True)
+    for path in paths:
+        for extra in ("", "-wal", "-shm"):
+            Path(f"{path}{extra}").unlink(missing_ok=True)

@@ -101,13 +101,16 @@ _TIME_GLOB = "[0-2][0-9]:[0-5][0-9]:[0-5][0-9]"
 
 
 def _insert_expression(index: int, kind: str) -> str:
-    """The SQL that stores parameter ``index`` as ``kind``.
+    return value_expression(f"?{index}", kind)
+
+
+def value_expression(p: str, kind: str) -> str:
+    """The SQL that stores ``p`` (a parameter or a column) as ``kind``.
 
     A value that does not fit a date or date-and-time column is stored as a BLOB, a mark the
     check after the load finds with a cheap typeof(). Well-formed values are recognised by GLOB;
     only days past the 28th (or unusual forms) go through SQLite's own date parser.
     """
-    p = f"?{index}"
     if kind == "boolean":
         return f"CASE {p} {_BOOLEAN_CASES} WHEN '' THEN NULL ELSE {p} END"
     if kind == "date":
@@ -127,7 +130,7 @@ def _insert_expression(index: int, kind: str) -> str:
     return f"NULLIF({p}, '')"
 
 
-def _bad_value(column: Column) -> str:
+def bad_value(column: Column) -> str:
     """SQL that is true for a stored value that does not fit the column's type."""
     c = column.name
     return {
@@ -139,7 +142,7 @@ def _bad_value(column: Column) -> str:
     }.get(column.type, "0")
 
 
-_TYPE_MESSAGES = {
+TYPE_MESSAGES = {
     "integer": "is not a whole number",
     "real": "is not a number",
     "boolean": "is not yes/no (true, false, yes, no, 1, 0)",
@@ -195,7 +198,7 @@ def write_dataset(
                 should_stop,
                 text_may_hold_nul,
             )
-        _durable_rename(partial, path)
+        durable_rename(partial, path)
         return result
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -276,7 +279,7 @@ def _check(
     result = LoadResult(rows=0)
     checked = [c for c in columns if c.type != "text"]
     texts = [c for c in columns if c.type == "text"] if nul else []
-    predicates = [_bad_value(c) for c in checked]
+    predicates = [bad_value(c) for c in checked]
     predicates += [f"instr({c.name}, char(0)) > 0" for c in texts]
     if not predicates:
         return result
@@ -288,7 +291,7 @@ def _check(
         return result
     con.execute("BEGIN")
     for column in checked:
-        bad = _bad_value(column)
+        bad = bad_value(column)
         count = con.execute(
             f"SELECT count(*) FROM rows WHERE rowid >= ? AND {bad}", (first_new,)
         ).fetchone()[0]
@@ -308,7 +311,7 @@ def _check(
                     rowid - first_new + 1,
                     column.label,
                     str(value)[:200],
-                    _TYPE_MESSAGES[column.type],
+                    TYPE_MESSAGES[column.type],
                 )
             )
         if not refuse:
@@ -350,7 +353,7 @@ def build_search_index(con: sqlite3.Connection, columns: list[Column]) -> None:
     con.execute("INSERT INTO rows_fts (rows_fts) VALUES ('rebuild')")
 
 
-def _durable_rename(source: Path, target: Path) -> None:
+def durable_rename(source: Path, target: Path) -> None:
     with open(source, "rb+") as handle:
         os.fsync(handle.fileno())
     os.replace(source, target)

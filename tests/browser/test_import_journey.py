@@ -137,24 +137,18 @@ def _selected_label(select) -> str:
     return select.evaluate("s => s.options[s.selectedIndex].text")
 
 
-def _click_import(page):
-    with page.expect_navigation(url=re.compile(r"/import/\d+$")):
+def _click_import(page) -> None:
+    with page.expect_navigation(url=re.compile(r"/import/\d+$")) as navigation:
         page.get_by_role("button", name="Import", exact=True).click()
+    response = navigation.value
+    assert response is not None and response.status == 200, (
+        f"the import's status page answered {response and response.status}: {page.content()[:500]}"
+    )
 
 
 def _wait_for_result(page, timeout: float = 30_000) -> None:
     """The status page reloads itself when the import ends; wait for the finished page."""
-    try:
-        page.locator(".notice-success, .notice-error, .notice-info").first.wait_for(timeout=timeout)
-    except Exception:
-        print("DEBUG url", page.url)
-        print(
-            "DEBUG content",
-            page.evaluate(
-                "document.readyState + ' ' + document.documentElement.outerHTML.slice(0, 4000)"
-            ),
-        )
-        raise
+    page.locator(".notice-success, .notice-error, .notice-info").first.wait_for(timeout=timeout)
     page.wait_for_load_state("load")
 
 

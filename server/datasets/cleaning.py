@@ -1,0 +1,391 @@
+"""Cleaning steps: each one a transaction on a copy of the dataset's file, listed in its
+history, and undoable (the last step, again and again) by going back to the file before it.
+
+Keeping the file before each step makes undo exact, whatever the step did; the price is disk
+space, one copy of the dataset per step kept.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from ..admin.audit import record
+from ..db import database
+from ..importers.types import TYPES
+from ..models import Dataset, DatasetStep, User, utcnow
+from . import browse
+from .catalog import columns_json, columns_of, dataset_file
+from .storage import (
+    STORAGE_TYPES,
+    TYPE_MESSAGES,
+    Column,
+    bad_value,
+    build_search_index,
+    connect,
+    durable_rename,
+    value_expression,
+)
+
+STEPS = {
+    "trim": "Trim spaces",
+    "case": "Change case",
+    "replace": "Find and replace",
+    "split": "Split a column",
+    "cast": "Change a column's type",
+    "fill": "Fill empty cells",
+    "dedupe": "Remove duplicate rows",
+    "delete_rows": "Delete the rows the filter shows",
+    "rename": "Rename a column",
+    "drop": "Drop a column",
+}
+CASES = {"upper": str.upper, "lower": str.lower, "title": str.title}
+MAX_SPLIT = 10
+MAX_PATTERN = 500
+
+
+class StepError(ValueError):
+    """A step that cannot be applied; the message says why, for a person. Nothing changed."""
+
+
+def _column(columns: list[Column], name: str | None) -> Column:
+    found = next((c for c in columns if c.name == name), None)
+    if found is None:
+        raise StepError("Choose a column.")
+    return found
+
+
+def _text_column(columns: list[Column], name: str | None) -> Column:
+    column = _column(columns, name)
+    if column.type != "text":
+        raise StepError(f"{column.label} is not a text column; change its type to text first.")
+    return column
+
+
+def _next_name(columns: list[Column]) -> str:
+    return f"c{max(int(c.name[1:]) for c in columns) + 1}"
+
+
+def _trim(con, columns, p):
+    c = _text_column(columns, p.get("column")).name
+    changed = con.execute(
+        f"UPDATE rows SET {c} = NULLIF(trim({c}), '') WHERE {c} IS NOT NULL AND {c} != trim({c})"
+    ).rowcount
+    return columns, changed, "spaces trimmed"
+
+
+def _case(con, columns, p):
+    column = _text_column(columns, p.get("column"))
+    mode = p.get("mode")
+    if mode not in CASES:
+        raise StepError("Choose upper, lower or title case.")
+    con.create_function("sheaf_case", 1, CASES[mode], deterministic=True)
+    c = column.name
+    changed = con.execute(
+        f"UPDATE rows SET {c} = sheaf_case({c}) WHERE {c} IS NOT NULL AND {c} != sheaf_case({c})"
+    ).rowcount
+    return columns, changed, f"{mode} case"
+
+
+def _replace(con, columns, p):
+    column = _text_column(columns, p.get("column"))
+    find, replacement = str(p.get("find", "")), str(p.get("replacement", ""))
+    if not find:
+        raise StepError("Enter the text to find.")
+    if len(find) > MAX_PATTERN or len(replacement) > MAX_PATTERN:
+        raise StepError(f"Use at most {MAX_PATTERN} characters.")
+    c = column.name
+    if p.get("regex"):
+        try:
+            pattern = re.compile(find)
+            pattern.sub(replacement, "")
+        except (re.error, IndexError) as exc:
+            raise StepError(f"That regular expression cannot be used: {exc}.") from None
+        con.create_function(
+            "sheaf_sub", 1, lambda v: pattern.sub(replacement, v) if v else v, deterministic=True
+        )
+        expression = f"sheaf_sub({c})"
+    else:
+        expression = f"replace({c}, ?, ?)"
+    params = [] if p.get("regex") else [find, replacement]
+    changed = con.execute(
+        f"UPDATE rows SET {c} = NULLIF({expression}, '') WHERE {c} IS NOT NULL "
+        f"AND {c} != {expression}",
+        params * 2,
+    ).rowcount
+    return columns, changed, f"“{find}” → “{replacement}”"
+
+
+def _split(con, columns, p):
+    column = _text_column(columns, p.get("column"))
+    delimiter = str(p.get("delimiter", ""))
+    if not delimiter:
+        raise StepError("Enter the delimiter to split on.")
+    parts = (
+        con.execute(
+            f"SELECT max((length({column.name}) - length(replace({column.name}, ?, ''))) "
+            f"/ length(?)) + 1 FROM rows",
+            (delimiter, delimiter),
+        ).fetchone()[0]
+        or 1
+    )
+    if parts > MAX_SPLIT:
+        raise StepError(
+            f"Some cells would split into {parts} parts; Sheaf makes at most "
+            f"{MAX_SPLIT} new columns."
+        )
+    con.create_function(
+        "sheaf_part",
+        2,
+        lambda value, i: (
+            (value.split(delimiter)[i] or None)
+            if value is not None and i < len(value.split(delimiter))
+            else None
+        ),
+        deterministic=True,
+    )
+    added = []
+    labels = {c.label.casefold() for c in columns}
+    for i in range(parts):
+        name = _next_name(columns + added)
+        label, n = f"{column.label} {i + 1}", 1
+        while label.casefold() in labels:
+            n += 1
+            label = f"{column.label} {i + 1} ({n})"
+        labels.add(label.casefold())
+        con.execute(f"ALTER TABLE rows ADD COLUMN {name} TEXT")
+        con.execute(f"UPDATE rows SET {name} = sheaf_part({column.name}, ?)", (i,))
+        added.append(Column(name, label, "text"))
+    changed = con.execute(f"SELECT count({column.name}) FROM rows").fetchone()[0]
+    return columns + added, changed, f"into {parts} columns"
+
+
+def _cast(con, columns, p):
+    column = _column(columns, p.get("column"))
+    kind = p.get("type")
+    if kind not in TYPES:
+        raise StepError("Choose the new type.")
+    if kind == column.type:
+        raise StepError(f"{column.label} is already {kind}.")
+    temp = "sheaf_cast"
+    con.execute(f"ALTER TABLE rows ADD COLUMN {temp} {STORAGE_TYPES[kind]}")
+    source = column.name
+    if column.type == "boolean":
+        source = f"CASE {column.name} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END"
+    con.execute(f"UPDATE rows SET {temp} = {value_expression(source, kind)}")
+    probe = Column(temp, column.label, kind)
+    failed = con.execute(
+        f"SELECT rowid, {column.name} FROM rows WHERE {bad_value(probe)} ORDER BY rowid LIMIT 5"
+    ).fetchall()
+    failures = con.execute(f"SELECT count(*) FROM rows WHERE {bad_value(probe)}").fetchone()[0]
+    con.execute(f"UPDATE rows SET {temp} = NULL WHERE {bad_value(probe)}")
+    _drop_physical(con, column.name)
+    con.execute(f"ALTER TABLE rows RENAME COLUMN {temp} TO {column.name}")
+    new_columns = [Column(c.name, c.label, kind) if c.name == column.name else c for c in columns]
+    summary = f"to {kind}"
+    if failures:
+        shown = ", ".join(f"row {r}: “{v}”" for r, v in failed)
+        summary += (
+            f"; {failures:,} values {TYPE_MESSAGES[kind]} and were emptied ({shown}"
+            + ("…" if failures > len(failed) else "")
+            + ")"
+        )
+    total = con.execute("SELECT count(*) FROM rows").fetchone()[0]
+    return new_columns, total, summary
+
+
+def _fill(con, columns, p):
+    column = _column(columns, p.get("column"))
+    raw = str(p.get("value", "")).strip()
+    if not raw:
+        raise StepError("Enter the value to fill the empty cells with.")
+    try:
+        value = browse._convert(column, raw)
+    except browse.BadView as exc:
+        raise StepError(str(exc)) from None
+    changed = con.execute(
+        f"UPDATE rows SET {column.name} = ? WHERE {column.name} IS NULL", (value,)
+    ).rowcount
+    return columns, changed, f"with “{raw}”"
+
+
+def _dedupe(con, columns, p):
+    chosen = p.get("columns") or [c.name for c in columns]
+    names = [_column(columns, name).name for name in chosen]
+    changed = con.execute(
+        f"DELETE FROM rows WHERE rowid NOT IN "
+        f"(SELECT min(rowid) FROM rows GROUP BY {', '.join(names)})"
+    ).rowcount
+    labels = [c.label for c in columns if c.name in names]
+    return columns, changed, "by " + (", ".join(labels) if p.get("columns") else "all columns")
+
+
+def _delete_rows(con, columns, p):
+    view = browse.View.from_args(p.get("view") or {}, columns)
+    if not view.narrowed:
+        raise StepError("Filter or search first: this step deletes the rows the view shows.")
+    try:
+        clause, params = browse.where(view, columns, browse.has_search_index(con))
+    except browse.BadView as exc:
+        raise StepError(str(exc)) from None
+    changed = con.execute(f"DELETE FROM rows WHERE {clause}", params).rowcount
+    return columns, changed, "matching " + ", ".join(f"{k}={v}" for k, v in view.args().items())
+
+
+def _rename(con, columns, p):
+    column = _column(columns, p.get("column"))
+    label = " ".join(str(p.get("label", "")).split())[:200]
+    if not label:
+        raise StepError("Enter the new name.")
+    if any(c.label.casefold() == label.casefold() and c.name != column.name for c in columns):
+        raise StepError(f"Another column is already called {label}.")
+    return (
+        [Column(c.name, label, c.type) if c.name == column.name else c for c in columns],
+        0,
+        f"{column.label} → {label}",
+    )
+
+
+def _drop(con, columns, p):
+    column = _column(columns, p.get("column"))
+    if len(columns) == 1:
+        raise StepError("A dataset needs at least one column.")
+    _drop_physical(con, column.name)
+    return [c for c in columns if c.name != column.name], 0, column.label
+
+
+def _drop_physical(con: sqlite3.Connection, name: str) -> None:
+    con.execute("DROP TABLE IF EXISTS rows_fts")  # it names the column; rebuilt after the step
+    con.execute(f"DROP INDEX IF EXISTS rows_by_{name}")
+    con.execute(f"ALTER TABLE rows DROP COLUMN {name}")
+
+
+OPERATIONS = {
+    "trim": _trim,
+    "case": _case,
+    "replace": _replace,
+    "split": _split,
+    "cast": _cast,
+    "fill": _fill,
+    "dedupe": _dedupe,
+    "delete_rows": _delete_rows,
+    "rename": _rename,
+    "drop": _drop,
+}
+
+
+def run_operation(
+    path: Path, columns: list[Column], kind: str, params: dict[str, Any]
+) -> tuple[list[Column], int, str, int]:
+    """Apply one step to the dataset file at ``path`` in one transaction. Returns the new
+    columns, the rows changed, a summary and the row count; on error nothing is changed."""
+    if kind not in OPERATIONS:
+        raise StepError("Choose a step.")
+    con = connect(path)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            new_columns, changed, summary = OPERATIONS[kind](con, columns, params)
+            build_search_index(con, new_columns)
+            rows = con.execute("SELECT count(*) FROM rows").fetchone()[0]
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.close()
+    return new_columns, changed, summary, rows
+
+
+def apply_step(
+    dataset: Dataset, kind: str, params: dict[str, Any], user: User, data_dir: Path
+) -> DatasetStep:
+    """Apply a step to a copy of the dataset's file; the dataset then points at the copy."""
+    columns = columns_of(dataset)
+    new_key = secrets.token_hex(16)
+    target = dataset_file(data_dir, new_key)
+    partial = target.with_name(target.name + ".partial")
+    try:
+        source = connect(dataset_file(data_dir, dataset.storage_key))
+        copy = sqlite3.connect(partial)
+        with copy:
+            source.backup(copy)
+        source.close()
+        copy.close()
+        new_columns, changed, summary, rows = run_operation(partial, columns, kind, params)
+        durable_rename(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    try:
+        with database.atomic():
+            step = DatasetStep.create(
+                dataset=dataset,
+                user=user,
+                kind=kind,
+                params=json.dumps(params, ensure_ascii=False),
+                summary=summary,
+                rows_changed=changed,
+                previous_key=dataset.storage_key,
+                previous_columns=dataset.columns,
+                previous_row_count=dataset.row_count,
+            )
+            dataset.storage_key, dataset.columns = new_key, columns_json(new_columns)
+            dataset.row_count, dataset.updated_at = rows, utcnow()
+            dataset.save()
+            record(
+                "dataset.step",
+                object_type="dataset",
+                object_id=dataset.id,
+                actor=user,
+                details={"step": STEPS[kind], "summary": summary, "rows_changed": changed},
+            )
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return step
+
+
+def undo_last(dataset: Dataset, user: User, data_dir: Path) -> DatasetStep:
+    """Go back to the file before the last step that is not undone yet."""
+    step = (
+        DatasetStep.select()
+        .where((DatasetStep.dataset == dataset) & ~DatasetStep.undone)
+        .order_by(DatasetStep.id.desc())
+        .first()
+    )
+    if step is None:
+        raise StepError("There is no step to undo.")
+    current = dataset.storage_key
+    with database.atomic():
+        dataset.storage_key, dataset.columns = step.previous_key, step.previous_columns
+        dataset.row_count, dataset.updated_at = step.previous_row_count, utcnow()
+        dataset.save()
+        step.undone = True
+        step.save()
+        record(
+            "dataset.undo",
+            object_type="dataset",
+            object_id=dataset.id,
+            actor=user,
+            details={"step": STEPS.get(step.kind, step.kind), "summary": step.summary},
+        )
+    path = dataset_file(data_dir, current)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return step
+
+
+def history(dataset: Dataset) -> list[DatasetStep]:
+    return list(dataset.steps.order_by(DatasetStep.id.desc()))
+
+
+def kept_files(dataset: Dataset) -> set[str]:
+    """Storage keys the dataset still needs: its own and those undo can go back to."""
+    keys = {dataset.storage_key}
+    keys.update(s.previous_key for s in dataset.steps.where(~DatasetStep.undone))
+    return keys
