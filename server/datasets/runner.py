@@ -63,7 +63,10 @@ class ImportRunner:
         state = self._running.get(job_id)
         if state is None:
             return None
-        done_bytes, rows = state.meter.bytes(), state.meter.rows()
+        try:
+            done_bytes, rows = state.meter.bytes(), state.meter.rows()
+        except (ValueError, OSError):  # the reader closed its file a moment ago: nearly done
+            done_bytes, rows = state.total_bytes, 0
         elapsed = time.monotonic() - state.started
         fraction = done_bytes / state.total_bytes if state.total_bytes and done_bytes else None
         left = elapsed * (1 - fraction) / fraction if fraction and fraction > 0.01 else None

@@ -259,7 +259,7 @@ def test_viewer_forbidden_and_idle_lock(
         assert _sign_in(page, base, "vera").status == 200
         expect(page.locator("main h1")).to_have_text("Hello, Vera Viewer")
         nav = page.get_by_role("navigation", name="Main")
-        expect(nav.get_by_role("link")).to_have_text(["Home"])
+        expect(nav.get_by_role("link")).to_have_text(["Home", "Datasets"])
 
         response = page.goto(base + "/people")
         _check(
