@@ -660,8 +660,8 @@ def fmt(value: float, digits: int = 1) -> str:
 def report_pages(pages: list[Timing], datasette: dict[str, Timing]) -> list[str]:
     lines = [
         f"{'Sheaf page (HTML, 50 rows)':<40}{'p50 ms':>8}{'p95 ms':>8}{'first':>8}{'sql ms':>8}"
-        f"{'rows':>6}{'Datasette p50':>15}{'p95':>7}{'ratio':>7}",
-        "-" * 107,
+        f"{'rows':>6}{'Datasette p50':>15}{'p95':>7}{'rows':>6}{'ratio':>7}",
+        "-" * 113,
     ]
     for t in pages:
         other = datasette.get(t.label)
@@ -669,12 +669,14 @@ def report_pages(pages: list[Timing], datasette: dict[str, Timing]) -> list[str]
         lines.append(
             f"{t.label:<40}{fmt(t.p50):>8}{fmt(t.p95):>8}{fmt(t.first_ms):>8}{fmt(t.sql_ms):>8}"
             f"{t.rows:>6}{fmt(other.p50 if other else math.nan):>15}"
-            f"{fmt(other.p95 if other else math.nan):>7}{fmt(ratio, 2):>7}"
+            f"{fmt(other.p95 if other else math.nan):>7}{other.rows if other else '-':>6}"
+            f"{fmt(ratio, 2):>7}"
         )
     for label, t in datasette.items():
         if not any(p.label == label for p in pages):
             lines.append(
                 f"{'(Datasette only) ' + label:<40}{'':>38}{fmt(t.p50):>15}{fmt(t.p95):>7}"
+                f"{t.rows:>6}"
             )
     return lines
 

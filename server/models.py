@@ -230,3 +230,15 @@ class DatasetStep(BaseModel):
     @property
     def param_dict(self) -> dict[str, Any]:
         return json.loads(self.params)
+
+
+class Recipe(BaseModel):
+    name = CharField()
+    owner = ForeignKeyField(User, backref="recipes")
+    columns = TextField()  # JSON: the columns the recipe starts from, as a dataset's
+    steps = TextField()  # JSON: [{"kind": "trim", "params": {...}}, …]
+    created_at = UTCDateTimeField(default=utcnow)
+
+    @property
+    def step_list(self) -> list[dict[str, Any]]:
+        return json.loads(self.steps)

@@ -89,6 +89,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("datasets.dataset_clean", "GET"): row(viewer=404, editor=200, admin=200),
     ("datasets.dataset_clean", "POST"): row(viewer=404, editor=400, admin=400),  # no step chosen
     ("datasets.dataset_undo", "POST"): row(viewer=404, editor=302, admin=302),
+    ("datasets.dataset_save_recipe", "POST"): row(viewer=404, editor=302, admin=302),
     # The JSON API answers 401 instead of sending anonymous callers to the sign-in page.
     ("api.datasets", "GET"): row(anonymous=401),
     ("api.dataset", "GET"): row(anonymous=401, viewer=404, editor=200, admin=200),

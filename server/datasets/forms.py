@@ -62,6 +62,13 @@ class PreviewForm(FlaskForm):
         default="new",
     )
     target = SelectField("Existing dataset", coerce=int, validate_choice=False)
+    recipe = SelectField(
+        "Apply a recipe",
+        coerce=int,
+        validate_choice=False,
+        description="Your saved cleaning steps for files with these columns, replayed on the "
+        "new rows before they are added.",
+    )
     on_bad = RadioField(
         "Values that do not fit their column's type",
         choices=[

@@ -32,7 +32,7 @@ from ..importers import (
 )
 from ..models import ImportJob, ImportProblem
 from ..permissions import require_permission
-from . import imports
+from . import cleaning, imports
 from .catalog import editable_datasets
 from .forms import ENCODINGS, PreviewForm, UploadForm
 from .routes import bp
@@ -140,6 +140,8 @@ def import_preview(job_id: int) -> str | Response:
         form.name.data = Path(job.file_name).stem[:200] or "Imported data"
     if sample:
         _fill_choices(form, sample)
+        recipes = cleaning.recipes_for(current_user, sample.labels)
+        form.recipe.choices = [(0, "None")] + [(r.id, r.name) for r in recipes]
     if (
         sample
         and request.method == "POST"
@@ -154,6 +156,7 @@ def import_preview(job_id: int) -> str | Response:
             mode=form.mode.data,
             target_id=form.target.data or None,
             refuse_bad_values=form.on_bad.data == "refuse",
+            recipe_id=form.recipe.data or None,
         )
         try:
             imports.check_plan(plan, current_user, targets)

@@ -21,10 +21,11 @@ from ..admin.audit import record
 from ..db import database
 from ..importers import TYPES, Limits, Meter, ReadOptions, TableSample, UnreadableFile
 from ..importers import inspect_file as inspect
-from ..models import Dataset, DatasetStep, ImportJob, ImportProblem, User, utcnow
+from ..models import Dataset, DatasetStep, ImportJob, ImportProblem, Recipe, User, utcnow
 from .catalog import columns_json, columns_of, dataset_file, datasets_dir
+from .cleaning import StepError, recipe_columns, replay
 from .loading import load_file
-from .storage import BadValues, Problem, Stopped
+from .storage import BadValues, Problem, Stopped, append_rows
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ class Plan:
     mode: str = "new"  # new, append, replace
     target_id: int | None = None
     refuse_bad_values: bool = False
+    recipe_id: int | None = None
 
     def read_options(self) -> ReadOptions:
         return ReadOptions(**self.options)
@@ -116,6 +118,14 @@ def check_plan(plan: Plan, user: User, editable: list[Dataset]) -> Dataset | Non
         raise ImportRefused(f"Use at most {MAX_NAME} characters for the name.")
     if any(kind not in TYPES for kind in plan.types) or len(plan.types) != len(plan.labels):
         raise ImportRefused("Choose a type for every column.")
+    if plan.recipe_id is not None:
+        recipe = Recipe.get_or_none((Recipe.id == plan.recipe_id) & (Recipe.owner == user.id))
+        if recipe is None:
+            raise ImportRefused("Choose one of your recipes.")
+        start = recipe_columns(recipe)
+        if [c.label.casefold() for c in start] != [label.casefold() for label in plan.labels]:
+            raise ImportRefused(f"The recipe {recipe.name} was made for other columns.")
+        plan.types = [c.type for c in start]  # the steps expect the types they were made on
     if plan.mode == "new":
         return None
     if plan.mode not in ("append", "replace"):
@@ -123,6 +133,8 @@ def check_plan(plan: Plan, user: User, editable: list[Dataset]) -> Dataset | Non
     target = next((d for d in editable if d.id == plan.target_id), None)
     if target is None:
         raise ImportRefused("Choose a dataset you may change to append to or replace.")
+    if plan.recipe_id is not None:
+        return target  # the columns the recipe produces are compared after it has run
     theirs = [c.label.casefold() for c in columns_of(target)]
     ours = [label.casefold() for label in plan.labels]
     if theirs != ours:
@@ -162,7 +174,10 @@ def run(job_id: int, data_dir: Path, limits: Limits, meter: Meter, should_stop) 
     dest = dataset_file(data_dir, new_key)
     target = Dataset.get_or_none(Dataset.id == plan.target_id) if plan.target_id else None
     old_key = target.storage_key if target is not None else None
-    base = dataset_file(data_dir, target.storage_key) if plan.mode == "append" and target else None
+    recipe = Recipe.get_or_none(Recipe.id == plan.recipe_id) if plan.recipe_id else None
+    appending = plan.mode == "append" and target is not None
+    # With a recipe, the file's rows are cleaned on their own first, then joined to the target.
+    base = dataset_file(data_dir, target.storage_key) if appending and not recipe else None
     sample = TableSample(plan.read_options(), plan.labels, [])
     try:
         outcome = load_file(
@@ -176,6 +191,13 @@ def run(job_id: int, data_dir: Path, limits: Limits, meter: Meter, should_stop) 
             base=base,
             limits=limits,
         )
+        if recipe is not None:
+            outcome.columns, outcome.result.rows = _apply_recipe(
+                dest,
+                recipe,
+                target,
+                dataset_file(data_dir, target.storage_key) if appending else None,
+            )
     except Stopped:
         return _finish(job, data_dir, "cancelled", "The import was cancelled; nothing was changed.")
     except BadValues as exc:
@@ -187,9 +209,11 @@ def run(job_id: int, data_dir: Path, limits: Limits, meter: Meter, should_stop) 
             exc.result.problems,
             exc.result.problem_count,
         )
-    except UnreadableFile as exc:
+    except (UnreadableFile, StepError) as exc:
+        dest.unlink(missing_ok=True)
         return _finish(job, data_dir, "failed", str(exc))
     except Exception:
+        dest.unlink(missing_ok=True)
         log.exception("import %s failed", job_id)
         return _finish(
             job,
@@ -221,6 +245,23 @@ def run(job_id: int, data_dir: Path, limits: Limits, meter: Meter, should_stop) 
     return job
 
 
+def _apply_recipe(
+    dest: Path, recipe: Recipe, target: Dataset | None, append_to: Path | None
+) -> tuple[list, int]:
+    """Replay ``recipe`` on the freshly loaded rows; when appending, join them to a copy of
+    the target's rows, which then takes the place of ``dest``."""
+    columns, rows = replay(dest, recipe)
+    if target is None:
+        return columns, rows
+    theirs = columns_of(target)
+    if [c.label.casefold() for c in columns] != [c.label.casefold() for c in theirs]:
+        raise StepError(f"After the recipe, the columns do not match {target.name}'s.")
+    if append_to is None:
+        return columns, rows  # a replacement: the dataset takes the recipe's columns
+    total = append_rows(append_to, theirs, dest, columns)
+    return theirs, total
+
+
 def _publish(job: ImportJob, plan: Plan, target: Dataset | None, key: str, outcome) -> Dataset:
     if target is None:
         return Dataset.create(
@@ -231,6 +272,8 @@ def _publish(job: ImportJob, plan: Plan, target: Dataset | None, key: str, outco
             columns=columns_json(outcome.columns),
         )
     target.storage_key, target.row_count, target.updated_at = key, outcome.result.rows, utcnow()
+    if plan.mode == "replace":
+        target.columns = columns_json(outcome.columns)
     target.save()
     return target
 

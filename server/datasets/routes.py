@@ -434,3 +434,21 @@ def dataset_undo(dataset_id: int) -> Response:
     else:
         flash(f"Undone: {cleaning.STEPS.get(step.kind, step.kind)} ({step.summary}).", "success")
     return redirect(url_for("datasets.dataset_clean", dataset_id=dataset.id))
+
+
+@bp.route("/datasets/<int:dataset_id>/recipes", methods=["POST"])
+def dataset_save_recipe(dataset_id: int) -> Response:
+    dataset = dataset_or_404(dataset_id, "edit")
+    try:
+        recipe = cleaning.save_recipe(
+            dataset, request.form.get("name", ""), current_user._get_current_object()
+        )
+    except cleaning.StepError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(
+            f"Saved the recipe {recipe.name}: choose it when you import the next file with "
+            "these columns.",
+            "success",
+        )
+    return redirect(url_for("datasets.dataset_clean", dataset_id=dataset.id))

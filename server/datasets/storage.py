@@ -377,3 +377,37 @@ def read_rows(path: Path, columns: list[Column], limit: int, offset_rowid: int =
         ).fetchall()
     finally:
         con.close()
+
+
+def append_rows(
+    base: Path, base_columns: list[Column], fresh: Path, fresh_columns: list[Column]
+) -> int:
+    """Make ``fresh`` hold ``base``'s rows followed by its own (columns paired by position),
+    in the base's columns; all or nothing. Returns the row count."""
+    merged = fresh.with_name(fresh.name + ".merged")
+    merged.unlink(missing_ok=True)
+    try:
+        source = connect(base)
+        copy = sqlite3.connect(merged)
+        with copy:
+            source.backup(copy)
+        source.close()
+        copy.close()
+        con = connect(merged)
+        try:
+            con.execute("ATTACH DATABASE ? AS fresh", (str(fresh),))
+            con.execute("DROP TABLE IF EXISTS rows_fts")
+            con.execute(
+                f"INSERT INTO rows ({', '.join(c.name for c in base_columns)}) "
+                f"SELECT {', '.join(c.name for c in fresh_columns)} FROM fresh.rows ORDER BY rowid"
+            )
+            con.execute("DETACH DATABASE fresh")
+            build_search_index(con, base_columns)
+            total = con.execute("SELECT count(*) FROM rows").fetchone()[0]
+        finally:
+            con.close()
+        durable_rename(merged, fresh)
+    except BaseException:
+        merged.unlink(missing_ok=True)
+        raise
+    return total

@@ -212,16 +212,21 @@ def test_drag_adjust_watch_and_open(site: Site, browser) -> None:
         # 4. Import: the progress page while it runs, then the result.
         _click_import(page)
         progress = page.locator("progress#import-progress")
+        progress_text = page.locator("[data-progress-text]")
         saw_progress = False
         if progress.count():
             try:
                 expect(progress).to_be_visible(timeout=1_000)
-                expect(page.locator("[data-progress-text]")).to_contain_text(
+                expect(progress_text).to_contain_text(
                     re.compile(r"rows read|Waiting to start"), timeout=1_000
                 )
                 expect(page.get_by_role("button", name="Cancel")).to_be_visible(timeout=1_000)
                 shot(page, "import-03-progress")
                 saw_progress = True
+                # Once the page has polled, the bar shows how far the read has got.
+                expect(progress_text).to_contain_text(re.compile(r"of \d+ MB"), timeout=3_000)
+                assert float(progress.get_attribute("value") or 0) > 0
+                shot(page, "import-03-progress")
             except AssertionError:
                 # The import ended (and the page reloaded) between two of these steps.
                 if page.locator("progress#import-progress").count():
