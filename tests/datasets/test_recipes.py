@@ -1,4 +1,4 @@
-"""Recipes: a dataset's steps saved and replayed on next month's file, new, appended or replacing."""
+"""Recipes: a dataset's steps saved and replayed on next month's file (new, append, replace)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def test_next_months_file_is_appended_after_the_recipe(app, editor_client):
     response = upload(editor_client, FEBRUARY, "february.csv")
     job_id = int(response.headers["Location"].split("/")[2])
     page = editor_client.get(f"/import/{job_id}/preview").get_data(as_text=True)
-    assert re.search(r'<option value="%d">Monthly</option>' % recipe.id, page)
+    assert re.search(rf'<option value="{recipe.id}">Monthly</option>', page)
     job = run_import(
         app,
         editor_client,
