@@ -544,6 +544,37 @@ def sql_times(data_dir: Path, dataset_id: int, pages: list[Timing], repeats: int
         timing.sql_ms = statistics.median(samples[1:])
 
 
+def export_in_process(data_dir: Path, dataset_id: int) -> tuple[float, float]:
+    """Rows/s of the export's two halves without HTTP: reading the rows (export.rows_of) and
+    reading plus writing them as CSV (export.csv_chunks), each once on a fresh connection."""
+    from server.datasets import browse, export
+    from server.datasets.catalog import columns_of
+    from server.datasets.storage import connect
+    from server.db import database
+    from server.models import Dataset
+
+    with database.connection_context():
+        columns = columns_of(Dataset.get_by_id(dataset_id))
+    path = dataset_path(data_dir)
+    rates = []
+    for write in (False, True):
+        con = connect(path)
+        try:
+            started = time.perf_counter()
+            rows = export.rows_of(con, columns, browse.View(), browse.has_search_index(con))
+            if write:
+                count = 0
+                for chunk in export.csv_chunks(columns, rows, bom=False):
+                    count += chunk.count(b"\r\n")
+                count -= 1
+            else:
+                count = sum(1 for _ in rows)
+            rates.append(count / (time.perf_counter() - started))
+        finally:
+            con.close()
+    return rates[0], rates[1]
+
+
 # ---------------------------------------------------------------------------------------------
 # Datasette
 
@@ -732,6 +763,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"Sheaf over HTTP ({args.warmup} warm-ups, then {args.repeat} timed requests each):")
         sheaf = bench_sheaf(args.python, data_dir, dataset_id, rows, args, scratch / "sheaf.log")
         sql_times(data_dir, dataset_id, sheaf.pages, min(args.repeat, 10))
+        fetch_rate, csv_rate = export_in_process(data_dir, dataset_id)
 
         datasette: dict[str, Timing] = {}
         version = "-"
@@ -768,6 +800,10 @@ def main(argv: list[str] | None = None) -> int:
     say(
         f"CSV export ({len(sheaf.exports)} runs, median): {export.rows:,} rows, "
         f"{export.bytes / MIB:.0f} MiB in {export.seconds:.2f} s = {export.rate:,.0f} rows/s"
+    )
+    say(
+        f"  without HTTP, in this process: rows_of alone {fetch_rate:,.0f} rows/s; rows_of + "
+        f"csv_chunks {csv_rate:,.0f} rows/s"
     )
     say(
         f"Server memory: RSS {sheaf.start_rss_mib:.1f} MiB at start; during the exports "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import sys
 import threading
 import webbrowser
@@ -46,12 +47,20 @@ def _prepare_qt_environment() -> None:
 
 
 def run(config: dict[str, Any] | None = None) -> int:
-    app = create_app(config)
+    # A secret for this launch only: the window (or the browser given the link) trades it for
+    # a cookie, and the server answers nobody else (see server.lockdown).
+    secret = secrets.token_urlsafe(32)
+    app = create_app({**(config or {}), "LAUNCH_SECRET": secret, "LAUNCH_HOST": ""})
     server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="Sheaf")
-    url = f"http://127.0.0.1:{server.effective_port}/"
+    app.config["LAUNCH_HOST"] = f"127.0.0.1:{server.effective_port}"
+    url = f"http://127.0.0.1:{server.effective_port}/launch?token={secret}"
     reason = gui_unavailable_reason()
     if reason is not None:
-        print(f"Sheaf cannot open its window: {reason}. Open {url} in a web browser.", flush=True)
+        print(
+            f"Sheaf cannot open its window: {reason}. Open this link in a web browser "
+            f"(it works for this start only): {url}",
+            flush=True,
+        )
         with contextlib.suppress(Exception):  # no browser to open is fine: the URL is printed
             webbrowser.open(url)
         try:
@@ -75,7 +84,7 @@ def run(config: dict[str, Any] | None = None) -> int:
     def on_loaded() -> None:  # fires on every navigation; say it once
         if not announced.is_set():
             announced.set()
-            print(f"Sheaf window loaded {url}", flush=True)
+            print(f"Sheaf window loaded http://{app.config['LAUNCH_HOST']}/", flush=True)
 
     window.events.loaded += on_loaded
     gui = "qt" if sys.platform.startswith("linux") else None

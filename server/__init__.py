@@ -16,7 +16,7 @@ ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app. ``config`` overrides every other source of settings (see server.config)."""
-    from . import db, errors, security
+    from . import db, errors, lockdown, security
     from .admin.routes import bp as admin_bp
     from .auth import session
     from .auth.routes import bp as auth_bp
@@ -46,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         clean_leftovers(app.config["DATA_DIR"])
 
     db.init_app(app)
+    lockdown.init_app(app)
     security.init_app(app)
     session.init_app(app)
     errors.init_app(app)
@@ -54,6 +55,25 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     for blueprint in (auth_bp, home_bp, users_bp, admin_bp, datasets_bp, api_bp):
         app.register_blueprint(blueprint)
+
+    @app.template_filter("plural")
+    def _plural(count: int, word: str, many: str | None = None) -> str:
+        """ "1 row", "2 rows", "1,204 values" """
+        return f"{count:,} {word if count == 1 else (many or word + 's')}"
+
+    @app.template_filter("filesize")
+    def _filesize(size: int) -> str:
+        for unit in ("bytes", "KB", "MB", "GB"):
+            if size < 1024 or unit == "GB":
+                return f"{size:,} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+            size /= 1024
+        return str(size)
+
+    @app.template_filter("type_label")
+    def _type_label(kind: str) -> str:
+        from .importers.types import TYPE_LABELS
+
+        return TYPE_LABELS.get(kind, kind)
 
     @app.template_filter("reject_filters")
     def _reject_filters(args: dict[str, str]) -> dict[str, str]:

@@ -95,7 +95,7 @@
         var p = data.progress;
         if (p) {
           if (p.fraction !== null) { bar.value = p.fraction; }
-          var parts = [format(p.rows) + " rows read"];
+          var parts = [format(p.rows) + (p.rows === 1 ? " row read" : " rows read")];
           if (p.total_bytes) {
             parts.push(format(Math.round(p.bytes / 1048576)) + " of " +
                        format(Math.max(1, Math.round(p.total_bytes / 1048576))) + " MB");

@@ -212,6 +212,7 @@ def import_status(job_id: int) -> str | Response:
     problems = list(job.problems.order_by(ImportProblem.row, ImportProblem.id).limit(200))
     return render_template(
         "datasets/import_status.html",
+        formats=FORMATS,
         job=job,
         progress=runner().progress(job.id),
         problems=problems,

@@ -77,7 +77,9 @@ class BadValues(Exception):
     """Values did not fit their column's type and the person chose to refuse the import."""
 
     def __init__(self, result: LoadResult) -> None:
-        super().__init__(f"{result.problem_count:,} values do not fit their column's type.")
+        count = result.problem_count
+        noun = "value does not fit its" if count == 1 else "values do not fit their"
+        super().__init__(f"{count:,} {noun} column's type.")
         self.result = result
 
 

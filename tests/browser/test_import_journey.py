@@ -218,7 +218,7 @@ def test_drag_adjust_watch_and_open(site: Site, browser) -> None:
             try:
                 expect(progress).to_be_visible(timeout=1_000)
                 expect(progress_text).to_contain_text(
-                    re.compile(r"rows read|Waiting to start"), timeout=1_000
+                    re.compile(r"rows? read|Starting"), timeout=1_000
                 )
                 expect(page.get_by_role("button", name="Cancel")).to_be_visible(timeout=1_000)
                 shot(page, "import-03-progress")
@@ -241,8 +241,8 @@ def test_drag_adjust_watch_and_open(site: Site, browser) -> None:
         expect(dataset_link).to_be_visible()
         expect(page.locator("progress")).to_have_count(0)
         columns = page.locator(".column-list")
-        expect(columns.locator("li", has_text="amount").locator(".pill")).to_have_text("text")
-        expect(columns.locator("li", has_text="id").locator(".pill")).to_have_text("integer")
+        expect(columns.locator("li", has_text="amount").locator(".pill")).to_have_text("Text")
+        expect(columns.locator("li", has_text="id").locator(".pill")).to_have_text("Whole number")
         shot(page, "import-04-result")
 
         # 5. The dataset: first rows, the adjusted column's type, codes unchanged.
@@ -252,9 +252,9 @@ def test_drag_adjust_watch_and_open(site: Site, browser) -> None:
         expect(page.locator("main .page-head")).to_contain_text(f"{BIG_ROWS:,} rows")
         table = page.get_by_role("region", name=f"Rows of {BIG_NAME}")
         header = table.locator("thead th", has_text="amount")
-        expect(header.locator(".type-tag")).to_have_text("text")
+        expect(header.locator(".type-tag")).to_have_text("Text")
         expect(table.locator("thead th", has_text="id").locator(".type-tag")).to_have_text(
-            "integer"
+            "Whole number"
         )
         rows = table.locator("tbody tr")
         expect(rows).to_have_count(50)
@@ -320,7 +320,7 @@ def test_bad_value_refused_then_stored_as_empty(site: Site, browser) -> None:
         _wait_for_result(page)
         success = page.locator(".notice-success")
         expect(success).to_contain_text("3 rows")
-        expect(success).to_contain_text("with 1 problems listed below")
+        expect(success).to_contain_text("with 1 problem listed below")
         expect(success.get_by_role("link", name="Kept numbers")).to_be_visible()
         problem_rows = page.locator("section.panel", has_text="Problems").locator("tbody tr")
         expect(problem_rows).to_have_count(1)

@@ -1,0 +1,55 @@
+"""Desktop mode: only the Sheaf window may talk to the server.
+
+The shell makes a random secret for each launch and opens the window on ``/launch?token=…``,
+which trades it for an HttpOnly, SameSite=Strict cookie. Every other request without that cookie
+is refused, so other local users and web pages in other browsers get nothing; the Host header
+must name this server exactly (DNS rebinding); a state-changing request from a foreign Origin is
+refused (CSRF from another site, on top of the CSRF token).
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import Flask, Response, abort, redirect, request
+
+COOKIE = "sheaf_launch"
+
+
+def _refuse(status: int, text: str) -> Response:
+    response = Response(text + "\n", status=status, mimetype="text/plain")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _guard(app: Flask) -> Response | None:
+    secret = app.config["LAUNCH_SECRET"]
+    host = app.config["LAUNCH_HOST"]  # "127.0.0.1:<port>"
+    if request.host != host:
+        return _refuse(400, "Unknown host.")
+    origin = request.headers.get("Origin")
+    if request.method not in ("GET", "HEAD", "OPTIONS") and origin not in (None, f"http://{host}"):
+        return _refuse(403, "Requests from other sites are refused.")
+    if request.path == "/launch":
+        token = request.args.get("token", "")
+        if not hmac.compare_digest(token.encode(), secret.encode()):
+            return _refuse(403, "This launch link is not valid. Start Sheaf again.")
+        response = redirect("/")
+        response.set_cookie(COOKIE, secret, httponly=True, samesite="Strict", path="/")
+        return response
+    if not hmac.compare_digest(request.cookies.get(COOKIE, "").encode(), secret.encode()):
+        return _refuse(403, "Open Sheaf from its own window.")
+    return None
+
+
+def init_app(app: Flask) -> None:
+    """Lock the app to one launch (only when the shell configured LAUNCH_SECRET)."""
+    if not app.config.get("LAUNCH_SECRET"):
+        return
+
+    # Runs before everything else, the database connection included.
+    app.before_request_funcs.setdefault(None, []).insert(0, lambda: _guard(app))
+
+    @app.route("/launch")
+    def launch() -> Response:  # answered by the guard; reaching here means a bad token
+        abort(403)

@@ -1,0 +1,78 @@
+"""Desktop mode: without the launch cookie, with a wrong Host, or from a foreign Origin:
+nothing."""
+
+import pytest
+
+from server.models import User
+
+from ..conftest import PASSWORD, Client, make_app, make_user
+
+SECRET = "s3cret-launch-token-0123456789abcdef"
+HOST = "127.0.0.1:50123"
+
+
+@pytest.fixture
+def desktop(tmp_path):
+    app = make_app(tmp_path / "d", LAUNCH_SECRET=SECRET, LAUNCH_HOST=HOST)
+    make_user("vera")
+    return app
+
+
+class WindowClient(Client):
+    """What the desktop window sends: every request to http://127.0.0.1:<port>/."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("base_url", f"http://{HOST}")
+        return super().open(*args, **kwargs)
+
+
+def client_for(app, launched=True):
+    app.test_client_class = WindowClient
+    client = app.test_client()
+    if launched:
+        response = client.get(f"/launch?token={SECRET}")
+        assert response.status_code == 302 and response.headers["Location"] == "/"
+        cookie = response.headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    return client
+
+
+def test_the_window_gets_in_with_the_launch_token(desktop):
+    client = client_for(desktop)
+    assert client.get("/sign-in").status_code == 200
+    token = client.csrf_token()
+    response = client.post(
+        "/sign-in", data={"login": "vera", "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 302
+
+
+def test_requests_without_the_launch_cookie_get_nothing(desktop):
+    client = client_for(desktop, launched=False)
+    for path in ["/", "/sign-in", "/setup", "/assets/css/sheaf.css", "/api/v1/datasets"]:
+        response = client.get(path)
+        assert response.status_code == 403, path
+        assert b"Sheaf" in response.data and b"<html" not in response.data
+    assert client.get("/launch?token=wrong").status_code == 403
+    assert client.post("/sign-in", data={"login": "vera", "password": PASSWORD}).status_code == 403
+
+
+def test_a_wrong_host_is_refused_even_with_the_cookie(desktop):
+    client = client_for(desktop)
+    for host in ["localhost:50123", "127.0.0.1:9999", "evil.example", "127.0.0.1"]:
+        assert client.get("/sign-in", base_url=f"http://{host}").status_code == 400, host
+
+
+def test_a_post_from_a_foreign_origin_is_refused(desktop):
+    client = client_for(desktop)
+    token = client.csrf_token()
+    data = {"login": "vera", "password": PASSWORD, "csrf_token": token}
+    response = client.post("/sign-in", data=data, headers={"Origin": "http://evil.example"})
+    assert response.status_code == 403
+    assert User.get().last_sign_in is None
+    response = client.post("/sign-in", data=data, headers={"Origin": f"http://{HOST}"})
+    assert response.status_code == 302
+
+
+def test_without_a_launch_secret_nothing_is_locked(app, anon):
+    assert anon.get("/launch").status_code == 404
