@@ -18,6 +18,8 @@ from typing import Any
 from waitress.server import create_server
 
 from server import __version__, create_app
+from server.config import ensure_data_dir, resolve_data_dir
+from server.folder_lock import lock_data_folder
 
 
 def gui_unavailable_reason() -> str | None:
@@ -50,6 +52,8 @@ def run(config: dict[str, Any] | None = None) -> int:
     # A secret for this launch only: the window (or the browser given the link) trades it for
     # a cookie, and the server answers nobody else (see server.lockdown).
     secret = secrets.token_urlsafe(32)
+    folder = resolve_data_dir(config)
+    folder_lock = lock_data_folder(ensure_data_dir(folder))  # noqa: F841 - held until exit
     app = create_app({**(config or {}), "LAUNCH_SECRET": secret, "LAUNCH_HOST": ""})
     server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="Sheaf")
     app.config["LAUNCH_HOST"] = f"127.0.0.1:{server.effective_port}"

@@ -69,6 +69,10 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from .config import ensure_data_dir, resolve_data_dir
+    from .folder_lock import lock_data_folder
+
+    folder_lock = lock_data_folder(ensure_data_dir(resolve_data_dir(_config(args))))  # noqa: F841
     app = create_app(_config(args))
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"Sheaf {__version__} is serving {app.config['DATA_DIR']}")
@@ -104,13 +108,14 @@ def desktop(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from .config import SettingsError
+    from .folder_lock import FolderInUse
     from .migrations import MigrationError
 
     args = _parser().parse_args(argv)
     handlers = {"serve": serve, "reset-password": reset_password}
     try:
         return handlers.get(args.command, desktop)(args)
-    except (SettingsError, MigrationError) as exc:
+    except (SettingsError, MigrationError, FolderInUse) as exc:
         print(f"sheaf: {exc}", file=sys.stderr)
         return 2
 

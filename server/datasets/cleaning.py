@@ -66,6 +66,10 @@ def _text_column(columns: list[Column], name: str | None) -> Column:
     return column
 
 
+def _label(columns: list[Column], name: str) -> str:
+    return next(c.label for c in columns if c.name == name)
+
+
 def _next_name(columns: list[Column]) -> str:
     return f"c{max(int(c.name[1:]) for c in columns) + 1}"
 
@@ -75,7 +79,7 @@ def _trim(con, columns, p):
     changed = con.execute(
         f"UPDATE rows SET {c} = NULLIF(trim({c}), '') WHERE {c} IS NOT NULL AND {c} != trim({c})"
     ).rowcount
-    return columns, changed, "spaces trimmed"
+    return columns, changed, f"spaces trimmed in {_label(columns, c)}"
 
 
 def _case(con, columns, p):
@@ -88,7 +92,7 @@ def _case(con, columns, p):
     changed = con.execute(
         f"UPDATE rows SET {c} = sheaf_case({c}) WHERE {c} IS NOT NULL AND {c} != sheaf_case({c})"
     ).rowcount
-    return columns, changed, f"{mode} case"
+    return columns, changed, f"{column.label} in {mode} case"
 
 
 def _replace(con, columns, p):
@@ -117,7 +121,7 @@ def _replace(con, columns, p):
         f"AND {c} != {expression}",
         params * 2,
     ).rowcount
-    return columns, changed, f"“{find}” → “{replacement}”"
+    return columns, changed, f"in {column.label}: “{find}” → “{replacement}”"
 
 
 def _split(con, columns, p):
@@ -161,7 +165,7 @@ def _split(con, columns, p):
         con.execute(f"UPDATE rows SET {name} = sheaf_part({column.name}, ?)", (i,))
         added.append(Column(name, label, "text"))
     changed = con.execute(f"SELECT count({column.name}) FROM rows").fetchone()[0]
-    return columns + added, changed, f"into {parts} columns"
+    return columns + added, changed, f"{column.label} into {parts} columns"
 
 
 def _cast(con, columns, p):
@@ -186,7 +190,7 @@ def _cast(con, columns, p):
     _drop_physical(con, column.name)
     con.execute(f"ALTER TABLE rows RENAME COLUMN {temp} TO {column.name}")
     new_columns = [Column(c.name, c.label, kind) if c.name == column.name else c for c in columns]
-    summary = f"to {kind}"
+    summary = f"{column.label} to {kind}"
     if failures:
         shown = ", ".join(f"row {r}: “{v}”" for r, v in failed)
         summary += (
@@ -210,7 +214,7 @@ def _fill(con, columns, p):
     changed = con.execute(
         f"UPDATE rows SET {column.name} = ? WHERE {column.name} IS NULL", (value,)
     ).rowcount
-    return columns, changed, f"with “{raw}”"
+    return columns, changed, f"{column.label} with “{raw}”"
 
 
 def _dedupe(con, columns, p):
