@@ -65,9 +65,9 @@ def rows(dataset_id: int) -> Response | tuple[Response, int]:
                 last=request.args.get("last") == "1",
                 searchable=searchable,
             )
-            clause, params = browse.where(view, columns, searchable)
+            sql, params = browse.count_query(view, columns, searchable)
             matching = (
-                counts.count(con, f"{found.storage_key}:{found.updated_at}", clause, params)
+                counts.count(con, f"{found.storage_key}:{found.updated_at}", sql, params)
                 if view.narrowed
                 else found.row_count
             )

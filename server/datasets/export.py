@@ -46,40 +46,68 @@ def _display(column: Column, value: object) -> object:
     return value
 
 
-def rows_of(
-    con: sqlite3.Connection, columns: list[Column], view: View, searchable: bool
-) -> Iterator[tuple]:
-    """Every row of the view in its order, fetched in batches."""
+def batches_of(
+    con: sqlite3.Connection,
+    columns: list[Column],
+    view: View,
+    searchable: bool,
+    select: list[str] | None = None,
+) -> Iterator[list[tuple]]:
+    """The view's rows in its order, a batch at a time (``select``: one SQL expression per
+    column, the plain columns by default)."""
     clause, params = where(view, columns, searchable)
     direction = "DESC" if view.descending else "ASC"
     order = f"{view.sort} {direction}, rowid {direction}" if view.sort else "rowid"
-    names = ", ".join(c.name for c in columns)
-    cursor = con.execute(f"SELECT {names} FROM rows WHERE {clause} ORDER BY {order}", params)
+    expressions = ", ".join(select or [c.name for c in columns])
+    cursor = con.execute(f"SELECT {expressions} FROM rows WHERE {clause} ORDER BY {order}", params)
     while batch := cursor.fetchmany(BATCH):
+        yield batch
+
+
+def rows_of(
+    con: sqlite3.Connection, columns: list[Column], view: View, searchable: bool
+) -> Iterator[tuple]:
+    """Every row of the view in its order."""
+    for batch in batches_of(con, columns, view, searchable):
         yield from batch
 
 
-def csv_chunks(columns: list[Column], rows: Iterator[tuple], bom: bool) -> Iterator[bytes]:
+def csv_select(columns: list[Column]) -> list[str]:
+    """Each column as CSV wants it, worked out by SQLite: no Python runs per cell, which
+    makes the export several times faster. Text that a spreadsheet would run as a formula
+    gets its leading apostrophe here."""
+    risky = "'=', '+', '-', '@', char(9), char(13)"
+    quote = "''''"  # SQL for a string holding one apostrophe
+    expressions = []
+    for c in columns:
+        if c.type == "text":
+            expressions.append(
+                f"CASE WHEN substr({c.name}, 1, 1) IN ({risky}) "
+                f"THEN {quote} || {c.name} ELSE ifnull({c.name}, '') END"
+            )
+        elif c.type == "boolean":
+            expressions.append(
+                f"CASE {c.name} WHEN 1 THEN 'true' WHEN 0 THEN 'false' "
+                f"ELSE ifnull({c.name}, '') END"
+            )
+        else:
+            expressions.append(f"ifnull({c.name}, '')")
+    return expressions
+
+
+def csv_chunks(columns: list[Column], batches: Iterator[list[tuple]], bom: bool) -> Iterator[bytes]:
+    """CSV text for ``batches`` of rows selected with :func:`csv_select`."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([neutralise(c.label) for c in columns])
     if bom:
-        yield "\ufeff".encode()
-    for count, row in enumerate(rows, start=1):
-        writer.writerow([neutralise(_csv_value(c, v)) for c, v in zip(columns, row, strict=True)])
-        if count % 2000 == 0:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
+        buffer.write("\ufeff")
+    writer.writerow([neutralise(c.label) for c in columns])
+    for batch in batches:
+        writer.writerows(batch)
+        yield buffer.getvalue().encode()
+        buffer.seek(0)
+        buffer.truncate()
     yield buffer.getvalue().encode()
-
-
-def _csv_value(column: Column, value: object) -> object:
-    if value is None:
-        return ""
-    if column.type == "boolean" and value in (0, 1):
-        return "true" if value else "false"
-    return value
 
 
 def json_chunks(columns: list[Column], rows: Iterator[tuple]) -> Iterator[bytes]:

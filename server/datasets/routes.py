@@ -107,9 +107,9 @@ def dataset_view(dataset_id: int) -> str:
                 last=request.args.get("last") == "1",
                 searchable=searchable,
             )
-            clause, params = browse.where(view, columns, searchable)
+            sql, params = browse.count_query(view, columns, searchable)
             matching = (
-                counts.count(con, f"{dataset.storage_key}:{dataset.updated_at}", clause, params)
+                counts.count(con, f"{dataset.storage_key}:{dataset.updated_at}", sql, params)
                 if view.narrowed
                 else dataset.row_count
             )
@@ -255,11 +255,11 @@ def dataset_export(dataset_id: int) -> Response:
         finally:
             con.close()
         return Response(_stream_file(path), mimetype=export.MEDIA_TYPES[fmt], headers=headers)
-    chunks = (
-        export.json_chunks(columns, rows)
-        if fmt == "json"
-        else export.csv_chunks(columns, rows, bom=fmt == "csv-bom")
-    )
+    if fmt == "json":
+        chunks = export.json_chunks(columns, rows)
+    else:
+        batches = export.batches_of(con, columns, view, searchable, export.csv_select(columns))
+        chunks = export.csv_chunks(columns, batches, bom=fmt == "csv-bom")
     return Response(
         stream_with_context(_closing(chunks, con)),
         mimetype=export.MEDIA_TYPES[fmt],
