@@ -32,3 +32,23 @@ from server.importers.types import guess_type
 )
 def test_guess_type(values, expected):
     assert guess_type(values) == expected
+
+
+def test_stored_dates_that_do_not_fit_are_found(tmp_path):
+    from server.datasets.loading import load_file
+
+    path = tmp_path / "d.csv"
+    path.write_text(
+        "day,at\n2024-01-31,2024-01-31 10:00:00\n2024-02-30,2024-01-31T25:00:00\n"
+        "31/01/2024,2024-01-31 10:00:00junk\n2024-12-29,2024-02-29T10:00:00Z\n"
+    )
+    from server.importers import inspect_file
+
+    outcome = load_file(path, tmp_path / "d.sqlite", inspect_file(path), ["date", "datetime"])
+    bad = {(p.row, p.column, p.value) for p in outcome.problems}
+    assert bad == {
+        (2, "day", "2024-02-30"),
+        (3, "day", "31/01/2024"),
+        (2, "at", "2024-01-31T25:00:00"),
+        (3, "at", "2024-01-31 10:00:00junk"),
+    }
