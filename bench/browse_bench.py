@@ -561,10 +561,14 @@ def export_in_process(data_dir: Path, dataset_id: int) -> tuple[float, float]:
         con = connect(path)
         try:
             started = time.perf_counter()
-            rows = export.rows_of(con, columns, browse.View(), browse.has_search_index(con))
+            searchable = browse.has_search_index(con)
+            rows = export.rows_of(con, columns, browse.View(), searchable)
             if write:
                 count = 0
-                for chunk in export.csv_chunks(columns, rows, bom=False):
+                batches = export.batches_of(
+                    con, columns, browse.View(), searchable, export.csv_select(columns)
+                )
+                for chunk in export.csv_chunks(columns, batches, bom=False):
                     count += chunk.count(b"\r\n")
                 count -= 1
             else:
