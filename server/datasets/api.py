@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from ..models import Dataset
 from . import browse
 from .catalog import access_to, columns_of, visible_datasets
-from .routes import _rows_of, counts, dataset_or_404
+from .routes import _rows_of, dataset_or_404, read_page
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_LIMIT = 1000
@@ -55,22 +55,7 @@ def rows(dataset_id: int) -> Response | tuple[Response, int]:
     with _rows_of(found) as con:
         searchable = browse.has_search_index(con)
         try:
-            page = browse.page(
-                con,
-                columns,
-                view,
-                int(limit),
-                after=request.args.get("after"),
-                before=request.args.get("before"),
-                last=request.args.get("last") == "1",
-                searchable=searchable,
-            )
-            sql, params = browse.count_query(view, columns, searchable)
-            matching = (
-                counts.count(con, f"{found.storage_key}:{found.updated_at}", sql, params)
-                if view.narrowed
-                else found.row_count
-            )
+            page, matching = read_page(found, con, columns, view, int(limit), searchable)
         except browse.BadView as exc:
             return jsonify(error=str(exc)), 400
     names = [c.name for c in columns]

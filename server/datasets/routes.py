@@ -76,6 +76,27 @@ def _rows_of(dataset: Dataset):
         con.close()
 
 
+def read_page(
+    dataset: Dataset, con, columns, view: browse.View, size: int, searchable: bool
+) -> tuple[browse.Page, int]:
+    """The page the request's cursor arguments ask for, and how many rows the view has
+    (counted once per view and kept until the data changes). Raises BadView."""
+    page = browse.page(
+        con,
+        columns,
+        view,
+        size,
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+        last=request.args.get("last") == "1",
+        searchable=searchable,
+    )
+    if not view.narrowed:
+        return page, dataset.row_count
+    sql, params = browse.count_query(view, columns, searchable)
+    return page, counts.count(con, f"{dataset.storage_key}:{dataset.updated_at}", sql, params)
+
+
 @bp.route("/datasets")
 def dataset_list() -> str:
     text = request.args.get("q", "")[:100].strip()
@@ -97,22 +118,7 @@ def dataset_view(dataset_id: int) -> str:
     with _rows_of(dataset) as con:
         searchable = browse.has_search_index(con)
         try:
-            page = browse.page(
-                con,
-                columns,
-                view,
-                size,
-                after=request.args.get("after"),
-                before=request.args.get("before"),
-                last=request.args.get("last") == "1",
-                searchable=searchable,
-            )
-            sql, params = browse.count_query(view, columns, searchable)
-            matching = (
-                counts.count(con, f"{dataset.storage_key}:{dataset.updated_at}", sql, params)
-                if view.narrowed
-                else dataset.row_count
-            )
+            page, matching = read_page(dataset, con, columns, view, size, searchable)
         except browse.BadView as exc:
             problem = str(exc)
             view = browse.View(sort=view.sort, descending=view.descending)

@@ -18,6 +18,7 @@ from .table import (
     Meter,
     ReadOptions,
     TableSample,
+    decide_header_row,
     unique_labels,
 )
 from .types import guess_type
@@ -144,17 +145,11 @@ def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -
     delimiter = options.delimiter or sniff_delimiter(text)
     skipinitialspace = _wants_skipinitialspace(text, delimiter)
     records = _records(text, delimiter, skipinitialspace, limits)
-    warnings = []
-    if options.header_row is None:
-        header_row = _find_header(records)
-        candidate = records[header_row - 1]
-        if header_is_data(candidate, records[header_row : header_row + 200]):
-            header_row = 0
-            warnings.append("The first row looks like data, so the columns got generic names.")
-        elif header_row > 1:
-            warnings.append(f"The table starts at row {header_row}; the rows above it are skipped.")
-    else:
-        header_row = options.header_row
+    header_row, warnings = decide_header_row(
+        options.header_row,
+        _find_header(records),
+        lambda n: header_is_data(records[n - 1], records[n : n + 200]),
+    )
     if header_row > len(records):
         raise UnreadableFile(f"The file has no row {header_row}.")
     start = max(header_row - 1, 0)

@@ -23,6 +23,7 @@ from .table import (
     Meter,
     ReadOptions,
     TableSample,
+    decide_header_row,
     unique_labels,
 )
 
@@ -226,19 +227,13 @@ def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -
             f"The sheet {name!r} is empty."
             + (f" Other sheets: {', '.join(others)}." if others else "")
         )
-    warnings = []
-    if options.header_row is None:
-        header_row = _find_header(rows)
-        following = [r for r in rows[header_row : header_row + 200] if _filled(r)]
-        if _looks_like_data(rows[header_row - 1], following):
-            header_row = 0
-            warnings.append("The first row looks like data, so the columns got generic names.")
-        elif header_row > 1:
-            warnings.append(f"The table starts at row {header_row}; the rows above it are skipped.")
-    else:
-        header_row = options.header_row
-        if header_row > len(rows):
-            raise UnreadableFile(f"The sheet {name!r} has no row {header_row}.")
+    header_row, warnings = decide_header_row(
+        options.header_row,
+        _find_header(rows),
+        lambda n: _looks_like_data(rows[n - 1], [r for r in rows[n : n + 200] if _filled(r)]),
+    )
+    if header_row > len(rows):
+        raise UnreadableFile(f"The sheet {name!r} has no row {header_row}.")
     header = rows[header_row - 1] if header_row else []
     data = [r for r in rows[header_row:] if _filled(r)][:SAMPLE_ROWS]
     width = _table_width(header, data)

@@ -102,3 +102,15 @@ def unique_labels(raw: list[object], width: int) -> tuple[list[str], list[str]]:
             + "."
         )
     return labels, warnings
+
+
+def decide_header_row(given: int | None, detected: int, looks_like_data) -> tuple[int, list[str]]:
+    """The header row to use (0: none) and what to tell the person about it. ``given`` is the
+    person's choice; otherwise ``detected`` stands unless ``looks_like_data(detected)``."""
+    if given is not None:
+        return given, []
+    if looks_like_data(detected):
+        return 0, ["The first row looks like data, so the columns got generic names."]
+    if detected > 1:
+        return detected, [f"The table starts at row {detected}; the rows above it are skipped."]
+    return detected, []
