@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint clean
+.PHONY: run test lint package clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ test: $(VENV)/.test-installed
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The double-click app: dist/Sheaf/ (one folder) and dist/Sheaf-linux.tar.xz.
+package: $(VENV)/.test-installed
+	$(BIN)/pyinstaller --noconfirm --clean build.spec
+	tar -C dist -cJf dist/Sheaf-linux.tar.xz Sheaf
+	du -sh dist/Sheaf dist/Sheaf-linux.tar.xz
 
 clean:
 	rm -rf $(VENV) build dist tests/artifacts

@@ -21,6 +21,8 @@ from server import __version__, create_app
 from server.config import ensure_data_dir, resolve_data_dir
 from server.folder_lock import lock_data_folder
 
+from .bridge import Bridge
+
 
 def gui_unavailable_reason() -> str | None:
     """Why no window can open here, or None when one can."""
@@ -80,9 +82,11 @@ def run(config: dict[str, Any] | None = None) -> int:
     _prepare_qt_environment()
     thread = threading.Thread(target=server.run, name="sheaf-server", daemon=True)
     thread.start()
+    bridge = Bridge(app.extensions["sheaf.picked"])
     window = webview.create_window(
-        f"Sheaf {__version__}", url, width=1200, height=800, min_size=(720, 520)
+        f"Sheaf {__version__}", url, width=1200, height=800, min_size=(720, 520), js_api=bridge
     )
+    bridge._attach(window)
     announced = threading.Event()
 
     def on_loaded() -> None:  # fires on every navigation; say it once

@@ -29,6 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .home import bp as home_bp
     from .migrations import migrate
     from .permissions import PERMISSIONS, has_permission
+    from .picked_files import PickedFiles
     from .users.routes import bp as users_bp
 
     app = Flask(
@@ -50,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     session.init_app(app)
     errors.init_app(app)
+    app.extensions["sheaf.picked"] = PickedFiles()
     app.extensions["sheaf.imports"] = ImportRunner(
         app.config["DATA_DIR"], import_routes.limits_from(app.config)
     )

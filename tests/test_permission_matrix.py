@@ -67,6 +67,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("datasets.dataset_view", "GET"): row(viewer=404, editor=200, admin=200),
     ("datasets.upload", "GET"): row(viewer=403, editor=200),
     ("datasets.upload", "POST"): row(viewer=403, editor=200),  # no file: the form says so
+    ("datasets.upload_picked", "POST"): row(viewer=403, editor=404),  # no dialog chose a file
     # Imports are the editor's own: nobody else sees them, not even an admin.
     ("datasets.import_preview", "GET"): row(viewer=403, editor=200, admin=404),
     ("datasets.import_preview", "POST"): row(viewer=403, editor=200, admin=404),

@@ -133,3 +133,50 @@
     });
   });
 })();
+
+// In the desktop window: the system's own dialogs to open a file and to save an export.
+// pywebview's bridge announces itself with the "pywebviewready" event; in a browser nothing
+// changes (upload and download as usual).
+(function () {
+  "use strict";
+  var notify = function (text, kind) {
+    var main = document.getElementById("main");
+    var box = document.createElement("div");
+    box.className = "notice notice-" + kind;
+    box.setAttribute("role", kind === "error" ? "alert" : "status");
+    box.textContent = text;
+    main.insertBefore(box, main.firstChild);
+  };
+  window.addEventListener("pywebviewready", function () {
+    var api = window.pywebview && window.pywebview.api;
+    if (!api) return;
+    var openForm = document.querySelector("[data-native-open-form]");
+    if (openForm && api.choose_import_file) {
+      openForm.hidden = false;
+      openForm.querySelector("[data-native-open]").addEventListener("click", function () {
+        api.choose_import_file().then(function (picked) {
+          if (!picked) return;
+          openForm.querySelector('input[name="token"]').value = picked.token;
+          openForm.submit();
+        });
+      });
+    }
+    document.querySelectorAll("[data-native-save]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        if (!api.choose_save_path) return;
+        event.preventDefault();
+        api.choose_save_path(link.getAttribute("data-native-save")).then(function (place) {
+          if (!place) return;
+          var url = link.href + (link.href.indexOf("?") < 0 ? "?" : "&") + "save=" +
+                    encodeURIComponent(place.token);
+          return fetch(url, { credentials: "same-origin" }).then(function (response) {
+            return response.json();
+          }).then(function (answer) {
+            if (answer.saved) notify("Saved " + answer.saved + " in " + answer.folder + ".", "success");
+            else notify(answer.error || "The file could not be saved.", "error");
+          });
+        });
+      });
+    });
+  });
+})();

@@ -269,3 +269,23 @@ def _safe_filename(name: str) -> str:
     return (
         "".join(ch if ch.isalnum() or ch in "-_. " else "_" for ch in name)[:100] or "problems.csv"
     )
+
+
+@bp.route("/import/picked", methods=["POST"])
+@require_permission("datasets.import")
+def upload_picked() -> Response:
+    """A file chosen in the desktop's open dialog (its token, from the JS bridge)."""
+    path = current_app.extensions["sheaf.picked"].take(request.form.get("token"), "open")
+    if path is None:
+        abort(404)
+    try:
+        job = imports.receive_path(path, _data_dir(), current_user._get_current_object())
+    except (imports.ImportRefused, OSError) as exc:
+        message = (
+            str(exc)
+            if isinstance(exc, imports.ImportRefused)
+            else (f"Sheaf could not read {path.name}: {exc.strerror or exc}.")
+        )
+        flash(message, "error")
+        return redirect(url_for("datasets.upload"))
+    return redirect(url_for("datasets.import_preview", job_id=job.id))

@@ -16,6 +16,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -255,22 +256,47 @@ def dataset_export(dataset_id: int) -> Response:
         "Content-Disposition": f'attachment; filename="{export.file_name(dataset.name, fmt)}"'
     }
     rows = export.rows_of(con, columns, view, searchable)
+    target = None
+    if request.args.get("save"):  # the desktop's save dialog chose where the file goes
+        target = current_app.extensions["sheaf.picked"].take(request.args["save"], "save")
+        if target is None:
+            con.close()
+            abort(404)
     if fmt == "xlsx":
         try:
             path = export.xlsx_file(columns, rows, dataset.name)
         finally:
             con.close()
+        if target is not None:
+            return _saved(_stream_file(path), target)
         return Response(_stream_file(path), mimetype=export.MEDIA_TYPES[fmt], headers=headers)
     if fmt == "json":
         chunks = export.json_chunks(columns, rows)
     else:
         batches = export.batches_of(con, columns, view, searchable, export.csv_select(columns))
         chunks = export.csv_chunks(columns, batches, bom=fmt == "csv-bom")
+    if target is not None:
+        return _saved(_closing(chunks, con), target)
     return Response(
         stream_with_context(_closing(chunks, con)),
         mimetype=export.MEDIA_TYPES[fmt],
         headers=headers,
     )
+
+
+def _saved(chunks: Iterator[bytes], target: Path) -> Response:
+    """Write an export to the place chosen in the save dialog (embedded web views often
+    cannot download), then tell the page where it went."""
+    partial = target.with_name(target.name + ".part")
+    try:
+        with open(partial, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+        partial.replace(target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        return jsonify(error=f"Could not save {target.name}: {exc.strerror or exc}"), 400
+    return jsonify(saved=target.name, folder=str(target.parent))
 
 
 def _closing(chunks: Iterator[bytes], con) -> Iterator[bytes]:
@@ -359,6 +385,11 @@ def dataset_chart_svg(dataset_id: int) -> Response:
     except charts.ChartError:
         abort(400)
     name = export.file_name(f"{dataset.name} {chart.kind}", "svg")
+    if request.args.get("save"):
+        target = current_app.extensions["sheaf.picked"].take(request.args["save"], "save")
+        if target is None:
+            abort(404)
+        return _saved(iter([charts.svg(chart).encode()]), target)
     return Response(
         charts.svg(chart),
         mimetype="image/svg+xml",

@@ -1,0 +1,48 @@
+"""What the pages may ask of the native shell through pywebview's JS bridge: a file to import
+and a place to save an export. Nothing else is exposed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from server.picked_files import PickedFiles
+
+IMPORT_TYPES = (
+    "Data files (*.csv;*.tsv;*.txt;*.psv;*.xlsx;*.xlsm;*.xls;*.ods;*.json;*.jsonl)",
+    "All files (*.*)",
+)
+
+
+class Bridge:
+    """Exposed to the window as ``window.pywebview.api``."""
+
+    def __init__(self, picked: PickedFiles) -> None:
+        self._picked = picked
+        self._window: Any = None
+
+    def _attach(self, window: Any) -> None:  # private: pywebview exposes public methods only
+        self._window = window
+
+    def choose_import_file(self) -> dict[str, str] | None:
+        """Open the system's open-file dialog; the chosen file comes back as a token."""
+        import webview
+
+        chosen = self._window.create_file_dialog(
+            webview.FileDialog.OPEN, allow_multiple=False, file_types=IMPORT_TYPES
+        )
+        if not chosen:
+            return None
+        path = Path(chosen[0] if isinstance(chosen, list | tuple) else chosen)
+        return {"token": self._picked.add(path, "open"), "name": path.name}
+
+    def choose_save_path(self, suggested_name: str) -> dict[str, str] | None:
+        """Open the system's save dialog; the chosen place comes back as a token."""
+        import webview
+
+        name = Path(str(suggested_name)).name or "export"
+        chosen = self._window.create_file_dialog(webview.FileDialog.SAVE, save_filename=name)
+        if not chosen:
+            return None
+        path = Path(chosen[0] if isinstance(chosen, list | tuple) else chosen)
+        return {"token": self._picked.add(path, "save"), "name": path.name}
