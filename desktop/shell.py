@@ -20,7 +20,9 @@ from waitress.server import create_server
 from server import __version__, create_app
 from server.config import ensure_data_dir, resolve_data_dir
 from server.folder_lock import lock_data_folder
+from server.logs import configure_logging
 
+from . import lifecycle, window_state
 from .bridge import Bridge
 
 
@@ -54,8 +56,9 @@ def run(config: dict[str, Any] | None = None) -> int:
     # A secret for this launch only: the window (or the browser given the link) trades it for
     # a cookie, and the server answers nobody else (see server.lockdown).
     secret = secrets.token_urlsafe(32)
-    folder = resolve_data_dir(config)
-    folder_lock = lock_data_folder(ensure_data_dir(folder))  # noqa: F841 - held until exit
+    folder = ensure_data_dir(resolve_data_dir(config))
+    folder_lock = lock_data_folder(folder)  # noqa: F841 - held until exit
+    configure_logging(folder)
     app = create_app({**(config or {}), "LAUNCH_SECRET": secret, "LAUNCH_HOST": ""})
     server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="Sheaf")
     app.config["LAUNCH_HOST"] = f"127.0.0.1:{server.effective_port}"
@@ -83,10 +86,23 @@ def run(config: dict[str, Any] | None = None) -> int:
     thread = threading.Thread(target=server.run, name="sheaf-server", daemon=True)
     thread.start()
     bridge = Bridge(app.extensions["sheaf.picked"])
+    geometry = window_state.load(folder)
     window = webview.create_window(
-        f"Sheaf {__version__}", url, width=1200, height=800, min_size=(720, 520), js_api=bridge
+        f"Sheaf {__version__}",
+        url,
+        min_size=(window_state.MIN_WIDTH, window_state.MIN_HEIGHT),
+        js_api=bridge,
+        **geometry,
     )
     bridge._attach(window)
+
+    def on_closing() -> bool:
+        if not lifecycle.confirm_close(window, app.extensions["sheaf.imports"]):
+            return False
+        window_state.save(folder, window)
+        return True
+
+    window.events.closing += on_closing
     announced = threading.Event()
 
     def on_loaded() -> None:  # fires on every navigation; say it once
@@ -97,5 +113,5 @@ def run(config: dict[str, Any] | None = None) -> int:
     window.events.loaded += on_loaded
     gui = "qt" if sys.platform.startswith("linux") else None
     webview.start(gui=gui, private_mode=True)
-    server.close()
+    lifecycle.shut_down(app, server)
     return 0

@@ -71,8 +71,11 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     from .config import ensure_data_dir, resolve_data_dir
     from .folder_lock import lock_data_folder
+    from .logs import configure_logging
 
-    folder_lock = lock_data_folder(ensure_data_dir(resolve_data_dir(_config(args))))  # noqa: F841
+    folder = ensure_data_dir(resolve_data_dir(_config(args)))
+    folder_lock = lock_data_folder(folder)  # noqa: F841 - held while serving
+    configure_logging(folder)
     app = create_app(_config(args))
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"Sheaf {__version__} is serving {app.config['DATA_DIR']}")
