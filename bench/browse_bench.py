@@ -18,7 +18,6 @@ See bench/README.md for what is measured and how.
 """
 
 # Subprocesses run the servers and tools this script starts, with arguments it builds (S603).
-# ruff: noqa: S603
 
 from __future__ import annotations
 

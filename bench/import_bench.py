@@ -16,7 +16,7 @@ See bench/README.md for what is measured and how.
 
 # Subprocesses run the tools given on the command line (S603), the data are pseudo-random on
 # purpose (S311) and the SQL only names tables this script creates (S608).
-# ruff: noqa: S603, S311, S608
+# ruff: noqa: S311, S608
 
 from __future__ import annotations
 
