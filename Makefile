@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint package clean
+.PHONY: run test lint build package test-package clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,11 +28,17 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The double-click app: dist/Sheaf/ (one folder) and dist/Sheaf-linux.tar.xz.
-package: $(VENV)/.test-installed
-	$(BIN)/pyinstaller --noconfirm --clean build.spec
+# The double-click app: dist/Sheaf/ (one folder), and with `package` dist/Sheaf-linux.tar.xz.
+build: $(VENV)/.test-installed
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN build.spec
+
+package: build
 	tar -C dist -cJf dist/Sheaf-linux.tar.xz Sheaf
 	du -sh dist/Sheaf dist/Sheaf-linux.tar.xz
+
+# Build, then start the packaged app headless and under Xvfb (tests/desktop/test_package.py).
+test-package: build
+	$(BIN)/python -m pytest tests/desktop/test_package.py
 
 clean:
 	rm -rf $(VENV) build dist tests/artifacts
