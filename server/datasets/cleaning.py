@@ -27,6 +27,7 @@ from .storage import (
     bad_value,
     build_search_index,
     connect,
+    drop_search_sets,
     durable_rename,
     value_expression,
 )
@@ -293,6 +294,7 @@ def run_operation(
     try:
         con.execute("BEGIN IMMEDIATE")
         try:
+            drop_search_sets(con)
             new_columns, changed, summary = OPERATIONS[kind](con, columns, params)
             build_search_index(con, new_columns)
             rows = con.execute("SELECT count(*) FROM rows").fetchone()[0]

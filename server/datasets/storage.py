@@ -222,6 +222,7 @@ def _write(partial, columns, rows, refuse_bad_values, base, should_stop, nul) ->
             con.execute(f"CREATE TABLE rows ({definitions})")
         else:
             con.execute("DROP TABLE IF EXISTS rows_fts")
+            drop_search_sets(con)
             first_new = con.execute("SELECT coalesce(max(rowid), 0) + 1 FROM rows").fetchone()[0]
         _bulk_insert(con, columns, rows, should_stop)
         loaded = time.perf_counter()
@@ -391,6 +392,7 @@ def append_rows(
         try:
             con.execute("ATTACH DATABASE ? AS fresh", (str(fresh),))
             con.execute("DROP TABLE IF EXISTS rows_fts")
+            drop_search_sets(con)
             con.execute(
                 f"INSERT INTO rows ({', '.join(c.name for c in base_columns)}) "
                 f"SELECT {', '.join(c.name for c in fresh_columns)} FROM fresh.rows ORDER BY rowid"
@@ -405,3 +407,16 @@ def append_rows(
         merged.unlink(missing_ok=True)
         raise
     return total
+
+
+def drop_search_sets(con: sqlite3.Connection) -> None:
+    """Forget the kept search results (see browse.search_set): a copy whose rows are about to
+    change must not answer with the matches of the rows it came from."""
+    names = [
+        row[0]
+        for row in con.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 7) = 'search_'"
+        )
+    ]
+    for name in names:
+        con.execute(f"DROP TABLE IF EXISTS {name}")

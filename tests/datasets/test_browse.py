@@ -206,3 +206,15 @@ def test_a_damaged_cursor_is_refused(tmp_path):
     con = make_table(tmp_path / "d.sqlite", [(1, "a", 1.0)])
     with pytest.raises(browse.BadView, match="damaged"):
         browse.page(con, COLUMNS, browse.View(), 10, after="%%%")
+
+
+def test_search_sets_are_kept_per_query_and_pruned(tmp_path):
+    con = make_table(tmp_path / "d.sqlite", [(i, f"apple {i % 7}", 1.0) for i in range(100)])
+    first, count = browse.search_set(con, browse.fts_query("apple"))
+    assert count == 100 and browse.search_set(con, browse.fts_query("apple")) == (first, 100)
+    for word in range(browse.SEARCH_SETS_KEPT + 5):
+        browse.search_set(con, browse.fts_query(f"w{word}"))
+    kept = con.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'search%'"
+    ).fetchone()[0]
+    assert kept == browse.SEARCH_SETS_KEPT

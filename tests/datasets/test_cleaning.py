@@ -186,3 +186,18 @@ def test_undo_files_survive_a_restart(app, editor_client, dataset):
     assert editor_client.post_form(f"/datasets/{dataset.id}/undo").status_code == 302
     assert table(app, dataset.id)[0][1] == "  Ada "
     assert cleaning.history(Dataset.get_by_id(dataset.id))[0].undone
+
+
+def test_a_step_never_answers_with_the_search_results_of_the_rows_before_it(
+    app, editor_client, dataset
+):
+    name = col(dataset, "name")
+    page = editor_client.get(f"/datasets/{dataset.id}?q=ada&sort=c1").get_data(as_text=True)
+    assert "2 of 5 rows match" in page
+    response = editor_client.post_form(
+        f"/datasets/{dataset.id}/clean",
+        {"kind": "replace", "column": name, "find": "Ada", "replacement": "Ida"},
+    )
+    assert response.status_code == 302
+    page = editor_client.get(f"/datasets/{dataset.id}?q=ada&sort=c1").get_data(as_text=True)
+    assert "0 of 5 rows match" in page and "No rows match." in page
