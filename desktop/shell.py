@@ -19,10 +19,10 @@ from waitress.server import create_server
 
 from server import __version__, create_app
 from server.config import ensure_data_dir, resolve_data_dir
-from server.folder_lock import lock_data_folder
+from server.folder_lock import FolderInUse, lock_data_folder
 from server.logs import configure_logging
 
-from . import lifecycle, window_state
+from . import instance, lifecycle, window_state
 from .bridge import Bridge
 
 
@@ -57,11 +57,18 @@ def run(config: dict[str, Any] | None = None) -> int:
     # a cookie, and the server answers nobody else (see server.lockdown).
     secret = secrets.token_urlsafe(32)
     folder = ensure_data_dir(resolve_data_dir(config))
-    folder_lock = lock_data_folder(folder)  # noqa: F841 - held until exit
+    try:
+        folder_lock = lock_data_folder(folder)  # noqa: F841 - held until exit
+    except FolderInUse:
+        if instance.bring_forward(folder):
+            print("Sheaf is already open for this data folder; its window was brought forward.")
+            return 0
+        raise
     configure_logging(folder)
     app = create_app({**(config or {}), "LAUNCH_SECRET": secret, "LAUNCH_HOST": ""})
     server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="Sheaf")
     app.config["LAUNCH_HOST"] = f"127.0.0.1:{server.effective_port}"
+    instance.announce(folder, server.effective_port, secret)
     url = f"http://127.0.0.1:{server.effective_port}/launch?token={secret}"
     reason = gui_unavailable_reason()
     if reason is not None:
@@ -78,6 +85,7 @@ def run(config: dict[str, Any] | None = None) -> int:
             pass
         finally:
             server.close()
+            instance.withdraw(folder)
         return 0
 
     import webview
@@ -95,6 +103,12 @@ def run(config: dict[str, Any] | None = None) -> int:
         **geometry,
     )
     bridge._attach(window)
+
+    def raise_window() -> None:
+        window.restore()
+        window.show()
+
+    app.extensions["sheaf.raise_window"] = raise_window
 
     def on_closing() -> bool:
         if not lifecycle.confirm_close(window, app.extensions["sheaf.imports"]):
@@ -114,4 +128,5 @@ def run(config: dict[str, Any] | None = None) -> int:
     gui = "qt" if sys.platform.startswith("linux") else None
     webview.start(gui=gui, private_mode=True)
     lifecycle.shut_down(app, server)
+    instance.withdraw(folder)
     return 0

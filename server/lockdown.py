@@ -53,3 +53,18 @@ def init_app(app: Flask) -> None:
     @app.route("/launch")
     def launch() -> Response:  # answered by the guard; reaching here means a bad token
         abort(403)
+
+    @app.route("/desktop/raise", methods=["POST"])
+    def raise_window() -> Response:
+        """A second start of Sheaf asks the running one to show its window. Only a process
+        that can read the instance file (the folder's owner) knows the secret this needs."""
+        callback = app.extensions.get("sheaf.raise_window")
+        if callback is None:  # serving to a browser: there is no window to show
+            abort(404)
+        callback()
+        return Response(status=204)
+
+    from .auth.session import csrf
+
+    csrf.exempt(raise_window)  # no page posts here; the launch secret is the credential
+    raise_window.sheaf_launch_only = True  # no sign-in either: the shell is not a person

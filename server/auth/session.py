@@ -97,6 +97,8 @@ def _guard() -> Response | None:
     if endpoint is None or endpoint == "static":
         return None  # routing errors (404, 405) and assets need no account
     view = current_app.view_functions[endpoint]
+    if getattr(view, "sheaf_launch_only", False):
+        return None  # the desktop's own calls, authenticated by the launch secret instead
     if not current_app.extensions.get("sheaf.has_accounts"):
         if any_account_exists():
             current_app.extensions["sheaf.has_accounts"] = True
