@@ -28,6 +28,13 @@ def dataset_file(data_dir: Path, storage_key: str) -> Path:
     return datasets_dir(data_dir) / f"{storage_key}.sqlite"
 
 
+def remove_dataset_file(data_dir: Path, storage_key: str) -> None:
+    """Delete a dataset file with the WAL and shared-memory files SQLite keeps beside it."""
+    path = dataset_file(data_dir, storage_key)
+    for suffix in ("", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
 def columns_of(dataset: Dataset) -> list[Column]:
     return [Column(c["name"], c["label"], c["type"]) for c in json.loads(dataset.columns)]
 

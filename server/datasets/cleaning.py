@@ -19,7 +19,7 @@ from ..db import database
 from ..importers.types import TYPES
 from ..models import Dataset, DatasetStep, Recipe, User, utcnow
 from . import browse
-from .catalog import columns_json, columns_of, dataset_file
+from .catalog import columns_json, columns_of, dataset_file, remove_dataset_file
 from .storage import (
     STORAGE_TYPES,
     TYPE_MESSAGES,
@@ -27,6 +27,7 @@ from .storage import (
     bad_value,
     build_search_index,
     connect,
+    copy_file,
     drop_search_sets,
     durable_rename,
     value_expression,
@@ -316,12 +317,7 @@ def apply_step(
     target = dataset_file(data_dir, new_key)
     partial = target.with_name(target.name + ".partial")
     try:
-        source = connect(dataset_file(data_dir, dataset.storage_key))
-        copy = sqlite3.connect(partial)
-        with copy:
-            source.backup(copy)
-        source.close()
-        copy.close()
+        copy_file(dataset_file(data_dir, dataset.storage_key), partial)
         new_columns, changed, summary, rows = run_operation(partial, columns, kind, params)
         durable_rename(partial, target)
     except BaseException:
@@ -380,9 +376,7 @@ def undo_last(dataset: Dataset, user: User, data_dir: Path) -> DatasetStep:
             actor=user,
             details={"step": STEPS.get(step.kind, step.kind), "summary": step.summary},
         )
-    path = dataset_file(data_dir, current)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    remove_dataset_file(data_dir, current)
     return step
 
 

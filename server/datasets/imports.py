@@ -22,7 +22,13 @@ from ..db import database
 from ..importers import TYPES, Limits, Meter, ReadOptions, TableSample, UnreadableFile
 from ..importers import inspect_file as inspect
 from ..models import Dataset, DatasetStep, ImportJob, ImportProblem, Recipe, User, utcnow
-from .catalog import columns_json, columns_of, dataset_file, datasets_dir
+from .catalog import (
+    columns_json,
+    columns_of,
+    dataset_file,
+    datasets_dir,
+    remove_dataset_file,
+)
 from .cleaning import StepError, recipe_columns, replay
 from .loading import load_file
 from .storage import BadValues, Problem, Stopped, append_rows
@@ -241,7 +247,7 @@ def run(job_id: int, data_dir: Path, limits: Limits, meter: Meter, should_stop) 
         dest.unlink(missing_ok=True)
         raise
     if old_key is not None:
-        _remove_dataset_file(data_dir, old_key)  # the rows now live in the new file
+        remove_dataset_file(data_dir, old_key)  # the rows now live in the new file
     return job
 
 
@@ -338,12 +344,6 @@ def _finish(
         )
     original_path(data_dir, job).unlink(missing_ok=True)
     return job
-
-
-def _remove_dataset_file(data_dir: Path, key: str) -> None:
-    base = dataset_file(data_dir, key)
-    for path in (base, base.with_name(base.name + "-wal"), base.with_name(base.name + "-shm")):
-        path.unlink(missing_ok=True)
 
 
 def abandon(job: ImportJob, data_dir: Path) -> None:

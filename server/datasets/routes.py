@@ -24,6 +24,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException
 
 from ..admin.audit import record
 from ..importers.types import TYPE_LABELS
@@ -256,12 +257,11 @@ def dataset_export(dataset_id: int) -> Response:
         "Content-Disposition": f'attachment; filename="{export.file_name(dataset.name, fmt)}"'
     }
     rows = export.rows_of(con, columns, view, searchable)
-    target = None
-    if request.args.get("save"):  # the desktop's save dialog chose where the file goes
-        target = current_app.extensions["sheaf.picked"].take(request.args["save"], "save")
-        if target is None:
-            con.close()
-            abort(404)
+    try:
+        target = _save_target()
+    except HTTPException:
+        con.close()
+        raise
     if fmt == "xlsx":
         try:
             path = export.xlsx_file(columns, rows, dataset.name)
@@ -282,6 +282,18 @@ def dataset_export(dataset_id: int) -> Response:
         mimetype=export.MEDIA_TYPES[fmt],
         headers=headers,
     )
+
+
+def _save_target() -> Path | None:
+    """Where the desktop's save dialog said this download goes (``save`` token), or None for
+    an ordinary download; an unknown or used token is 404."""
+    token = request.args.get("save")
+    if not token:
+        return None
+    target = current_app.extensions["sheaf.picked"].take(token, "save")
+    if target is None:
+        abort(404)
+    return target
 
 
 def _saved(chunks: Iterator[bytes], target: Path) -> Response:
@@ -385,10 +397,8 @@ def dataset_chart_svg(dataset_id: int) -> Response:
     except charts.ChartError:
         abort(400)
     name = export.file_name(f"{dataset.name} {chart.kind}", "svg")
-    if request.args.get("save"):
-        target = current_app.extensions["sheaf.picked"].take(request.args["save"], "save")
-        if target is None:
-            abort(404)
+    target = _save_target()
+    if target is not None:
         return _saved(iter([charts.svg(chart).encode()]), target)
     return Response(
         charts.svg(chart),

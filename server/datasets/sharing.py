@@ -7,7 +7,7 @@ from pathlib import Path
 from ..admin.audit import record
 from ..db import database
 from ..models import Dataset, DatasetShare, Role, User, utcnow
-from .catalog import dataset_file
+from .catalog import remove_dataset_file
 
 MAX_NAME = 200
 MAX_DESCRIPTION = 2000
@@ -92,7 +92,7 @@ def delete(dataset: Dataset, data_dir: Path) -> None:
     """Remove a dataset, its rows and its undo history. Its imports stay, pointing at nothing."""
     from .cleaning import kept_files
 
-    paths = [dataset_file(data_dir, key) for key in kept_files(dataset)]
+    keys = kept_files(dataset)
     with database.atomic():
         record(
             "dataset.deleted",
@@ -101,6 +101,5 @@ def delete(dataset: Dataset, data_dir: Path) -> None:
             details={"name": dataset.name, "rows": dataset.row_count},
         )
         dataset.delete_instance()
-    for path in paths:
-        for extra in ("", "-wal", "-shm"):
-            Path(f"{path}{extra}").unlink(missing_ok=True)
+    for key in keys:
+        remove_dataset_file(data_dir, key)

@@ -147,9 +147,10 @@ TYPE_MESSAGES = {
 }
 
 
-def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
-    con = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection to a dataset file (autocommit; transactions are explicit). Read-write
+    even for reading, so that closing the last connection also removes the WAL files."""
+    con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     con.execute("PRAGMA busy_timeout = 10000")
     return con
 
@@ -204,12 +205,7 @@ def write_dataset(
 def _write(partial, columns, rows, refuse_bad_values, base, should_stop, nul) -> LoadResult:
     start = time.perf_counter()
     if base is not None:
-        source = connect(base, readonly=True)
-        target = sqlite3.connect(partial)
-        with target:
-            source.backup(target)
-        source.close()
-        target.close()
+        copy_file(base, partial)
     con = connect(partial)
     try:
         # A partial file is thrown away on any failure, so the bulk load needs no journal.
@@ -348,6 +344,18 @@ def build_search_index(con: sqlite3.Connection, columns: list[Column]) -> None:
     con.execute("INSERT INTO rows_fts (rows_fts) VALUES ('rebuild')")
 
 
+def copy_file(source: Path, target: Path) -> None:
+    """Copy a dataset file with SQLite's online backup (consistent even while it is read)."""
+    reader = connect(source)
+    writer = sqlite3.connect(target)
+    try:
+        with writer:
+            reader.backup(writer)
+    finally:
+        reader.close()
+        writer.close()
+
+
 def durable_rename(source: Path, target: Path) -> None:
     with open(source, "rb+") as handle:
         os.fsync(handle.fileno())
@@ -362,7 +370,6 @@ def durable_rename(source: Path, target: Path) -> None:
 
 def read_rows(path: Path, columns: list[Column], limit: int, offset_rowid: int = 0) -> list[tuple]:
     """Rows after ``offset_rowid`` in storage order (keyset, never OFFSET)."""
-    # Read-write, so that closing the last connection also removes the WAL files.
     con = connect(path)
     try:
         names = ", ".join(c.name for c in columns)
@@ -382,12 +389,7 @@ def append_rows(
     merged = fresh.with_name(fresh.name + ".merged")
     merged.unlink(missing_ok=True)
     try:
-        source = connect(base)
-        copy = sqlite3.connect(merged)
-        with copy:
-            source.backup(copy)
-        source.close()
-        copy.close()
+        copy_file(base, merged)
         con = connect(merged)
         try:
             con.execute("ATTACH DATABASE ? AS fresh", (str(fresh),))
