@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -11,25 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import ARTIFACTS
+from .conftest import screenshot
 
 pytestmark = pytest.mark.desktop
-
-
-@pytest.fixture
-def display():
-    if not shutil.which("Xvfb"):
-        pytest.skip("needs Xvfb: apt-get install xvfb")
-    number = 90 + os.getpid() % 9
-    server = subprocess.Popen(
-        ["Xvfb", f":{number}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    time.sleep(0.5)
-    yield f":{number}"
-    server.terminate()
-    server.wait(10)
 
 
 def test_window_opens_on_the_setup_page(tmp_path: Path, display: str):
@@ -59,14 +42,7 @@ def test_window_opens_on_the_setup_page(tmp_path: Path, display: str):
                 "install Qt's X11 libraries, e.g. apt-get install libxcb-cursor0 libnss3"
             )
         assert "Sheaf window loaded http://127.0.0.1:" in text, text
-        time.sleep(1.5)  # let the page paint
-        if shutil.which("import"):
-            ARTIFACTS.mkdir(exist_ok=True)
-            shot = ARTIFACTS / "desktop-first-run.png"
-            subprocess.run(
-                ["import", "-display", display, "-window", "root", str(shot)], check=True
-            )
-            assert shot.stat().st_size > 10_000
+        screenshot(display, "desktop-first-run")
     finally:
         process.terminate()
         process.wait(20)
