@@ -51,8 +51,9 @@ from import_bench import (
     DEFAULT_TOOLS_VENV,
     MIB,
     default_python,
+    ensure_csv,
+    say,
     warm,
-    write_csv,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,10 +86,6 @@ _SHEAF_ROW = '<td class="rownum">'
 
 class BenchError(Exception):
     pass
-
-
-def say(text: str = "") -> None:
-    print(text, flush=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -746,13 +743,7 @@ def main(argv: list[str] | None = None) -> int:
     cache.mkdir(parents=True, exist_ok=True)
     csv_path = cache / f"sheaf-bench-v{DATA_VERSION}-seed{args.seed}-{args.rows}.csv"
     try:
-        if csv_path.exists():
-            say(f"Reusing {csv_path}")
-        else:
-            say(f"Generating {args.rows:,} CSV rows into {csv_path} …")
-            started = time.perf_counter()
-            write_csv(csv_path, args.seed, args.rows)
-            say(f"  done in {time.perf_counter() - started:.1f} s")
+        ensure_csv(csv_path, args.seed, args.rows)
         warm(csv_path)
         data_dir = scratch / "data"
         say("Importing it into a fresh Sheaf data folder (load_file, as an import does) …")

@@ -180,6 +180,17 @@ def generate_rows(seed: int, count: int) -> Iterator[tuple]:
         )
 
 
+def ensure_csv(path: Path, seed: int, count: int) -> None:
+    """The generated CSV at ``path``: reused when it is there (--keep), written otherwise."""
+    if path.exists():
+        say(f"Reusing {path}")
+        return
+    say(f"Generating {count:,} CSV rows into {path} …")
+    started = time.perf_counter()
+    write_csv(path, seed, count)
+    say(f"  done in {time.perf_counter() - started:.1f} s")
+
+
 def write_csv(path: Path, seed: int, count: int) -> None:
     partial = path.with_name(path.name + ".partial")
     with open(partial, "w", encoding="utf-8", newline="") as handle:
@@ -542,13 +553,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         missing.append("sqlite3 shell (package sqlite3)")
 
-    if csv_path.exists():
-        say(f"Reusing {csv_path}")
-    else:
-        say(f"Generating {args.rows:,} CSV rows into {csv_path} …")
-        started = time.perf_counter()
-        write_csv(csv_path, args.seed, args.rows)
-        say(f"  done in {time.perf_counter() - started:.1f} s")
+    ensure_csv(csv_path, args.seed, args.rows)
     if xlsx_path.exists():
         say(f"Reusing {xlsx_path}")
     elif tools_python is not None:
