@@ -1,5 +1,11 @@
+import multiprocessing
 import sys
 
-from server.cli import main
+if __name__ == "__main__":
+    # In the packaged app, a helper process (a large import's second half) starts this same
+    # executable: freeze_support() runs the helper's work and exits before Sheaf starts.
+    multiprocessing.freeze_support()
 
-sys.exit(main())
+    from server.cli import main
+
+    sys.exit(main())

@@ -4,10 +4,10 @@ and registers the blueprints and error handlers."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-from flask_login import current_user
+if TYPE_CHECKING:
+    from flask import Flask
 
 __version__ = "0.1.0"
 
@@ -15,7 +15,13 @@ ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app. ``config`` overrides every other source of settings (see server.config)."""
+    """Build the app. ``config`` overrides every other source of settings (see server.config).
+
+    Flask is imported here, not at the top: the import worker process and the command line
+    import this package without needing a web framework."""
+    from flask import Flask
+    from flask_login import current_user
+
     from . import db, errors, lockdown, security
     from .admin.routes import bp as admin_bp
     from .auth import session

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..importers import Limits, Meter, TableSample, guess_types, inspect_file, iter_rows
+from ..importers import Limits, Meter, TableSample, delimited, guess_types, inspect_file, iter_rows
+from . import split_load
 from .storage import Column, LoadResult, Problem, make_columns, write_dataset
 
 
@@ -73,7 +74,23 @@ def load_file(
         row_problems.clear()
         return iter_rows(path, sample.options, len(columns), report, meter, True, limits)
 
-    fast = iter_rows(path, sample.options, len(columns), report, meter, False, limits)
+    half = split_load.plan(path, sample.options, limits or Limits()) if base is None else None
+    if half is None:
+        fast = iter_rows(path, sample.options, len(columns), report, meter, False, limits)
+    else:
+        meter = meter or Meter()
+        fast = delimited.iter_rows(
+            path,
+            sample.options,
+            len(columns),
+            report,
+            meter,
+            False,
+            limits or Limits(),
+            end=half.start_byte,
+        )
+        first_half_bytes = meter.bytes
+        meter.bytes = lambda: first_half_bytes() + half.bytes_read()
     result = write_dataset(
         dest,
         columns,
@@ -83,5 +100,6 @@ def load_file(
         base=base,
         should_stop=should_stop,
         text_may_hold_nul=_may_hold_nul(path, sample),
+        second_half=half,
     )
     return Outcome(columns, result, row_problems)

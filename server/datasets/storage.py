@@ -18,7 +18,9 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
+from ..importers.delimited import SPLIT_SENTINEL
 from ..importers.types import FALSE_WORDS, TRUE_WORDS
 
 STORAGE_TYPES = {
@@ -165,6 +167,7 @@ def write_dataset(
     base: Path | None = None,
     should_stop: Callable[[], bool] | None = None,
     text_may_hold_nul: bool = True,
+    second_half: SecondHalf | None = None,
 ) -> LoadResult:
     """Write ``rows`` to a new dataset file at ``path``, all or nothing.
 
@@ -174,13 +177,23 @@ def write_dataset(
     With ``base``, the new file starts as a copy of that dataset (appending). Bad values
     become empty and are listed, or, with ``refuse_bad_values``, raise :class:`BadValues`.
     ``should_stop`` is asked every few milliseconds; True stops the load (:class:`Stopped`).
+    With ``second_half``, ``rows`` is the first half of the file, ending in a sentinel row,
+    and another process loads the second half meanwhile; if anything about the split is off,
+    the load starts again from ``checked_rows()``.
     """
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
     try:
         try:
             result = _write(
-                partial, columns, rows, refuse_bad_values, base, should_stop, text_may_hold_nul
+                partial,
+                columns,
+                rows,
+                refuse_bad_values,
+                base,
+                should_stop,
+                text_may_hold_nul,
+                second_half,
             )
         except RaggedRow:
             if checked_rows is None:
@@ -202,27 +215,33 @@ def write_dataset(
         raise
 
 
-def _write(partial, columns, rows, refuse_bad_values, base, should_stop, nul) -> LoadResult:
+def _write(
+    partial, columns, rows, refuse_bad_values, base, should_stop, nul, second_half=None
+) -> LoadResult:
     start = time.perf_counter()
     if base is not None:
         copy_file(base, partial)
     con = connect(partial)
     try:
-        # A partial file is thrown away on any failure, so the bulk load needs no journal.
-        con.execute("PRAGMA journal_mode = OFF")
-        con.execute("PRAGMA synchronous = OFF")
-        con.execute("PRAGMA cache_size = -32768")
         first_new = 1
         if base is None:
-            definitions = ", ".join(f"{c.name} {STORAGE_TYPES[c.type]}" for c in columns)
-            con.execute(f"CREATE TABLE rows ({definitions})")
+            new_table(con, columns)
         else:
+            _bulk_pragmas(con)
             con.execute("DROP TABLE IF EXISTS rows_fts")
             drop_search_sets(con)
             first_new = con.execute("SELECT coalesce(max(rowid), 0) + 1 FROM rows").fetchone()[0]
-        _bulk_insert(con, columns, rows, should_stop)
+        if second_half is not None:
+            second_half.start(partial, columns, refuse_bad_values, nul)
+        bulk_insert(con, columns, rows, should_stop)
+        if second_half is not None:
+            _drop_sentinel_row(con)
         loaded = time.perf_counter()
-        result = _check(con, columns, first_new, refuse_bad_values, nul)
+        result = check_values(con, columns, first_new, refuse_bad_values, nul)
+        if second_half is not None:
+            _add_second_half(con, result, second_half.finish(should_stop))
+        if refuse_bad_values and result.problem_count:
+            raise BadValues(result)
         result.seconds_load = loaded - start
         result.seconds_check = time.perf_counter() - loaded
         indexed = time.perf_counter()
@@ -232,10 +251,68 @@ def _write(partial, columns, rows, refuse_bad_values, base, should_stop, nul) ->
         con.execute("PRAGMA journal_mode = WAL")
     finally:
         con.close()
+        if second_half is not None:
+            second_half.discard()
     return result
 
 
-def _bulk_insert(
+def _bulk_pragmas(con: sqlite3.Connection) -> None:
+    # A partial file is thrown away on any failure, so the bulk load needs no journal.
+    con.execute("PRAGMA journal_mode = OFF")
+    con.execute("PRAGMA synchronous = OFF")
+    con.execute("PRAGMA cache_size = -8192")
+
+
+def new_table(con: sqlite3.Connection, columns: list[Column]) -> None:
+    """The ``rows`` table in a new partial file, set up for a bulk load."""
+    _bulk_pragmas(con)
+    definitions = ", ".join(f"{c.name} {STORAGE_TYPES[c.type]}" for c in columns)
+    con.execute(f"CREATE TABLE rows ({definitions})")
+
+
+class SecondHalf(Protocol):
+    """Loads the second half of a file into a dataset file of its own, in another process."""
+
+    def start(self, partial: Path, columns: list[Column], refuse: bool, nul: bool) -> None: ...
+
+    def finish(self, should_stop: Callable[[], bool] | None) -> tuple[Path, LoadResult]:
+        """Wait for the other process: its file and result. Raises :class:`RaggedRow` if
+        the load must start again, :class:`Stopped` on a cancel."""
+        ...
+
+    def discard(self) -> None: ...
+
+
+def _drop_sentinel_row(con: sqlite3.Connection) -> None:
+    """The first half ends in a row of sentinels only if it was split between records."""
+    last = con.execute("SELECT rowid, c1 FROM rows ORDER BY rowid DESC LIMIT 1").fetchone()
+    if last is None or last[1] != SPLIT_SENTINEL:
+        raise RaggedRow("the file was not split between two records")
+    con.execute("DELETE FROM rows WHERE rowid = ?", (last[0],))
+
+
+def _add_second_half(
+    con: sqlite3.Connection, result: LoadResult, half: tuple[Path, LoadResult]
+) -> None:
+    """Append the other process's rows (SQLite copies the records as they are) and its
+    problems, numbered after this half's rows."""
+    path, other = half
+    offset = con.execute("SELECT count(*) FROM rows").fetchone()[0]
+    con.execute("ATTACH DATABASE ? AS half", (str(path),))
+    try:
+        con.execute("BEGIN")
+        con.execute("INSERT INTO main.rows SELECT * FROM half.rows")
+        con.execute("COMMIT")
+    finally:
+        con.execute("DETACH DATABASE half")
+    result.problem_count += other.problem_count
+    for problem in other.problems[: max(0, PROBLEM_CAP - len(result.problems))]:
+        problem.row += offset
+        result.problems.append(problem)
+    result.warnings.extend(other.warnings)
+
+
+def bulk_insert(
     con: sqlite3.Connection,
     columns: list[Column],
     rows: Iterable[list],
@@ -264,7 +341,7 @@ def _bulk_insert(
     con.execute("COMMIT")
 
 
-def _check(
+def check_values(
     con: sqlite3.Connection, columns: list[Column], first_new: int, refuse: bool, nul: bool = True
 ) -> LoadResult:
     """Find the values that did not fit their type (and NUL characters in text), in one scan
@@ -326,8 +403,6 @@ def _check(
             )
     con.execute("COMMIT")
     result.problems.sort(key=lambda p: p.row)
-    if refuse and result.problem_count:
-        raise BadValues(result)
     return result
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -205,22 +207,31 @@ def iter_rows(
     meter: Meter | None = None,
     checked: bool = True,
     limits: Limits = DEFAULT_LIMITS,
+    end: int | None = None,
 ) -> Iterator[list[str]]:
     """Every data row, exactly ``width`` cells long. Rows of another length are reported to
     ``problems(row_number, message)``: short ones are padded, extra non-empty cells dropped.
 
     With ``checked=False`` the bare csv reader is returned: no Python runs per row, and a row
     of the wrong length makes the database refuse it (the caller then reads again, checked).
+    With ``end`` (a :func:`split_point`; unchecked only), the rows stop there and one more
+    row of :data:`SPLIT_SENTINEL` cells follows, which only comes out whole if the split
+    really fell between records.
     """
     _cell_limit(limits)
     encoding = options.encoding or file_encoding(path)
-    handle = _open_text(path, encoding)
+    raw = open(path, "rb")  # noqa: SIM115 (closed by the generators below)
+    source = raw if end is None else io.BufferedReader(_ByteRange(raw, end), 1 << 16)
+    handle = io.TextIOWrapper(source, encoding=encoding, errors="strict", newline="")
     text_sample = handle.read(65536)
     skipinitialspace = _wants_skipinitialspace(text_sample, options.delimiter)
     handle.seek(0)
-    reader = csv.reader(handle, delimiter=options.delimiter, skipinitialspace=skipinitialspace)
+    lines = handle
+    if end is not None:
+        sentinel = options.delimiter.join([SPLIT_SENTINEL] * width) + "\r\n"
+        lines = itertools.chain(handle, [sentinel])
+    reader = csv.reader(lines, delimiter=options.delimiter, skipinitialspace=skipinitialspace)
     if meter is not None:
-        raw = handle.buffer
         meter.rows = lambda: reader.line_num
         meter.bytes = raw.tell
     for _ in range(options.header_row or 0):
@@ -228,6 +239,90 @@ def iter_rows(
     if not checked:
         return _closing(reader, handle, encoding, limits)
     return _checked(reader, handle, encoding, width, problems, limits)
+
+
+# Loading a large file in two halves at once (server.datasets.split_load) --------------------
+
+SPLIT_SENTINEL = "\x00sheaf-split\x00"
+# Encodings in which the bytes of a newline and a double quote never occur inside another
+# character, so a byte offset can be checked for being between records.
+_SPLITTABLE = ("utf-8", "utf-8-sig", "ascii", "iso8859-", "cp125", "latin-1")
+
+
+def split_point(path: Path, options: ReadOptions) -> int | None:
+    """A byte offset near the middle of the file where a record starts, or None.
+
+    The offset follows a newline with an even number of double quotes before it: outside
+    any quoted field in a well-formed file. A quote inside an unquoted field can fool the
+    count; the sentinel row of :func:`iter_rows` catches that, and the load starts again.
+    """
+    encoding = codecs.lookup(options.encoding or "utf-8").name
+    if not encoding.startswith(_SPLITTABLE) or options.delimiter == '"':
+        return None
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        quotes = 0
+        while handle.tell() < size // 2:
+            quotes += handle.read(min(1 << 22, size // 2 - handle.tell())).count(b'"')
+        for _ in range(10_000):  # lines to try before giving up
+            line = handle.readline(1 << 20)
+            if not line.endswith(b"\n"):
+                return None
+            quotes += line.count(b'"')
+            if quotes % 2 == 0:
+                return handle.tell() if handle.tell() < size else None
+    return None
+
+
+def tail_rows(
+    path: Path,
+    options: ReadOptions,
+    start: int,
+    limits: Limits = DEFAULT_LIMITS,
+    meter: Meter | None = None,
+) -> Iterator[list[str]]:
+    """The rows from byte ``start`` (a :func:`split_point`) to the end, unchecked."""
+    _cell_limit(limits)
+    encoding = codecs.lookup(options.encoding or "utf-8").name.removesuffix("-sig")
+    with _open_text(path, options.encoding or "utf-8") as head:
+        skipinitialspace = _wants_skipinitialspace(head.read(65536), options.delimiter)
+    raw = open(path, "rb")  # noqa: SIM115 (closed by _closing)
+    raw.seek(start)
+    if meter is not None:
+        meter.bytes = lambda: raw.tell() - start
+    handle = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
+    reader = csv.reader(handle, delimiter=options.delimiter, skipinitialspace=skipinitialspace)
+    return _closing(reader, handle, encoding, limits)
+
+
+class _ByteRange(io.RawIOBase):
+    """The first ``end`` bytes of a binary file."""
+
+    def __init__(self, raw: io.BufferedReader, end: int) -> None:
+        self._raw, self._end = raw, end
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def readinto(self, buffer) -> int:
+        room = self._end - self._raw.tell()
+        if room <= 0:
+            return 0
+        with memoryview(buffer) as view:
+            return self._raw.readinto(view[:room])
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 def _closing(reader, handle, encoding: str, limits: Limits) -> Iterator[list[str]]:
