@@ -65,18 +65,22 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def check_archive(path: Path, sheet: str | None, limits: Limits) -> int:
-    """Refuse archives that expand beyond the limits; return the sheet's error-cell count."""
+def check_archive(path: Path, limits: Limits) -> dict[str, int]:
+    """Refuse archives that expand beyond the limits; return each sheet's error-cell count.
+
+    Runs before calamine opens the file: calamine reads shared strings on opening."""
     try:
         with zipfile.ZipFile(path) as archive:
-            sheet_part = _sheet_parts(archive).get(sheet) if sheet else None
+            sheets = {part: name for name, part in _sheet_parts(archive).items()}
             budget = [limits.xlsx_max_uncompressed]
-            errors = 0
+            errors = {}
             for info in archive.infolist():
                 if not info.is_dir():
-                    errors += _measure_part(
-                        archive, info, budget, limits, count_errors=info.filename == sheet_part
+                    count = _measure_part(
+                        archive, info, budget, limits, count_errors=info.filename in sheets
                     )
+                    if info.filename in sheets:
+                        errors[sheets[info.filename]] = count
             return errors
     except zipfile.BadZipFile as exc:
         raise UnreadableFile(f"This spreadsheet is damaged ({exc}).") from None
@@ -108,7 +112,8 @@ def _measure_part(
                 )
             if count_errors:
                 window = tail + chunk
-                errors += len(_ERROR_CELL.findall(window)) - len(_ERROR_CELL.findall(tail))
+                if b't="e"' in window:  # the search is slow; most sheets have no error cell
+                    errors += len(_ERROR_CELL.findall(window)) - len(_ERROR_CELL.findall(tail))
                 tail = chunk[-64:]
     return errors
 
@@ -212,8 +217,9 @@ def _looks_like_data(header: list, rows: list[list]) -> bool:
 
 
 def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -> TableSample:
+    errors_by_sheet = check_archive(path, limits) if options.format in ("xlsx", "ods") else {}
     sheet, name, sheets = _read_sheet(path, options.sheet, keep=True)
-    errors = check_archive(path, name, limits) if options.format in ("xlsx", "ods") else 0
+    errors = errors_by_sheet.get(name, 0)
     # skip_empty_area=False: row numbers are the sheet's own, as the import will count them.
     raw = sheet.to_python(skip_empty_area=False, nrows=SAMPLE_ROWS + 100)
     rows = [[cell_value(v) for v in row] for row in raw]

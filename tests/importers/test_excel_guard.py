@@ -98,3 +98,14 @@ def test_sheets_can_be_chosen_and_are_listed():
 def test_chart_sheets_are_not_offered():
     sample = inspect_file(CORPUS / "openpyxl__contains_chartsheets.xlsx")
     assert sample.sheets == ["data", "moredata"]
+
+
+def test_the_archive_is_measured_before_calamine_opens_it(tmp_path, monkeypatch):
+    from server.importers import excel
+
+    def never(path):
+        raise AssertionError("calamine opened a workbook before the archive was measured")
+
+    monkeypatch.setattr(excel, "_open_workbook", never)
+    with pytest.raises(UnreadableFile, match="possible zip bomb"):
+        inspect_file(_bomb(tmp_path / "bomb.xlsx", 64))
