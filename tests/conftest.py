@@ -3,6 +3,7 @@ sign in and post forms the way a browser does (with the CSRF token from the page
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -168,3 +169,41 @@ def make_import(
         original_key=key,
         status=status,
     )
+
+
+# Debian's headless Chromium driven by Playwright, shared by the browser and package tests.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _require_browser() -> None:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"{CHROMIUM} is missing: install the Debian package `chromium`")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.skip("Playwright is missing: install the pip package `playwright`")
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()

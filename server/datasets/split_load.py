@@ -94,6 +94,12 @@ class HelperHalf:
         if not isinstance(result, LoadResult):
             log.warning("The import helper gave no result (%s); loading in one piece.", result)
             raise RaggedRow("the helper process did not load its half")
+        log.info(
+            "Loaded %s in two halves: a helper process read the %s rows from byte %s on.",
+            self.path.name,
+            f"{result.rows:,}",
+            f"{self.start_byte:,}",
+        )
         return self.part, result
 
     def discard(self) -> None:
@@ -148,6 +154,7 @@ def load_half(
             new_table(con, columns)
             bulk_insert(con, columns, rows, report)
             result = check_values(con, columns, 1, refuse, nul)
+            result.rows = con.execute("SELECT count(*) FROM rows").fetchone()[0]
         finally:
             con.close()
         send.send(result)

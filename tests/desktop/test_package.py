@@ -73,3 +73,52 @@ def test_under_xvfb_its_window_opens(tmp_path, display):
     finally:
         process.terminate()
         process.wait(20)
+
+
+def test_headless_a_large_import_loads_with_its_helper_process(tmp_path, browser):
+    """A file above split_load.MIN_BYTES: the packaged executable starts itself again as the
+    helper for the second half (multiprocessing's spawn in a frozen app), and the rows come
+    out whole. A browser does it the way a person would, from the set-up page on."""
+    from playwright.sync_api import expect
+
+    from server.datasets.split_load import MIN_BYTES
+
+    rows = 500_000
+    lines = ["id,amount,note"] + [
+        f'{n},{n * 1.5:.2f},"note {n}, with a comma"' for n in range(rows)
+    ]
+    content = ("\n".join(lines) + "\n").encode()
+    assert len(content) > MIN_BYTES
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    process = _start(tmp_path, env)
+    try:
+        line = _wait_for(process, r"http://127\.0\.0\.1:\d+/launch\?token=\S+")
+        link = re.search(r"http://127\.0\.0\.1:\d+/launch\?token=\S+", line).group(0)
+        base = link.split("/launch")[0]
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            page.set_default_timeout(20_000)
+            page.goto(link)
+            page.get_by_label("Sign-in name").fill("admin")
+            page.get_by_label("Your name").fill("Ada Admin")
+            page.get_by_label("Password", exact=True).fill("quiet lantern 42 orchard")
+            page.get_by_label("Password again").fill("quiet lantern 42 orchard")
+            page.get_by_role("button", name="Create admin account").click()
+            expect(page.get_by_role("heading", name="Hello, Ada Admin")).to_be_visible()
+            page.goto(base + "/import")
+            page.get_by_label("File").set_input_files(
+                {"name": "big.csv", "mimeType": "text/csv", "buffer": content}
+            )
+            page.get_by_role("button", name="Read the file").click()
+            page.get_by_role("button", name="Import", exact=True).click()
+            expect(page.locator(".notice-success")).to_contain_text(
+                f"{rows:,} rows", timeout=60_000
+            )
+        finally:
+            context.close()
+        log = (tmp_path / "data" / "logs" / "sheaf.log").read_text()
+        assert re.search(r"in two halves: a helper process read the [\d,]+ rows", log), log
+    finally:
+        process.terminate()
+        process.wait(20)
