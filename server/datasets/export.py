@@ -31,7 +31,7 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 _RISKY = ("=", "+", "-", "@", "\t", "\r")
-BATCH = 5000
+BATCH = 1000
 
 
 def neutralise(value: object) -> object:
