@@ -1,5 +1,6 @@
 """Start-up benchmark: time to the window's `loaded` event and to the first 200 of the server
-alone, from source and packaged (median of N), plus the packaged size.
+alone, from source and packaged (median of N), with the memory then and the packaged size;
+side by side with a bare Flask + pywebview probe (bench/startup_probe.py) as the reference.
 
     .venv/bin/python bench/startup_bench.py [--runs 5] [--dist dist/Sheaf] [--archive F]
 
@@ -14,15 +15,16 @@ import argparse
 import os
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PROBE = ROOT / "bench" / "startup_probe.py"
 FAST = {
     "SHEAF_ARGON2_TIME_COST": "1",
     "SHEAF_ARGON2_MEMORY_COST": "8",
@@ -36,17 +38,35 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def time_window(command: list[str], display: str) -> float | None:
-    """Seconds from start to the shell's "Sheaf window loaded" line."""
-    data = tempfile.mkdtemp(prefix="sheaf-startup-")
+def tree_rss_mib(pid: int) -> float:
+    """Resident memory of a process and all its descendants (Qt's web engine runs in
+    processes of its own), from /proc; 0 where /proc is missing."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(status.split("VmRSS:")[1].split()[0])
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1024
+
+
+@dataclass
+class Sample:
+    seconds: float
+    mib: float
+
+
+def time_window(command: list[str], display: str, marker: str) -> Sample | None:
+    """Seconds from start to the line ``marker`` (the window's loaded event), and the memory
+    of the whole process tree then (the most seen in the next half second)."""
     env = {**os.environ, **FAST, "DISPLAY": display}
     start = time.perf_counter()
     process = subprocess.Popen(
-        [*command, "--data-dir", data],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
     )
     try:
         deadline = start + 60
@@ -54,44 +74,69 @@ def time_window(command: list[str], display: str) -> float | None:
             line = process.stdout.readline()
             if not line:
                 return None
-            if "Sheaf window loaded" in line:
-                return time.perf_counter() - start
+            if marker in line:
+                seconds = time.perf_counter() - start
+                peak = 0.0
+                for _ in range(10):
+                    peak = max(peak, tree_rss_mib(process.pid))
+                    time.sleep(0.05)
+                return Sample(seconds, peak)
         return None
     finally:
         process.kill()
         process.wait(10)
-        shutil.rmtree(data, ignore_errors=True)
 
 
-def time_first_200(command: list[str]) -> float | None:
-    """Seconds from start to the first 200 answer of ``serve`` (the set-up page)."""
-    data = tempfile.mkdtemp(prefix="sheaf-startup-")
-    port = free_port()
+def time_first_200(command: list[str], url: str) -> Sample | None:
+    """Seconds from start to the first 200 answer at ``url``, and the server's memory then."""
     start = time.perf_counter()
     process = subprocess.Popen(
-        [*command, "--data-dir", data, "serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, **FAST},
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **FAST}
     )
     try:
         while time.perf_counter() - start < 30:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/setup", timeout=1) as r:
+                with urllib.request.urlopen(url, timeout=1) as r:
                     if r.status == 200:
-                        return time.perf_counter() - start
+                        return Sample(time.perf_counter() - start, tree_rss_mib(process.pid))
             except OSError:
                 time.sleep(0.005)
         return None
     finally:
         process.kill()
         process.wait(10)
+
+
+def sheaf_window(command: list[str], display: str) -> Sample | None:
+    data = tempfile.mkdtemp(prefix="sheaf-startup-")
+    try:
+        return time_window([*command, "--data-dir", data], display, "Sheaf window loaded")
+    finally:
         shutil.rmtree(data, ignore_errors=True)
 
 
-def median(samples: list[float | None]) -> float | None:
-    values = [s for s in samples if s is not None]
-    return statistics.median(values) if values else None
+def sheaf_first_200(command: list[str]) -> Sample | None:
+    """The set-up page of a fresh data folder: migrations included."""
+    data = tempfile.mkdtemp(prefix="sheaf-startup-")
+    port = free_port()
+    try:
+        serve = [*command, "--data-dir", data, "serve", "--port", str(port)]
+        return time_first_200(serve, f"http://127.0.0.1:{port}/setup")
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def probe_first_200() -> Sample | None:
+    port = free_port()
+    return time_first_200(
+        [sys.executable, str(PROBE), "serve", str(port)], f"http://127.0.0.1:{port}/"
+    )
+
+
+def median(samples: list[Sample | None]) -> Sample | None:
+    """The median time, with the memory of the same run."""
+    values = sorted((s for s in samples if s is not None), key=lambda s: s.seconds)
+    return values[(len(values) - 1) // 2] if values else None
 
 
 def size_mib(path: Path) -> float:
@@ -119,32 +164,46 @@ def main() -> int:
         time.sleep(0.5)
     source = [sys.executable, "-m", "server.cli"]
     packaged = [str(args.dist / "Sheaf")] if (args.dist / "Sheaf").exists() else None
-    rows = []
+    probe = [sys.executable, str(PROBE), "window"]
+    rows: list[tuple[str, Sample | None, Sample | None]] = []
     try:
-        for label, command in (("source", source), ("packaged", packaged)):
+        for label, command in (("Sheaf, source", source), ("Sheaf, packaged", packaged)):
             if command is None:
                 print(f"{label}: {args.dist} not found (run `make package`); skipped")
                 continue
-            loaded = (
-                median([time_window(command, display) for _ in range(args.runs)])
-                if display
-                else None
-            )
-            first = median([time_first_200(command) for _ in range(args.runs)])
+            windows = [sheaf_window(command, display) for _ in range(args.runs)] if display else []
+            loaded = median(windows)
+            first = median([sheaf_first_200(command) for _ in range(args.runs)])
             rows.append((label, loaded, first))
+        windows = [time_window(probe, display, "probe loaded") for _ in range(args.runs)]
+        loaded = median(windows) if display else None
+        first = median([probe_first_200() for _ in range(args.runs)])
+        rows.append(("bare probe, source", loaded, first))
     finally:
         if xvfb is not None:
             xvfb.kill()
-    print(f"\n{'run':<10} {'window loaded s':>16} {'first 200 s':>12}   (median of {args.runs})")
+
+    def shown(sample: Sample | None) -> str:
+        return f"{sample.seconds:.3f} s {sample.mib:6.1f} MiB" if sample else "—"
+
+    print(f"\n{'run':<20} {'window loaded':>22} {'first 200':>22}   (median of {args.runs})")
     for label, loaded, first in rows:
-        shown = [f"{v:.3f}" if v is not None else "—" for v in (loaded, first)]
-        print(f"{label:<10} {shown[0]:>16} {shown[1]:>12}")
+        print(f"{label:<20} {shown(loaded):>22} {shown(first):>22}")
+    print("MiB: resident memory then, the window's web-engine processes included")
     packaged_mib = size_mib(args.dist) if args.dist.exists() else 0.0
     archive_mib = size_mib(args.archive) if args.archive.exists() else 0.0
     print(f"packaged folder {packaged_mib:.1f} MiB, archive {archive_mib:.1f} MiB")
-    best = rows[-1] if rows else ("", None, None)
+    sheaf = [r for r in rows if r[0].startswith("Sheaf")]
+    best = sheaf[-1] if sheaf else ("", None, None)
+    reference = rows[-1]
+    for name, index in (("window loaded", 1), ("first 200", 2)):
+        ours, theirs = best[index], reference[index]
+        if ours and theirs:
+            ratio = ours.seconds / theirs.seconds
+            print(f"{name}: {best[0]} / bare probe = {ratio:.2f}x")
     print(
-        f"RESULT loaded_s={best[1] or 0:.3f} first200_s={best[2] or 0:.3f} "
+        f"RESULT loaded_s={best[1].seconds if best[1] else 0:.3f} "
+        f"first200_s={best[2].seconds if best[2] else 0:.3f} "
         f"packaged_mib={packaged_mib:.1f} archive_mib={archive_mib:.1f}"
     )
     return 0
