@@ -18,6 +18,7 @@ from typing import Any
 from waitress.server import create_server
 
 from server import __version__, create_app
+from server.admin.maintenance import start_automatic_backup
 from server.config import ensure_data_dir, resolve_data_dir
 from server.folder_lock import FolderInUse, lock_data_folder
 from server.logs import configure_logging
@@ -66,6 +67,7 @@ def run(config: dict[str, Any] | None = None) -> int:
         raise
     configure_logging(folder)
     app = create_app({**(config or {}), "LAUNCH_SECRET": secret, "LAUNCH_HOST": ""})
+    start_automatic_backup(app)
     server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="Sheaf")
     app.config["LAUNCH_HOST"] = f"127.0.0.1:{server.effective_port}"
     instance.announce(folder, server.effective_port, secret)

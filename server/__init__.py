@@ -23,10 +23,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask_login import current_user
 
     from . import db, errors, lockdown, security
+    from .admin import backup_routes  # noqa: F401 - adds the backup pages to the admin blueprint
+    from .admin.audit import record
+    from .admin.maintenance import guard_damaged, quick_check
     from .admin.routes import bp as admin_bp
     from .auth import session
     from .auth.routes import bp as auth_bp
-    from .config import build_settings
+    from .backup import finish_restore
+    from .config import build_settings, ensure_data_dir, resolve_data_dir
     from .datasets import import_routes  # adds the import views to the datasets blueprint
     from .datasets.api import bp as api_bp
     from .datasets.imports import clean_leftovers
@@ -44,17 +48,26 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_url_path="/assets",
         template_folder="templates",
     )
+    # A restore staged by the backup page (or a crash half-way through one) is finished first,
+    # before the settings file and the secret key are read or the database is opened.
+    restored = finish_restore(ensure_data_dir(resolve_data_dir(config)))
     app.config.update(build_settings(config))
     app.config["DEBUG"] = False  # never: the debugger runs code sent to it
 
+    problem = quick_check(app.config["DATABASE_PATH"])
     database = db.open_database(app.config["DATABASE_PATH"])
-    with database.connection_context():
-        migrate(database)
-        clean_leftovers(app.config["DATA_DIR"])
+    if problem == "ok":
+        with database.connection_context():
+            migrate(database)
+            clean_leftovers(app.config["DATA_DIR"])
+            if restored is not None:
+                record("backup.restored", details={"previous_data": restored.name})
 
     db.init_app(app)
     lockdown.init_app(app)
     security.init_app(app)
+    if problem != "ok":
+        guard_damaged(app, problem)
     session.init_app(app)
     errors.init_app(app)
     app.extensions["sheaf.picked"] = PickedFiles()

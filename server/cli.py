@@ -41,6 +41,17 @@ def _parser() -> argparse.ArgumentParser:
         help="give an account a new temporary password (for the owner of this computer)",
     )
     reset.add_argument("user", help="the sign-in name")
+
+    make = commands.add_parser(
+        "backup", help="write a backup of the data folder to a file (Sheaf may be running)"
+    )
+    make.add_argument("path", help="the backup file to write (.zip)")
+    restore = commands.add_parser(
+        "restore",
+        help="replace the data folder's data with a backup's (Sheaf must be closed); the data "
+        "of now is kept as a backup in the folder's backups/",
+    )
+    restore.add_argument("path", help="the backup file to restore")
     return parser
 
 
@@ -69,6 +80,7 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from .admin.maintenance import start_automatic_backup
     from .config import ensure_data_dir, resolve_data_dir
     from .folder_lock import lock_data_folder
     from .logs import configure_logging
@@ -77,6 +89,7 @@ def serve(args: argparse.Namespace) -> int:
     folder_lock = lock_data_folder(folder)  # noqa: F841 - held while serving
     configure_logging(folder)
     app = create_app(_config(args))
+    start_automatic_backup(app)
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"Sheaf {__version__} is serving {app.config['DATA_DIR']}")
     print(f"Open http://{shown}:{args.port}/ in a web browser. Press Ctrl+C to stop.", flush=True)
@@ -101,6 +114,73 @@ def reset_password(args: argparse.Namespace) -> int:
     print(f"New temporary password for {user.login}: {password}")
     print("They must choose their own at the next sign-in; their other sessions are ended.")
     return 0
+
+
+def backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .backup import BackupError, make_backup
+    from .config import ensure_data_dir, resolve_data_dir
+
+    folder = ensure_data_dir(resolve_data_dir(_config(args)))
+    target = Path(args.path).expanduser().resolve()
+    if target.suffix.lower() != ".zip":
+        target = target.with_name(target.name + ".zip")
+    try:
+        info = make_backup(folder, target)
+    except (BackupError, OSError) as exc:
+        print(f"sheaf: the backup could not be made: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"Backup written to {info.path}: {info.datasets} datasets, {info.files} files, "
+        f"{info.size:,} bytes."
+    )
+    _audit(folder, "backup.made", info.path.name, {"files": info.files, "by": "command line"})
+    return 0
+
+
+def restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .backup import BackupError, finish_restore, stage_restore
+    from .config import ensure_data_dir, resolve_data_dir
+    from .db import open_database
+    from .folder_lock import lock_data_folder
+    from .migrations import current_version
+
+    folder = ensure_data_dir(resolve_data_dir(_config(args)))
+    folder_lock = lock_data_folder(folder)  # noqa: F841 - nobody may use the folder meanwhile
+    schema = None
+    if (folder / "sheaf.db").exists():
+        database = open_database(folder / "sheaf.db")
+        with database.connection_context():
+            schema = current_version(database)
+        database.close()
+    try:
+        info = stage_restore(Path(args.path).expanduser(), folder, schema)
+        saved = finish_restore(folder)
+    except (BackupError, OSError) as exc:
+        print(f"sheaf: nothing was restored: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"Restored the backup made {info.created_at:%Y-%m-%d %H:%M} UTC ({info.datasets} datasets)."
+    )
+    if saved is not None:
+        print(f"The data it replaced is kept in {saved}.")
+    _audit(folder, "backup.restored", Path(args.path).name, {"by": "command line"})
+    return 0
+
+
+def _audit(folder: Any, action: str, name: str, details: dict[str, Any]) -> None:
+    from .admin.audit import record
+    from .db import open_database
+    from .migrations import migrate
+
+    database = open_database(folder / "sheaf.db")
+    with database.connection_context():
+        migrate(database)
+        record(action, object_type="backup", object_id=name, details=details)
+    database.close()
 
 
 def desktop(args: argparse.Namespace) -> int:
@@ -128,7 +208,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     limit_malloc_arenas()
-    handlers = {"serve": serve, "reset-password": reset_password}
+    handlers = {
+        "serve": serve,
+        "reset-password": reset_password,
+        "backup": backup,
+        "restore": restore,
+    }
     try:
         return handlers.get(args.command, desktop)(args)
     except (SettingsError, MigrationError, FolderInUse) as exc:

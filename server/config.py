@@ -28,6 +28,9 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_MIN_LENGTH": 8,
     "MAX_CONTENT_LENGTH": 1024**3,
     "PAGE_SIZE": 50,
+    # Backups: one at start-up when the newest is over a day old, keeping this many of them.
+    "BACKUP_AUTOMATIC": True,
+    "BACKUP_KEEP": 7,
     # Import limits: what one cell, one JSON record's nesting and one unpacked workbook may reach.
     "IMPORT_MAX_CELL_CHARS": 1_000_000,
     "IMPORT_JSON_MAX_DEPTH": 32,
@@ -47,6 +50,7 @@ LIMITS: dict[str, tuple[int, int]] = {
     "PASSWORD_MIN_LENGTH": (8, 64),
     "MAX_CONTENT_LENGTH": (1024, 64 * 1024**3),
     "PAGE_SIZE": (10, 1000),
+    "BACKUP_KEEP": (1, 365),
     "IMPORT_MAX_CELL_CHARS": (1000, 100_000_000),
     "IMPORT_JSON_MAX_DEPTH": (2, 1000),
     "IMPORT_XLSX_MAX_UNCOMPRESSED_MIB": (1, 1024 * 1024),

@@ -62,6 +62,15 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("users.role", "POST"): ADMIN_ONLY_ACTION,  # saved unchanged
     ("users.delete_role", "POST"): ADMIN_ONLY_ACTION,
     ("admin.audit_log", "GET"): row(viewer=403, admin=200, custom=200),
+    ("admin.backups", "GET"): ADMIN_ONLY_PAGE,
+    ("admin.backup_new", "POST"): ADMIN_ONLY_ACTION,
+    ("admin.backup_file", "GET"): ADMIN_ONLY_PAGE,
+    ("admin.backup_verify", "POST"): ADMIN_ONLY_ACTION,
+    ("admin.backup_upload", "POST"): row(viewer=403, admin=400),  # no file: the form says so
+    ("admin.backup_restore", "GET"): ADMIN_ONLY_PAGE,
+    ("admin.backup_restore", "POST"): ADMIN_ONLY_PAGE,  # not confirmed: the form says so
+    ("admin.backup_restore_cancel", "POST"): ADMIN_ONLY_ACTION,
+    ("admin.data_check", "POST"): ADMIN_ONLY_ACTION,
     ("datasets.dataset_list", "GET"): row(),
     # The dataset is the editor's own; admins read every dataset (datasets.view_all).
     ("datasets.dataset_view", "GET"): row(viewer=404, editor=200, admin=200),
@@ -149,6 +158,13 @@ def _url(app, endpoint, method, who):
         if "job_id" in rule.arguments:
             status = "ready" if endpoint == "datasets.import_preview" else "done"
             params["job_id"] = make_import(app, User.get(User.login == "eddie"), status).id
+        if "name" in rule.arguments:
+            from server import backup
+
+            data_dir = app.config["DATA_DIR"]
+            params["name"] = backup.make_backup(
+                data_dir, backup.new_backup_path(data_dir)
+            ).path.name
         if "filename" in rule.arguments:
             params["filename"] = "css/sheaf.css"
         return url_for(endpoint, **params)

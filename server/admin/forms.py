@@ -1,9 +1,10 @@
 """Admin forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, DateField, PasswordField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional
+from wtforms.validators import DataRequired, Optional
 
 from ..models import User
 from .audit import known_actions
@@ -29,3 +30,26 @@ class AuditFilterForm(FlaskForm):
         self.action.choices = [SelectChoice("", "Any action")] + [
             SelectChoice(action) for action in known_actions()
         ]
+
+
+class RestoreForm(FlaskForm):
+    """Restoring replaces everyone's data: the person confirms and gives their password."""
+
+    confirm = BooleanField(
+        "I understand that every dataset, account and setting is replaced by the backup's",
+        validators=[DataRequired(message="Tick the box to confirm.")],
+    )
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired(message="Enter your password.")],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class BackupUploadForm(FlaskForm):
+    file = FileField(
+        "Backup file",
+        validators=[FileRequired(message="Choose a backup file (.zip).")],
+        description="A backup made by Sheaf: it is checked before anything is restored.",
+        render_kw={"accept": ".zip"},
+    )

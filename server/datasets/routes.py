@@ -16,7 +16,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -27,6 +26,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from ..admin.audit import record
+from ..downloads import save_target, saved
 from ..importers.types import TYPE_LABELS
 from ..models import Dataset, DatasetShare, Role, User
 from ..permissions import has_permission, require_permission
@@ -258,7 +258,7 @@ def dataset_export(dataset_id: int) -> Response:
     }
     rows = export.rows_of(con, columns, view, searchable)
     try:
-        target = _save_target()
+        target = save_target()
     except HTTPException:
         con.close()
         raise
@@ -268,7 +268,7 @@ def dataset_export(dataset_id: int) -> Response:
         finally:
             con.close()
         if target is not None:
-            return _saved(_stream_file(path), target)
+            return saved(_stream_file(path), target)
         return Response(_stream_file(path), mimetype=export.MEDIA_TYPES[fmt], headers=headers)
     if fmt == "json":
         chunks = export.json_chunks(columns, rows)
@@ -276,39 +276,12 @@ def dataset_export(dataset_id: int) -> Response:
         batches = export.batches_of(con, columns, view, searchable, export.csv_select(columns))
         chunks = export.csv_chunks(columns, batches, bom=fmt == "csv-bom")
     if target is not None:
-        return _saved(_closing(chunks, con), target)
+        return saved(_closing(chunks, con), target)
     return Response(
         stream_with_context(_closing(chunks, con)),
         mimetype=export.MEDIA_TYPES[fmt],
         headers=headers,
     )
-
-
-def _save_target() -> Path | None:
-    """Where the desktop's save dialog said this download goes (``save`` token), or None for
-    an ordinary download; an unknown or used token is 404."""
-    token = request.args.get("save")
-    if not token:
-        return None
-    target = current_app.extensions["sheaf.picked"].take(token, "save")
-    if target is None:
-        abort(404)
-    return target
-
-
-def _saved(chunks: Iterator[bytes], target: Path) -> Response:
-    """Write an export to the place chosen in the save dialog (embedded web views often
-    cannot download), then tell the page where it went."""
-    partial = target.with_name(target.name + ".part")
-    try:
-        with open(partial, "wb") as out:
-            for chunk in chunks:
-                out.write(chunk)
-        partial.replace(target)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        return jsonify(error=f"Could not save {target.name}: {exc.strerror or exc}"), 400
-    return jsonify(saved=target.name, folder=str(target.parent))
 
 
 def _closing(chunks: Iterator[bytes], con) -> Iterator[bytes]:
@@ -397,9 +370,9 @@ def dataset_chart_svg(dataset_id: int) -> Response:
     except charts.ChartError:
         abort(400)
     name = export.file_name(f"{dataset.name} {chart.kind}", "svg")
-    target = _save_target()
+    target = save_target()
     if target is not None:
-        return _saved(iter([charts.svg(chart).encode()]), target)
+        return saved(iter([charts.svg(chart).encode()]), target)
     return Response(
         charts.svg(chart),
         mimetype="image/svg+xml",

@@ -231,6 +231,17 @@ def test_admin_tour(site: Site, browser, scheme: str) -> None:
         assert texts, "the filter should leave some events"
         assert set(texts) == {"auth.sign_in_failed"}, texts
 
+        visit("backups", "/backups", "Backups")  # the light run's backup is there in the dark
+        after_submit("backups-made", "Make a backup now", "Backups")
+        expect(page.locator(".notice-success")).to_contain_text("made (0 datasets)")
+        page.get_by_role("button", name="Verify").first.click()
+        page.wait_for_load_state()
+        expect(page.locator(".notice-success")).to_contain_text("is sound")
+        shot(page, f"tour-backups-verified-{scheme}")
+        page.get_by_role("link", name="Restore…").first.click()
+        expect(page.locator("main h1")).to_contain_text("Restore sheaf-backup-")
+        shot(page, f"tour-backup-restore-{scheme}")
+
         visit("account", "/account", "Your account")
         expect(page.get_by_label("Your name")).to_have_value("Ada Admin")
         expect(page.locator("main dl.facts")).to_contain_text("ada")
