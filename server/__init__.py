@@ -23,7 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask_login import current_user
 
     from . import db, errors, lockdown, security
-    from .admin import backup_routes  # noqa: F401 - adds the backup pages to the admin blueprint
+    from .admin import backup_routes, settings_page  # noqa: F401 - admin pages of their own
     from .admin.audit import record
     from .admin.maintenance import guard_damaged, quick_check
     from .admin.routes import bp as admin_bp

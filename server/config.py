@@ -100,7 +100,7 @@ def load_secret_key(data_dir: Path) -> str:
     return key
 
 
-def _coerce(name: str, value: Any, source: str) -> Any:
+def coerce_setting(name: str, value: Any, source: str) -> Any:
     default = DEFAULTS[name]
     kind = type(default)
     try:
@@ -145,7 +145,7 @@ def read_settings_file(data_dir: Path) -> dict[str, Any]:
         name = key.upper()
         if name not in DEFAULTS:
             raise SettingsError(f"{path} names an unknown setting {key!r}.")
-        settings[name] = _coerce(name, value, str(path))
+        settings[name] = coerce_setting(name, value, str(path))
     return settings
 
 
@@ -154,7 +154,7 @@ def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     for name in DEFAULTS:
         value = environ.get(f"SHEAF_{name}")
         if value is not None:
-            settings[name] = _coerce(name, value, f"SHEAF_{name}")
+            settings[name] = coerce_setting(name, value, f"SHEAF_{name}")
     return settings
 
 
@@ -169,7 +169,9 @@ def build_settings(
     settings.update(read_settings_file(data_dir))
     settings.update(read_environment(environ))
     for name, value in config.items():
-        settings[name] = _coerce(name, value, "the app config") if name in DEFAULTS else value
+        settings[name] = (
+            coerce_setting(name, value, "the app config") if name in DEFAULTS else value
+        )
     settings["DATA_DIR"] = data_dir
     settings.setdefault("DATABASE_PATH", data_dir / DATABASE_FILE)
     settings.setdefault("SECRET_KEY", load_secret_key(data_dir))

@@ -71,6 +71,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("admin.backup_restore", "POST"): ADMIN_ONLY_PAGE,  # not confirmed: the form says so
     ("admin.backup_restore_cancel", "POST"): ADMIN_ONLY_ACTION,
     ("admin.data_check", "POST"): ADMIN_ONLY_ACTION,
+    ("admin.settings", "GET"): ADMIN_ONLY_PAGE,
+    ("admin.settings", "POST"): ADMIN_ONLY_PAGE,  # an empty form: the fields say what is missing
     ("datasets.dataset_list", "GET"): row(),
     # The dataset is the editor's own; admins read every dataset (datasets.view_all).
     ("datasets.dataset_view", "GET"): row(viewer=404, editor=200, admin=200),

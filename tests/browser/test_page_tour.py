@@ -242,6 +242,12 @@ def test_admin_tour(site: Site, browser, scheme: str) -> None:
         expect(page.locator("main h1")).to_contain_text("Restore sheaf-backup-")
         shot(page, f"tour-backup-restore-{scheme}")
 
+        visit("settings", "/settings", "Settings")
+        expect(page.get_by_label("Idle lock (minutes)")).to_have_value(str(IDLE_LOCK_MINUTES))
+        page.get_by_label("Lock-out (minutes)").fill("20" if scheme == "light" else "25")
+        after_submit("settings-saved", "Save settings", "Settings")
+        expect(page.locator(".notice-success")).to_contain_text("in force now (Lock-out")
+
         visit("account", "/account", "Your account")
         expect(page.get_by_label("Your name")).to_have_value("Ada Admin")
         expect(page.locator("main dl.facts")).to_contain_text("ada")
