@@ -35,6 +35,15 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow a non-loopback address without TLS (passwords cross the network in clear)",
     )
+    serve.add_argument("--cert", metavar="FILE", help="TLS certificate (PEM): serve HTTPS")
+    serve.add_argument("--key", metavar="FILE", help="the certificate's private key (PEM)")
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="NAME",
+        help="a host name or address people use to reach Sheaf; others are refused (repeat "
+        "for several; default: this computer's names and addresses)",
+    )
 
     reset = commands.add_parser(
         "reset-password",
@@ -69,14 +78,17 @@ def is_loopback(host: str) -> bool:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from waitress import serve as waitress_serve
-
     from . import create_app
 
-    if not is_loopback(args.host) and not args.i_understand_no_tls:
+    tls = bool(args.cert or args.key)
+    if tls and not (args.cert and args.key):
+        print("sheaf: give both --cert and --key for HTTPS.", file=sys.stderr)
+        return 2
+    if not is_loopback(args.host) and not tls and not args.i_understand_no_tls:
         print(
             f"Refusing to listen on {args.host}: other machines would send passwords without "
-            "encryption. Use 127.0.0.1, or add --i-understand-no-tls on a network you trust.",
+            "encryption. Give a certificate with --cert and --key, use 127.0.0.1, or add "
+            "--i-understand-no-tls on a network you trust.",
             file=sys.stderr,
         )
         return 2
@@ -88,12 +100,64 @@ def serve(args: argparse.Namespace) -> int:
     folder = ensure_data_dir(resolve_data_dir(_config(args)))
     folder_lock = lock_data_folder(folder)  # noqa: F841 - held while serving
     configure_logging(folder)
-    app = create_app(_config(args))
+    hosts = args.allowed_host or allowed_hosts(args.host)
+    app = create_app(
+        {**_config(args), "TRUSTED_HOSTS": hosts, "SESSION_COOKIE_SECURE": tls, "TLS": tls}
+    )
     start_automatic_backup(app)
+    scheme = "https" if tls else "http"
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"Sheaf {__version__} is serving {app.config['DATA_DIR']}")
-    print(f"Open http://{shown}:{args.port}/ in a web browser. Press Ctrl+C to stop.", flush=True)
+    print(f"Open {scheme}://{shown}:{args.port}/ in a web browser. Press Ctrl+C to stop.")
+    print(f"Requests for other host names are refused; allowed: {', '.join(hosts)}", flush=True)
+    if tls:
+        return _serve_tls(app, args)
+    from waitress import serve as waitress_serve
+
     waitress_serve(app, host=args.host, port=args.port, threads=8, ident="Sheaf")
+    return 0
+
+
+def allowed_hosts(host: str) -> list[str]:
+    """The names a browser may use for this server: loopback names, and for a network address
+    this computer's own names and addresses. Anything else (a DNS-rebinding attacker's name)
+    is refused."""
+    import contextlib
+    import socket
+
+    names = ["localhost", "127.0.0.1", "::1"]
+    if is_loopback(host):
+        return names
+    if host not in ("0.0.0.0", "::"):  # noqa: S104 - compared, not bound
+        names.append(host)
+    hostname = socket.gethostname()
+    names += [hostname, socket.getfqdn()]
+    with contextlib.suppress(OSError):  # no resolvable name: the names above must do
+        names += socket.gethostbyname_ex(hostname)[2]
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def _serve_tls(app: Any, args: argparse.Namespace) -> int:
+    """HTTPS with cheroot and the standard library's ssl (TLS 1.2 at least)."""
+    import ssl
+
+    from cheroot import wsgi
+    from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+    try:
+        adapter = BuiltinSSLAdapter(args.cert, args.key)
+    except (OSError, ssl.SSLError) as exc:
+        print(f"sheaf: cannot use the certificate or key: {exc}", file=sys.stderr)
+        return 2
+    adapter.context.minimum_version = ssl.TLSVersion.TLSv1_2
+    server = wsgi.Server((args.host, args.port), app, numthreads=8, server_name="Sheaf")
+    server.ssl_adapter = adapter
+    try:
+        server.start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
     return 0
 
 

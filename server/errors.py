@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 MESSAGES = {
     400: ("Bad request", "Sheaf could not understand that request."),
@@ -39,11 +39,18 @@ def _csrf_error(error: CSRFError) -> tuple[str, int]:
     )
 
 
+def _unknown_host(error: SecurityError) -> tuple[str, int, dict[str, str]]:
+    # A Host outside TRUSTED_HOSTS (DNS rebinding, a mistyped name): no page can be drawn,
+    # since no URL can be built for a host Sheaf does not answer to.
+    return "Unknown host.\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 def _unexpected(error: InternalServerError) -> tuple[str, int]:
     return render_error(500)
 
 
 def init_app(app: Flask) -> None:
+    app.register_error_handler(SecurityError, _unknown_host)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InternalServerError, _unexpected)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from werkzeug.wrappers import Response
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -29,6 +29,8 @@ def _add_headers(response: Response) -> Response:
     # Qt WebEngine) sends "Origin: null" on form posts, which the desktop lockdown refuses.
     headers["Referrer-Policy"] = "same-origin"
     headers["X-Frame-Options"] = "DENY"
+    if current_app.config.get("TLS"):  # served over HTTPS: browsers keep to it
+        headers["Strict-Transport-Security"] = "max-age=31536000"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Cross-Origin-Resource-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"

@@ -1,0 +1,137 @@
+"""`sheaf serve` for a small network: HTTPS with a certificate, only the allowed host names,
+and the data folder's lock shared with the desktop app. Each test starts the real command."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from server.cli import allowed_hosts, main
+from server.folder_lock import FolderInUse, lock_data_folder
+
+FAST = {"SHEAF_ARGON2_TIME_COST": "1", "SHEAF_ARGON2_MEMORY_COST": "8"}
+
+
+def _port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> tuple[Path, Path]:
+    if not shutil.which("openssl"):
+        pytest.skip("needs the openssl command to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def _serve(data_dir: Path, port: int, *extra: str) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "--data-dir", str(data_dir), "serve",
+         "--port", str(port), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, **FAST},
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return process
+        if process.poll() is not None:
+            raise AssertionError(process.stdout.read())
+        time.sleep(0.05)
+    process.kill()
+    raise AssertionError("the server did not start")
+
+
+def _stop(process: subprocess.Popen) -> str:
+    process.terminate()
+    try:
+        out, _ = process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, _ = process.communicate()
+    return out
+
+
+def test_with_a_certificate_it_serves_https_only(tmp_path, certificate):
+    cert, key = certificate
+    port = _port()
+    process = _serve(tmp_path / "data", port, "--cert", str(cert), "--key", str(key))
+    try:
+        context = ssl.create_default_context(cafile=str(cert))
+        connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
+        connection.request("GET", "/setup")
+        answer = connection.getresponse()
+        assert answer.status == 200
+        assert answer.getheader("Strict-Transport-Security") == "max-age=31536000"
+        cookie = answer.getheader("Set-Cookie") or ""
+        assert "Secure" in cookie and "HttpOnly" in cookie
+        plain = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        with pytest.raises((ConnectionError, http.client.HTTPException, OSError)):
+            plain.request("GET", "/setup")
+            assert plain.getresponse().status >= 400
+    finally:
+        out = _stop(process)
+    assert f"https://127.0.0.1:{port}/" in out
+
+
+def test_a_host_name_that_is_not_allowed_is_refused(tmp_path):
+    port = _port()
+    process = _serve(tmp_path / "data", port, "--allowed-host", "sheaf.office.lan")
+    try:
+        for host, expected in (("evil.example", 400), ("sheaf.office.lan", 200)):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", "/setup", headers={"Host": f"{host}:{port}"})
+            assert connection.getresponse().status == expected, host
+    finally:
+        _stop(process)
+
+
+def test_a_network_address_needs_a_certificate_or_consent(tmp_path, capsys, certificate):
+    assert main(["--data-dir", str(tmp_path), "serve", "--host", "0.0.0.0"]) == 2
+    assert "--cert and --key" in capsys.readouterr().err
+    assert main(["--data-dir", str(tmp_path), "serve", "--cert", str(certificate[0])]) == 2
+    assert "both --cert and --key" in capsys.readouterr().err
+
+
+def test_the_default_allowed_hosts_are_this_computers_names():
+    assert allowed_hosts("127.0.0.1") == ["localhost", "127.0.0.1", "::1"]
+    network = allowed_hosts("0.0.0.0")
+    assert socket.gethostname() in network and "0.0.0.0" not in network
+    assert "192.168.1.20" in allowed_hosts("192.168.1.20")
+
+
+def test_the_desktop_app_cannot_open_a_folder_a_server_is_using(tmp_path):
+    port = _port()
+    process = _serve(tmp_path / "data", port)
+    try:
+        with pytest.raises(FolderInUse):
+            lock_data_folder(tmp_path / "data")
+        desktop = subprocess.run(
+            [sys.executable, "-m", "server.cli", "--data-dir", str(tmp_path / "data")],
+            capture_output=True, text=True, timeout=60,
+            env={k: v for k, v in os.environ.items() if k != "DISPLAY"},
+        )  # fmt: skip
+        assert desktop.returncode != 0
+        assert re.search(r"in use|already", desktop.stderr + desktop.stdout)
+    finally:
+        _stop(process)
