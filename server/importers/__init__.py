@@ -50,16 +50,17 @@ def inspect_file(
     limits = limits or Limits()
     fmt = options.format or detect_format(path)
     options = options.with_(format=fmt)
+    readers = {"delimited": delimited.inspect, "json": jsonfile.inspect}
+    readers.update(dict.fromkeys(("xlsx", "xls", "ods"), excel.inspect))
+    if fmt not in readers:
+        raise UnreadableFile(f"Sheaf cannot read {fmt!r} files.")
     try:
-        if fmt == "delimited":
-            return delimited.inspect(path, options, limits)
-        if fmt in ("xlsx", "xls", "ods"):
-            return excel.inspect(path, options, limits)
-        if fmt == "json":
-            return jsonfile.inspect(path, options, limits)
+        sample = readers[fmt](path, options, limits)
     except MemoryError:
         raise UnreadableFile("The file is too large to inspect.") from None
-    raise UnreadableFile(f"Sheaf cannot read {fmt!r} files.")
+    if not sample.labels:  # e.g. JSON records without a single field: no table to make
+        raise UnreadableFile("The file holds no columns: there is nothing to make a table of.")
+    return sample
 
 
 def iter_rows(

@@ -101,3 +101,12 @@ def test_encoding_can_be_chosen(tmp_path):
     path.write_bytes('[{"name": "café"}]'.encode("cp1252"))
     sample = inspect_file(path, ReadOptions(format="json", encoding="cp1252"))
     assert sample.rows == [["café"]]
+
+
+def test_records_without_fields_are_refused_with_a_message(tmp_path):
+    from server.importers import UnreadableFile, inspect_file
+
+    path = tmp_path / "empty-records.json"
+    path.write_text("[{}, {}]")
+    with pytest.raises(UnreadableFile, match="holds no columns"):
+        inspect_file(path)
