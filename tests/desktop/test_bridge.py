@@ -76,3 +76,20 @@ def test_an_export_is_saved_where_the_save_dialog_pointed(
     assert not Path(f"{target}.part").exists()
     again = editor_client.get(f"/datasets/{dataset.id}/export?format=csv&save={place['token']}")
     assert again.status_code == 404
+
+
+def test_a_backup_copy_is_saved_where_the_save_dialog_pointed(
+    app, people, admin_client, bridge, tmp_path
+):
+    from server import backup
+
+    data_dir = app.config["DATA_DIR"]
+    made = backup.make_backup(data_dir, backup.new_backup_path(data_dir))
+    target = tmp_path / "usb" / "office.zip"
+    target.parent.mkdir()
+    bridge._attach(StubWindow(str(target)))
+    place = bridge.choose_save_path(made.path.name)
+    response = admin_client.get(f"/backups/{made.path.name}?save={place['token']}")
+    assert response.get_json() == {"saved": "office.zip", "folder": str(target.parent)}
+    assert target.read_bytes() == made.path.read_bytes()
+    assert backup.verify_backup(target, data_dir).datasets == 0
