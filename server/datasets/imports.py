@@ -30,7 +30,7 @@ from .catalog import (
     remove_dataset_file,
 )
 from .cleaning import StepError, recipe_columns, replay
-from .loading import load_file
+from .load_process import load_file
 from .storage import BadValues, Problem, Stopped, append_rows
 
 log = logging.getLogger(__name__)

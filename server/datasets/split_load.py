@@ -140,10 +140,10 @@ def load_half(
     """In the helper process: load the rows from ``start`` into ``part`` and check them; send
     the result, or the reason there is none (the first half then loads the whole file)."""
     try:
+        parent = os.getppid()
+        die_with_parent()
         meter = Meter()
         rows = tail_rows(path, options, start, limits, meter)
-
-        parent = os.getppid()
 
         def report() -> bool:  # True stops the load: the parent is gone (killed) or cancelled
             progress.value = meter.bytes()
@@ -163,3 +163,16 @@ def load_half(
         send.send(f"{type(exc).__name__}: {exc}")
     finally:
         send.close()
+
+
+def die_with_parent() -> None:
+    """In a helper process (Linux): the kernel kills it the moment its parent dies, so a killed
+    Sheaf leaves no helper writing on (what it had half-written goes at the next start)."""
+    import contextlib
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG

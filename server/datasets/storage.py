@@ -84,6 +84,9 @@ class BadValues(Exception):
         super().__init__(f"{count:,} {noun} column's type.")
         self.result = result
 
+    def __reduce__(self):  # rebuilt from its result when an import's helper process sends it
+        return (BadValues, (self.result,))
+
 
 def _boolean_cases() -> str:
     # Exact spellings (true, True, TRUE…): lower() and trim() on every value cost 20% of a

@@ -1,0 +1,130 @@
+"""An import reads and writes its rows in a helper process of its own.
+
+Parsing a file is Python work, and Python runs one thread at a time per process: with the
+import in the web server's process, every page waited its turn behind the import (measured with
+one person browsing during two imports: a table page's median went from 10 ms to 26 ms). In a
+process of its own the import has a core to itself and the web server keeps the other.
+
+Workbooks are the exception: the sheet parsed for the preview is kept in this process for the
+import that follows, and calamine parses without holding Python's lock anyway.
+
+The helper is started with ``spawn`` (never ``fork``: this process runs the web server's
+threads). Progress comes back through shared counters, a cancel goes there through an event;
+the helper also stops by itself when this process is gone. If no process can be started, the
+import runs here as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from ..importers import Limits, Meter, TableSample
+from . import loading
+from .loading import Outcome
+from .split_load import die_with_parent
+
+IN_PROCESS_FORMATS = {"xlsx", "xls", "ods"}
+POLL_SECONDS = 0.05
+log = logging.getLogger(__name__)
+
+
+def load_file(
+    path: Path,
+    dest: Path,
+    sample: TableSample | None = None,
+    types: list[str] | None = None,
+    *,
+    refuse_bad_values: bool = False,
+    meter: Meter | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    base: Path | None = None,
+    limits: Limits | None = None,
+) -> Outcome:
+    """:func:`server.datasets.loading.load_file`, run in a helper process (same arguments,
+    same result, same exceptions)."""
+    kwargs = {"refuse_bad_values": refuse_bad_values, "base": base, "limits": limits}
+    if sample is None or sample.options.format in IN_PROCESS_FORMATS:
+        return loading.load_file(
+            path, dest, sample, types, meter=meter, should_stop=should_stop, **kwargs
+        )
+    try:
+        context = multiprocessing.get_context("spawn")
+        receive, send = context.Pipe(duplex=False)
+        progress = context.Value("q", 0, lock=False)
+        rows = context.Value("q", 0, lock=False)
+        cancel = context.Event()
+        process = context.Process(
+            target=_load,
+            args=(send, path, dest, sample, types, kwargs, progress, rows, cancel),
+            name="sheaf-import",
+            daemon=True,
+        )
+        try:
+            process.start()
+        finally:
+            send.close()
+    except Exception as exc:  # no way to start a process here: import in this one
+        log.warning("The import's helper process could not start (%s); importing here.", exc)
+        return loading.load_file(
+            path, dest, sample, types, meter=meter, should_stop=should_stop, **kwargs
+        )
+    if meter is not None:
+        meter.bytes = lambda: progress.value
+        meter.rows = lambda: rows.value
+    answer = None
+    try:
+        while True:
+            if should_stop is not None and not cancel.is_set() and should_stop():
+                cancel.set()  # the helper stops, cleans up, and answers Stopped
+            if receive.poll(POLL_SECONDS):
+                answer = receive.recv()
+                break
+            if not process.is_alive():
+                answer = receive.recv() if receive.poll(0) else None
+                break
+    except EOFError:
+        answer = None
+    finally:
+        process.join(30)
+        if process.is_alive():
+            process.kill()
+            process.join()
+        receive.close()
+    if isinstance(answer, Outcome):
+        return answer
+    for leftover in (dest.name + ".partial", dest.name + ".partial.half"):
+        dest.with_name(leftover).unlink(missing_ok=True)
+    if isinstance(answer, BaseException):
+        raise answer
+    raise RuntimeError(f"The import's helper process ended without an answer ({answer!r}).")
+
+
+def _load(send, path, dest, sample, types, kwargs, progress, rows, cancel) -> None:
+    """In the helper process: the import itself; its outcome or its exception goes back."""
+    parent = os.getppid()
+    die_with_parent()
+    if os.getppid() != parent:  # the parent died before the line above
+        return
+    meter = Meter()
+
+    def should_stop() -> bool:  # asked every few milliseconds by SQLite's progress handler
+        progress.value, rows.value = meter.bytes(), meter.rows()
+        return cancel.is_set() or os.getppid() != parent
+
+    try:
+        outcome = loading.load_file(
+            path, dest, sample, types, meter=meter, should_stop=should_stop, **kwargs
+        )
+        send.send(outcome)
+    except Exception as exc:
+        try:
+            send.send(exc)
+        except Exception:  # an exception that cannot be pickled: its text will do
+            send.send(RuntimeError("".join(traceback.format_exception(exc))))
+    finally:
+        send.close()

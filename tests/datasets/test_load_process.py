@@ -1,0 +1,61 @@
+"""An import's rows are read in a helper process: the web server's threads keep Python to
+themselves. Same result, same errors, same cancel as in-process."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import pytest
+
+from server.datasets import load_process
+from server.datasets.storage import BadValues, Stopped
+from server.importers import UnreadableFile, inspect_file
+
+from .test_import_flow import _big_csv
+
+
+def test_the_rows_are_read_in_a_helper_process(tmp_path):
+    source = tmp_path / "orders.csv"
+    source.write_bytes(_big_csv(50_000))
+    seen = []
+
+    def should_stop() -> bool:
+        seen.extend(p.name for p in multiprocessing.active_children())
+        return False
+
+    outcome = load_process.load_file(
+        source, tmp_path / "d.sqlite", inspect_file(source), should_stop=should_stop
+    )
+    assert outcome.result.rows == 50_000
+    assert "sheaf-import" in seen
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.sqlite", "orders.csv"]
+
+
+def test_its_errors_come_back_as_they_are(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"id,amount\n" + b"1,2\n" * 70_000)
+    sample = inspect_file(bad)  # UTF-8, as far as the preview could tell…
+    with open(bad, "ab") as more:
+        more.write(b"3,\xff\xfe\n")  # …but the file changed before the import
+    with pytest.raises(UnreadableFile, match="not valid utf-8"):
+        load_process.load_file(bad, tmp_path / "d.sqlite", sample)
+    numbers = tmp_path / "numbers.csv"
+    numbers.write_text("id\n1\ntwo\n3\n")
+    with pytest.raises(BadValues) as refused:
+        load_process.load_file(
+            numbers, tmp_path / "n.sqlite", inspect_file(numbers), ["integer"],
+            refuse_bad_values=True,
+        )  # fmt: skip
+    assert [(p.row, p.value) for p in refused.value.result.problems] == [(2, "two")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "numbers.csv"]
+
+
+def test_a_cancel_stops_the_helper_and_leaves_nothing(tmp_path):
+    source = tmp_path / "orders.csv"
+    source.write_bytes(_big_csv(300_000))
+    with pytest.raises(Stopped):
+        load_process.load_file(
+            source, tmp_path / "d.sqlite", inspect_file(source), should_stop=lambda: True
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv"]
+    assert not [p for p in multiprocessing.active_children() if p.name == "sheaf-import"]
