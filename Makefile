@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint build package test-package clean
+.PHONY: run test lint build package test-package security clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ package: build
 # Build, then start the packaged app headless and under Xvfb (tests/desktop/test_package.py).
 test-package: build
 	$(BIN)/python -m pytest tests/desktop/test_package.py
+
+# Attack scan: sqlmap and wapiti (in a venv of their own under the temp dir, installed from PyPI
+# on first use) against a seeded server on 127.0.0.1, signed in and not; fails on any finding.
+security: $(VENV)/.test-installed
+	$(BIN)/python tools/security_scan.py $(SECURITY_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist tests/artifacts

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
@@ -45,7 +45,9 @@ def _unknown_host(error: SecurityError) -> tuple[str, int, dict[str, str]]:
     return "Unknown host.\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
 
 
-def _unexpected(error: InternalServerError) -> tuple[str, int]:
+def _unexpected(error: InternalServerError):
+    if request.path.startswith("/api/"):  # the API answers in JSON, even now
+        return jsonify(error="Sheaf hit an unexpected problem; it has been logged."), 500
     return render_error(500)
 
 

@@ -100,12 +100,17 @@ class View:
         return bool(self.search or self.filters)
 
 
+_INT64 = (-(2**63), 2**63 - 1)  # what SQLite can bind as an integer
+
+
 def _convert(column: Column, raw: str) -> object:
     """A filter value as the column stores it, or BadView."""
     kind = column.type
     try:
         if kind == "integer":
-            return int(raw)
+            value = int(raw)
+            if _INT64[0] <= value <= _INT64[1]:
+                return value
         if kind == "real":
             return float(raw)
         if kind == "date":
@@ -128,6 +133,8 @@ def _convert(column: Column, raw: str) -> object:
             "boolean": "yes or no",
         }[kind]
         raise BadView(f"{column.label}: “{raw}” is not {wanted}.") from None
+    if kind == "integer":  # a whole number, but past what SQLite stores
+        raise BadView(f"{column.label}: “{raw[:40]}” is beyond any whole number stored.")
     return raw
 
 
@@ -188,7 +195,12 @@ def decode_cursor(text: str | None) -> tuple[object, int] | None:
         value, rowid = json.loads(raw)
     except (ValueError, binascii.Error, TypeError):
         raise BadView("That page link is damaged; start again from the first page.") from None
-    if not isinstance(rowid, int) or not isinstance(value, str | int | float | type(None)):
+    numbers = [n for n in (value, rowid) if isinstance(n, int)]
+    if (
+        not isinstance(rowid, int)
+        or not isinstance(value, str | int | float | type(None))
+        or not all(_INT64[0] <= n <= _INT64[1] for n in numbers)
+    ):
         raise BadView("That page link is damaged; start again from the first page.")
     return value, rowid
 

@@ -51,3 +51,18 @@ def test_a_locked_session_gets_401_not_data(app, people):
         session["seen"] = time.time() - 3600
     response = client.get("/api/v1/datasets")
     assert response.status_code == 401 and "locked" in response.get_json()["error"]
+
+
+def test_numbers_beyond_64_bits_are_refused_not_crashed_on(app, people, editor_client):
+    import base64
+    import json
+
+    dataset = make_dataset(app, people["editor"], "id,name\n1,Ada\n2,Grace\n")
+    rows = f"/api/v1/datasets/{dataset.id}/rows"
+    huge = editor_client.get(f"{rows}?c1.min=1{'0' * 27}")
+    assert huge.status_code == 400 and "beyond any whole number" in huge.get_json()["error"]
+    cursor = base64.urlsafe_b64encode(json.dumps([1, 10**30]).encode()).decode()
+    damaged = editor_client.get(f"{rows}?after={cursor}")
+    assert damaged.status_code == 400 and "damaged" in damaged.get_json()["error"]
+    page = editor_client.get(f"/datasets/{dataset.id}?c1.min=1{'0' * 27}")
+    assert page.status_code == 400 or "beyond any whole number" in page.get_data(as_text=True)

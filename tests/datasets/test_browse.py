@@ -165,6 +165,8 @@ def test_pages_forward_and_backward_match_the_reference(tmp_path_factory, rows, 
     ("args", "message"),
     [
         ({"c1.min": "ten"}, "is not a whole number"),
+        ({"c1.min": "1" + "0" * 27}, "beyond any whole number"),
+        ({"c1.in": "1|99999999999999999999999"}, "beyond any whole number"),
         ({"c3.eq": "1,5"}, "is not a number"),
         ({"c2.min": "a"}, "does not apply"),
     ],
