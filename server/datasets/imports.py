@@ -248,6 +248,13 @@ def run(job_id: int, data_dir: Path, limits: Limits, meter: Meter, should_stop) 
         raise
     if old_key is not None:
         remove_dataset_file(data_dir, old_key)  # the rows now live in the new file
+    log.info(
+        "Import %s: %s rows into dataset %s%s.",
+        job.id,
+        f"{outcome.result.rows:,}",
+        dataset.id,
+        " (read in two halves at once)" if outcome.result.split_at else "",
+    )
     return job
 
 

@@ -110,6 +110,9 @@ def _load(send, path, dest, sample, types, kwargs, progress, rows, cancel) -> No
     die_with_parent()
     if os.getppid() != parent:  # the parent died before the line above
         return
+    # A daemon process (ended with its parent) may not start processes of its own, but a large
+    # file's second half wants one; that helper dies with this process in turn.
+    multiprocessing.current_process().daemon = False
     meter = Meter()
 
     def should_stop() -> bool:  # asked every few milliseconds by SQLite's progress handler

@@ -94,12 +94,6 @@ class HelperHalf:
         if not isinstance(result, LoadResult):
             log.warning("The import helper gave no result (%s); loading in one piece.", result)
             raise RaggedRow("the helper process did not load its half")
-        log.info(
-            "Loaded %s in two halves: a helper process read the %s rows from byte %s on.",
-            self.path.name,
-            f"{result.rows:,}",
-            f"{self.start_byte:,}",
-        )
         return self.part, result
 
     def discard(self) -> None:

@@ -65,6 +65,7 @@ class LoadResult:
     seconds_load: float = 0.0
     seconds_check: float = 0.0
     seconds_index: float = 0.0
+    split_at: int | None = None  # where a helper process took over (a two-halves load)
 
 
 class Stopped(Exception):
@@ -243,6 +244,7 @@ def _write(
         result = check_values(con, columns, first_new, refuse_bad_values, nul)
         if second_half is not None:
             _add_second_half(con, result, second_half.finish(should_stop))
+            result.split_at = second_half.start_byte
         if refuse_bad_values and result.problem_count:
             raise BadValues(result)
         result.seconds_load = loaded - start
@@ -275,6 +277,8 @@ def new_table(con: sqlite3.Connection, columns: list[Column]) -> None:
 
 class SecondHalf(Protocol):
     """Loads the second half of a file into a dataset file of its own, in another process."""
+
+    start_byte: int
 
     def start(self, partial: Path, columns: list[Column], refuse: bool, nul: bool) -> None: ...
 

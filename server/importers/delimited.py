@@ -233,7 +233,8 @@ def iter_rows(
     reader = csv.reader(lines, delimiter=options.delimiter, skipinitialspace=skipinitialspace)
     if meter is not None:
         meter.rows = lambda: reader.line_num
-        meter.bytes = raw.tell
+        last = end if end is not None else path.stat().st_size
+        meter.bytes = lambda: last if raw.closed else raw.tell()  # read to the end once closed
     for _ in range(options.header_row or 0):
         next(reader, None)
     if not checked:
@@ -289,7 +290,8 @@ def tail_rows(
     raw = open(path, "rb")  # noqa: SIM115 (closed by _closing)
     raw.seek(start)
     if meter is not None:
-        meter.bytes = lambda: raw.tell() - start
+        total = path.stat().st_size - start
+        meter.bytes = lambda: total if raw.closed else raw.tell() - start
     handle = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
     reader = csv.reader(handle, delimiter=options.delimiter, skipinitialspace=skipinitialspace)
     return _closing(reader, handle, encoding, limits)

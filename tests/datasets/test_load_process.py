@@ -59,3 +59,14 @@ def test_a_cancel_stops_the_helper_and_leaves_nothing(tmp_path):
         )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv"]
     assert not [p for p in multiprocessing.active_children() if p.name == "sheaf-import"]
+
+
+def test_a_large_file_is_still_read_in_two_halves_there(tmp_path):
+    from server.datasets.split_load import MIN_BYTES
+
+    source = tmp_path / "large.csv"
+    source.write_bytes(_big_csv(450_000))
+    assert source.stat().st_size > MIN_BYTES
+    outcome = load_process.load_file(source, tmp_path / "d.sqlite", inspect_file(source))
+    assert outcome.result.rows == 450_000
+    assert outcome.result.split_at, "the helper process could not start its own helper"
