@@ -60,7 +60,7 @@ def load_file(
         cancel = context.Event()
         process = context.Process(
             target=_load,
-            args=(send, path, dest, sample, types, kwargs, progress, rows, cancel),
+            args=(send, path, dest, sample, types, kwargs, progress, rows, cancel, _log_file()),
             name="sheaf-import",
             daemon=True,
         )
@@ -104,8 +104,23 @@ def load_file(
     raise RuntimeError(f"The import's helper process ended without an answer ({answer!r}).")
 
 
-def _load(send, path, dest, sample, types, kwargs, progress, rows, cancel) -> None:
+def _log_file() -> str | None:
+    """The data folder's log (server.logs), for the helper to write to as well."""
+    from logging.handlers import RotatingFileHandler
+
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, RotatingFileHandler):
+            return handler.baseFilename
+    return None
+
+
+def _load(send, path, dest, sample, types, kwargs, progress, rows, cancel, log_file) -> None:
     """In the helper process: the import itself; its outcome or its exception goes back."""
+    if log_file:  # appended to, never rotated from here: the web server's process rotates it
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.getLogger().addHandler(handler)
+        logging.getLogger().setLevel(logging.INFO)
     parent = os.getppid()
     die_with_parent()
     if os.getppid() != parent:  # the parent died before the line above
@@ -122,6 +137,12 @@ def _load(send, path, dest, sample, types, kwargs, progress, rows, cancel) -> No
     try:
         outcome = loading.load_file(
             path, dest, sample, types, meter=meter, should_stop=should_stop, **kwargs
+        )
+        log.info(
+            "Helper process %s read %s rows of %s.",
+            os.getpid(),
+            f"{outcome.result.rows:,}",
+            path.name,
         )
         send.send(outcome)
     except Exception as exc:

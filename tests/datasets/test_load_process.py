@@ -70,3 +70,20 @@ def test_a_large_file_is_still_read_in_two_halves_there(tmp_path):
     outcome = load_process.load_file(source, tmp_path / "d.sqlite", inspect_file(source))
     assert outcome.result.rows == 450_000
     assert outcome.result.split_at, "the helper process could not start its own helper"
+
+
+def test_the_helper_writes_to_the_same_log(tmp_path):
+    import logging
+    from logging.handlers import RotatingFileHandler
+
+    log_file = tmp_path / "sheaf.log"
+    handler = RotatingFileHandler(log_file, encoding="utf-8")  # as server.logs sets it up
+    logging.getLogger().addHandler(handler)
+    try:
+        source = tmp_path / "small.csv"
+        source.write_text("id,name\n1,Ada\n2,Grace\n")
+        load_process.load_file(source, tmp_path / "d.sqlite", inspect_file(source))
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    assert "read 2 rows of small.csv" in log_file.read_text()
