@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import html
 import http.client
 import json
@@ -59,16 +58,15 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
+from browse_bench import free_port, stop, tail
+from import_bench import CATEGORIES, DATA_VERSION, DEFAULT_SEED, default_python, ensure_csv, say
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = Path(__file__).resolve()
-DATA_VERSION = 1  # bump when the generator changes, so files kept with --keep are not reused
-DEFAULT_SEED = 20240601
 FAST_HASHING = {"ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "8", "ARGON2_PARALLELISM": "1"}
 
 ERRORS_TARGET = 0
@@ -80,92 +78,6 @@ PROGRESS_EVERY_S = 10.0
 SAMPLES_KEPT = 8  # distinct error messages shown
 
 OWNER, CLIENT_PREFIX, IMPORTER_PREFIX = "owner", "client", "importer"
-
-# ---------------------------------------------------------------------------------------------
-# Deterministic data: the columns of bench/import_bench.py (c1 id … c10 name)
-
-HEADER = [
-    "id",
-    "amount",
-    "day",
-    "created",
-    "active",
-    "category",
-    "note",
-    "quantity",
-    "score",
-    "name",
-]
-CATEGORIES = [
-    "Agriculture",
-    "Banking",
-    "Construction",
-    "Défense",
-    "Education",
-    "Energy",
-    "Finance",
-    "Food",
-    "Health",
-    "Housing",
-    "Insurance",
-    "Logistics",
-    "Manufacturing",
-    "Media",
-    "Mining",
-    "Retail",
-    "Science",
-    "Telecom",
-    "Tourism",
-    "Transport",
-]
-_TEXT = (
-    "the quick brown fox jumps over lazy dog order shipped late invoice paid partly "
-    "customer called again about refund warehouse stock count differs from ledger "
-    "approved pending review café naïve déjà vu Zürich São Paulo Kraków 東京 서울 北京"
-)
-WORDS = _TEXT.split()
-NAMES = ["José García", "Zoë Müller", "Łukasz Nowak", "Søren Øvergård", "王伟", "佐藤 健", "김민준"]
-_FIRST_DAY = date(2000, 1, 1).toordinal()
-_FIRST_MOMENT = datetime(2000, 1, 1)
-
-
-def generate_rows(seed: int, count: int) -> Iterator[list[object]]:
-    """``count`` rows of CSV cells, the same for the same seed: an integer id, a real amount
-    (-10,000 … 100,000), a date, a date-time, a boolean, one of 20 categories, a note of 3-13
-    words, a nullable integer, a nullable real and a name."""
-    rng = random.Random(seed)
-    rand, randrange, choice, choices = rng.random, rng.randrange, rng.choice, rng.choices
-    for number in range(1, count + 1):
-        created = _FIRST_MOMENT + timedelta(seconds=randrange(950_000_000))
-        yield [
-            number,
-            f"{randrange(-1_000_000, 10_000_000) / 100:.2f}",
-            date.fromordinal(_FIRST_DAY + randrange(11_000)).isoformat(),
-            created.isoformat(sep=" "),
-            "true" if rand() < 0.5 else "false",
-            choice(CATEGORIES),
-            " ".join(choices(WORDS, k=randrange(3, 14))),
-            "" if rand() < 0.1 else randrange(0, 100_000),
-            "" if rand() < 0.15 else f"{rand() * 1000:.3f}",
-            choice(NAMES),
-        ]
-
-
-def ensure_csv(path: Path, seed: int, count: int) -> None:
-    """The generated CSV at ``path``: reused when it is there (--keep), written otherwise."""
-    if path.exists():
-        say(f"  reusing {path}")
-        return
-    started = time.perf_counter()
-    partial = path.with_name(path.name + ".partial")
-    with open(partial, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(HEADER)
-        writer.writerows(generate_rows(seed, count))
-    partial.replace(path)
-    size = path.stat().st_size / 1024**2
-    say(f"  {path.name}: {count:,} rows, {size:.1f} MiB in {time.perf_counter() - started:.1f} s")
-
 
 # ---------------------------------------------------------------------------------------------
 # The data folder, seeded in a process of its own (helper mode --seed-folder)
@@ -327,12 +239,6 @@ def page_text(data: bytes, chars: int = 200) -> str:
     return " ".join(text.split())[:chars]
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def wait_for_port(port: int, proc: subprocess.Popen, log: Path, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -342,24 +248,6 @@ def wait_for_port(port: int, proc: subprocess.Popen, log: Path, seconds: float) 
             return
         time.sleep(0.1)
     raise BenchError(f"The server did not listen within {seconds:.0f} s:\n{tail(log)}")
-
-
-def tail(log: Path, chars: int = 3000) -> str:
-    try:
-        return log.read_text(errors="replace")[-chars:]
-    except OSError:
-        return ""
-
-
-def stop(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
 
 
 def sheaf_env() -> dict[str, str]:
@@ -743,10 +631,6 @@ def importer_loop(
 # Report
 
 
-def say(text: str = "") -> None:
-    print(text, flush=True)
-
-
 def fmt(value: float, digits: int = 1) -> str:
     return "-" if value != value else f"{value:,.{digits}f}"
 
@@ -800,11 +684,6 @@ def machine_facts(seeded: dict) -> str:
         f"{platform.release()}, load average {load}; server Python {seeded['python']}, "
         f"SQLite {seeded['sqlite']}; client Python {sys.version.split()[0]}"
     )
-
-
-def default_python() -> str:
-    venv_python = ROOT / ".venv" / "bin" / "python"
-    return str(venv_python) if venv_python.exists() else sys.executable
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1020,9 +899,9 @@ def main(argv: list[str] | None = None) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     data_dir = run_dir / "data"
     console = run_dir / "server-console.log"
-    stem = f"sheaf-load-v{DATA_VERSION}-seed{args.seed}"
-    data_csv = cache / f"{stem}-{args.rows}.csv"
-    import_csv = cache / f"{stem}-import-{args.import_rows}.csv"
+    # The import benchmark's data and file names: kept files (--keep) serve both benchmarks.
+    data_csv = cache / f"sheaf-bench-v{DATA_VERSION}-seed{args.seed}-{args.rows}.csv"
+    import_csv = cache / f"sheaf-bench-v{DATA_VERSION}-seed{args.seed + 1}-{args.import_rows}.csv"
 
     say(
         f"Sheaf load benchmark: {args.clients} clients and {args.imports} importers for "
