@@ -30,6 +30,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import DATABASE_FILE, SECRET_KEY_FILE, SETTINGS_FILE
+from .datasets.storage import copy_file
 
 BACKUP_DIR = "backups"
 PENDING_DIR = "restore-pending"
@@ -93,20 +94,9 @@ def list_backups(data_dir: Path) -> list[Path]:
 # --- making ----------------------------------------------------------------------------------
 
 
-def _online_copy(source: Path, target: Path) -> None:
-    reader = sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True)
-    writer = sqlite3.connect(target)
-    try:
-        reader.execute("PRAGMA busy_timeout = 10000")
-        reader.backup(writer)
-    finally:
-        reader.close()
-        writer.close()
-
-
 def _copy(source: Path, target: Path, as_is: bool) -> None:
     try:
-        _online_copy(source, target)
+        copy_file(source, target)
     except sqlite3.DatabaseError as exc:
         if not as_is:
             raise BackupError(f"{source.name} cannot be read by SQLite ({exc}).") from None
@@ -290,13 +280,21 @@ def _extract_checked(archive: zipfile.ZipFile, entry: dict, target: Path) -> Non
         raise BackupError(f"{entry['name']} in this backup is damaged (its checksum differs).")
 
 
+def integrity(database: Path, pragma: str = "integrity_check") -> str:
+    """SQLite's ``integrity_check`` (or ``quick_check``) of one file, read-only: "ok", or what
+    is wrong. Raises sqlite3.Error when the file is no database SQLite can open."""
+    con = sqlite3.connect(f"{Path(database).as_uri()}?mode=ro", uri=True)
+    try:
+        con.execute("PRAGMA busy_timeout = 10000")
+        rows = [row[0] for row in con.execute(f"PRAGMA {pragma}(20)")]
+    finally:
+        con.close()
+    return "ok" if rows == ["ok"] else "; ".join(map(str, rows))
+
+
 def _integrity(database: Path, name: str) -> None:
     try:
-        con = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)
-        try:
-            result = con.execute("PRAGMA integrity_check").fetchone()[0]
-        finally:
-            con.close()
+        result = integrity(database)
     except sqlite3.Error as exc:
         raise BackupError(f"{name} in this backup is not a readable database ({exc}).") from None
     if result != "ok":

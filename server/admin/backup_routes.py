@@ -60,10 +60,14 @@ def _listing() -> list[dict]:
 @bp.route("/backups")
 @require_permission("backup.manage")
 def backups() -> str:
+    return _backups_page(BackupUploadForm())
+
+
+def _backups_page(upload: BackupUploadForm) -> str:
     return render_template(
         "admin/backups.html",
         backups=_listing(),
-        upload=BackupUploadForm(),
+        upload=upload,
         pending=backup.restore_pending(_data_dir()),
         keep=current_app.config["BACKUP_KEEP"],
         automatic=current_app.config["BACKUP_AUTOMATIC"],
@@ -154,15 +158,7 @@ def backup_upload() -> str | Response:
             record("backup.uploaded", object_type="backup", object_id=target.name)
             flash(f"The backup was checked and kept as {target.name}; restore it below.", "success")
             return redirect(url_for("admin.backups"))
-    return render_template(
-        "admin/backups.html",
-        backups=_listing(),
-        upload=form,
-        pending=backup.restore_pending(_data_dir()),
-        keep=current_app.config["BACKUP_KEEP"],
-        automatic=current_app.config["BACKUP_AUTOMATIC"],
-        folder=backup.backups_dir(_data_dir()),
-    ), 400
+    return _backups_page(form), 400
 
 
 @bp.route("/backups/<name>/restore", methods=["GET", "POST"])

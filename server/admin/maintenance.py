@@ -28,15 +28,9 @@ def quick_check(path: Path) -> str:
 
 def _check(path: Path, pragma: str) -> str:
     try:
-        con = sqlite3.connect(f"{Path(path).as_uri()}?mode=ro", uri=True)
-        try:
-            con.execute("PRAGMA busy_timeout = 10000")
-            rows = [r[0] for r in con.execute(f"PRAGMA {pragma}(20)")]
-        finally:
-            con.close()
+        return backup.integrity(path, pragma)
     except sqlite3.Error as exc:
         return str(exc)
-    return "ok" if rows == ["ok"] else "; ".join(map(str, rows))
 
 
 def full_check(data_dir: Path) -> dict[str, str]:
