@@ -42,7 +42,9 @@ DATA_VERSION = 1  # bump when the generator changes, so cached files are not reu
 DEFAULT_ROWS = 1_000_000
 DEFAULT_SEED = 20240601
 DEFAULT_TOOLS_VENV = Path(tempfile.gettempdir()) / "sheaf-bench-tools"
-TOOL_PACKAGES = ["sqlite-utils>=4", "xlsxwriter"]
+# The reference tools, in a venv of their own: python-calamine is the upstream reader that Sheaf's
+# python-calamine-plus is a fork of (its whole-sheet read is the floor the Excel target names).
+TOOL_PACKAGES = ["sqlite-utils>=4", "xlsxwriter", "python-calamine"]
 TIME = "/usr/bin/time"
 MIB = 1024 * 1024
 
@@ -444,10 +446,12 @@ def say(text: str = "") -> None:
 
 
 def ensure_tools(venv: Path) -> Path | None:
-    """The tool venv's python, with sqlite-utils 4 and xlsxwriter; created on first use."""
+    """The tool venv's python, with sqlite-utils 4, xlsxwriter and python-calamine; created on
+    first use."""
     python = venv / "bin" / "python"
     probe = (
-        "import sqlite_utils, xlsxwriter, importlib.metadata as m; print(m.version('sqlite-utils'))"
+        "import sqlite_utils, xlsxwriter, python_calamine, importlib.metadata as m; "
+        "print(m.version('sqlite-utils'))"
     )
     if python.exists():
         proc = subprocess.run([str(python), "-c", probe], capture_output=True, text=True)
@@ -467,7 +471,7 @@ def ensure_tools(venv: Path) -> Path | None:
         say(f"  Could not install the reference tools ({exc}); their comparisons are skipped.")
         return None
     proc = subprocess.run([str(python), "-c", probe], capture_output=True, text=True)
-    say(f"  installed sqlite-utils {proc.stdout.strip()} and xlsxwriter")
+    say(f"  installed sqlite-utils {proc.stdout.strip()}, xlsxwriter and python-calamine")
     return python
 
 
@@ -557,7 +561,7 @@ def main(argv: list[str] | None = None) -> int:
 
     tools_python = ensure_tools(args.tools_venv)
     if tools_python is None:
-        missing.append("sqlite-utils and xlsxwriter (tool venv)")
+        missing.append("sqlite-utils, xlsxwriter and python-calamine (tool venv)")
     shell = shutil.which(args.sqlite3)
     if shell is None:
         say(
@@ -629,10 +633,11 @@ def main(argv: list[str] | None = None) -> int:
                     sheaf_xlsx.rows,
                 )
             )
-            calamine_run = pick_median(
-                [bench_calamine(args.python, xlsx_path) for _ in range(args.repeat)]
-            )
-            runs.append(calamine_run)
+            if tools_python is not None:
+                calamine_run = pick_median(
+                    [bench_calamine(str(tools_python), xlsx_path) for _ in range(args.repeat)]
+                )
+                runs.append(calamine_run)
         else:
             missing.append("Excel file (needs xlsxwriter)")
     finally:

@@ -5,8 +5,10 @@ import in the web server's process, every page waited its turn behind the import
 one person browsing during two imports: a table page's median went from 10 ms to 26 ms). In a
 process of its own the import has a core to itself and the web server keeps the other.
 
-Workbooks are the exception: the sheet parsed for the preview is kept in this process for the
-import that follows, and calamine parses without holding Python's lock anyway.
+.xlsx workbooks too: their rows are streamed and converted in Python, and a fault of the reader
+(a young fork of python-calamine, see pyproject.toml) then ends the helper, never the server.
+.xls and .ods sheets are the exception: they are read whole, and the sheet read for the preview
+is kept in this process for the import that follows.
 
 The helper is started with ``spawn`` (never ``fork``: this process runs the web server's
 threads). Progress comes back through shared counters, a cancel goes there through an event;
@@ -28,7 +30,7 @@ from . import loading
 from .loading import Outcome
 from .split_load import die_with_parent
 
-IN_PROCESS_FORMATS = {"xlsx", "xls", "ods"}
+IN_PROCESS_FORMATS = {"xls", "ods"}
 POLL_SECONDS = 0.05
 log = logging.getLogger(__name__)
 

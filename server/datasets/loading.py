@@ -91,6 +91,11 @@ def load_file(
         )
         first_half_bytes = meter.bytes
         meter.bytes = lambda: first_half_bytes() + half.bytes_read()
+    # A reader that saw every value (a streamed sheet) knows which columns need no check.
+    fitting = None
+    if hasattr(fast, "fitting"):
+        kinds = [c.type for c in columns]
+        fitting = lambda: {columns[i].name for i in fast.fitting(kinds)}  # noqa: E731
     result = write_dataset(
         dest,
         columns,
@@ -101,5 +106,6 @@ def load_file(
         should_stop=should_stop,
         text_may_hold_nul=_may_hold_nul(path, sample),
         second_half=half,
+        fitting=fitting,
     )
     return Outcome(columns, result, row_problems)

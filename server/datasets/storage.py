@@ -72,7 +72,12 @@ class Stopped(Exception):
     """The load was stopped by its ``should_stop`` callback (a cancel)."""
 
 
-class RaggedRow(Exception):
+class StartAgain(Exception):
+    """The unchecked fast path met a row it cannot take: the load starts again from the
+    checked rows."""
+
+
+class RaggedRow(StartAgain):
     """A row had another number of cells than the table (only from the unchecked fast path)."""
 
 
@@ -172,6 +177,7 @@ def write_dataset(
     should_stop: Callable[[], bool] | None = None,
     text_may_hold_nul: bool = True,
     second_half: SecondHalf | None = None,
+    fitting: Callable[[], set[str]] | None = None,
 ) -> LoadResult:
     """Write ``rows`` to a new dataset file at ``path``, all or nothing.
 
@@ -183,7 +189,9 @@ def write_dataset(
     ``should_stop`` is asked every few milliseconds; True stops the load (:class:`Stopped`).
     With ``second_half``, ``rows`` is the first half of the file, ending in a sentinel row,
     and another process loads the second half meanwhile; if anything about the split is off,
-    the load starts again from ``checked_rows()``.
+    the load starts again from ``checked_rows()``. ``fitting()``, asked after the load, names
+    the columns whose every value is known to fit (a reader that saw them all): the check
+    passes over them.
     """
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
@@ -198,8 +206,9 @@ def write_dataset(
                 should_stop,
                 text_may_hold_nul,
                 second_half,
+                fitting,
             )
-        except RaggedRow:
+        except StartAgain:
             if checked_rows is None:
                 raise
             partial.unlink(missing_ok=True)
@@ -220,7 +229,15 @@ def write_dataset(
 
 
 def _write(
-    partial, columns, rows, refuse_bad_values, base, should_stop, nul, second_half=None
+    partial,
+    columns,
+    rows,
+    refuse_bad_values,
+    base,
+    should_stop,
+    nul,
+    second_half=None,
+    fitting=None,
 ) -> LoadResult:
     start = time.perf_counter()
     if base is not None:
@@ -241,7 +258,9 @@ def _write(
         if second_half is not None:
             _drop_sentinel_row(con)
         loaded = time.perf_counter()
-        result = check_values(con, columns, first_new, refuse_bad_values, nul)
+        fine = fitting() if fitting is not None else set()
+        unsure = [c for c in columns if c.name not in fine]
+        result = check_values(con, unsure, first_new, refuse_bad_values, nul)
         if second_half is not None:
             _add_second_half(con, result, second_half.finish(should_stop))
             result.split_at = second_half.start_byte
@@ -337,6 +356,9 @@ def bulk_insert(
         if "number of bindings" in str(exc):
             raise RaggedRow(str(exc)) from None
         raise
+    except OverflowError as exc:  # an integer beyond 64 bits (the checked rows make it a float)
+        con.execute("ROLLBACK")
+        raise StartAgain(str(exc)) from None
     except sqlite3.OperationalError as exc:
         if con.in_transaction:
             con.execute("ROLLBACK")

@@ -1,8 +1,14 @@
-"""Excel (.xlsx, .xlsm, .xls) and OpenDocument (.ods) sheets, read with python-calamine.
+"""Excel (.xlsx, .xlsm, .xlsb, .xls) and OpenDocument (.ods) sheets, read with calamine
+(python-calamine-plus: python-calamine with a row-by-row reader for .xlsx).
+
+.xlsx and .xlsm sheets are streamed: rows are decoded from the file as they are stored, so memory
+stays flat whatever the sheet's size, and the preview reads only the first rows. The other
+formats are read whole (an .xls holds 65,536 rows at most).
 
 Before calamine sees an .xlsx/.ods archive, every part is decompressed once as a stream and its
 real size counted, so a zip bomb is refused before it can fill memory; the same pass counts the
-chosen sheet's error cells (#DIV/0! and friends), which calamine turns into empty cells.
+chosen sheet's error cells (#DIV/0! and friends), which are imported as empty cells, and notices
+merged cells.
 """
 
 from __future__ import annotations
@@ -10,8 +16,11 @@ from __future__ import annotations
 import re
 import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import chain, islice
 from pathlib import Path
 
 from .delimited import header_is_data
@@ -31,6 +40,22 @@ _SHEET = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
 _REL = re.compile(rb'<Relationship\b[^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"')
 _REL_REVERSED = re.compile(rb'<Relationship\b[^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
 _ERROR_CELL = re.compile(rb'<c\b[^>]*\bt="e"')
+_MERGE_CELL = re.compile(rb"<(?:\w+:)?mergeCell\b")
+# What calamine gives for an error cell. Excel itself turns these words typed into a cell into
+# error values, so a text cell that holds one exactly is all but unheard of.
+EXCEL_ERRORS = frozenset(
+    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"}
+    | {"#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"}
+)
+INT64_MAX = 2**63 - 1
+
+
+@dataclass
+class SheetFacts:
+    """What measuring a sheet's part found: its error cells, and whether cells are merged."""
+
+    errors: int = 0
+    merged: bool = False
 
 
 def _xml_unescape(raw: bytes) -> str:
@@ -65,23 +90,22 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def check_archive(path: Path, limits: Limits) -> dict[str, int]:
-    """Refuse archives that expand beyond the limits; return each sheet's error-cell count.
+def check_archive(path: Path, limits: Limits) -> dict[str, SheetFacts]:
+    """Refuse archives that expand beyond the limits; return what each sheet holds.
 
     Runs before calamine opens the file: calamine reads shared strings on opening."""
     try:
         with zipfile.ZipFile(path) as archive:
             sheets = {part: name for name, part in _sheet_parts(archive).items()}
             budget = [limits.xlsx_max_uncompressed]
-            errors = {}
+            found = {}
             for info in archive.infolist():
                 if not info.is_dir():
-                    count = _measure_part(
-                        archive, info, budget, limits, count_errors=info.filename in sheets
-                    )
-                    if info.filename in sheets:
-                        errors[sheets[info.filename]] = count
-            return errors
+                    facts = SheetFacts() if info.filename in sheets else None
+                    _measure_part(archive, info, budget, limits, facts)
+                    if facts is not None:
+                        found[sheets[info.filename]] = facts
+            return found
     except zipfile.BadZipFile as exc:
         raise UnreadableFile(f"This spreadsheet is damaged ({exc}).") from None
 
@@ -91,10 +115,10 @@ def _measure_part(
     info: zipfile.ZipInfo,
     budget: list[int],
     limits: Limits,
-    count_errors: bool,
-) -> int:
-    """Decompress one part as a stream, spending ``budget``; count error cells if asked."""
-    size, errors, tail = 0, 0, b""
+    facts: SheetFacts | None,
+) -> None:
+    """Decompress one part as a stream, spending ``budget``; for a sheet, fill in ``facts``."""
+    size, tail = 0, b""
     with archive.open(info) as stream:
         while chunk := stream.read(1 << 20):
             size += len(chunk)
@@ -110,29 +134,48 @@ def _measure_part(
                     f"This spreadsheet is compressed more than {limits.xlsx_max_ratio}:1, which "
                     "real spreadsheets never are; Sheaf refuses it as a possible zip bomb."
                 )
-            if count_errors:
+            if facts is not None:
                 window = tail + chunk
                 if b't="e"' in window:  # the search is slow; most sheets have no error cell
-                    errors += len(_ERROR_CELL.findall(window)) - len(_ERROR_CELL.findall(tail))
+                    facts.errors += len(_ERROR_CELL.findall(window)) - len(
+                        _ERROR_CELL.findall(tail)
+                    )
+                if not facts.merged and b"mergeCell" in window:
+                    facts.merged = bool(_MERGE_CELL.search(window))
                 tail = chunk[-64:]
-    return errors
+
+
+@contextmanager
+def _reading(what: str):
+    """calamine's errors, and its panics (pyo3 raises those as a BaseException), as a
+    message for the person: a broken file must never take the import or the server down."""
+    try:
+        yield
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # CalamineError, XmlError, ZipError, OSError, ValueError…
+        raise UnreadableFile(f"{what} cannot be read ({exc}).") from None
+    except BaseException as exc:
+        if type(exc).__name__ != "PanicException":
+            raise  # KeyboardInterrupt, SystemExit, GeneratorExit
+        raise UnreadableFile(f"{what} cannot be read (the reader gave up on it).") from None
 
 
 def _open_workbook(path: Path):
-    import python_calamine as calamine
+    import python_calamine_plus as calamine
 
-    try:
-        return calamine.CalamineWorkbook.from_path(str(path))
-    except calamine.PasswordError:
-        raise UnreadableFile(
-            "This workbook is protected with a password. Save an unprotected copy and import that."
-        ) from None
-    except (calamine.CalamineError, OSError, ValueError) as exc:
-        raise UnreadableFile(f"This spreadsheet cannot be read ({exc}).") from None
+    with _reading("This spreadsheet"):
+        try:
+            return calamine.CalamineWorkbook.from_path(str(path))
+        except calamine.PasswordError:
+            raise UnreadableFile(
+                "This workbook is protected with a password. Save an unprotected copy and "
+                "import that."
+            ) from None
 
 
 def _worksheets(workbook) -> list[str]:
-    import python_calamine as calamine
+    import python_calamine_plus as calamine
 
     return [
         meta.name
@@ -147,6 +190,8 @@ def cell_value(value: object) -> object:
         return int(value) if value.is_integer() and abs(value) < 2**53 else value
     if isinstance(value, bool):
         return "true" if value else "false"  # the yes/no type reads these words
+    if isinstance(value, int):
+        return value if -INT64_MAX <= value <= INT64_MAX else float(value)
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
     if isinstance(value, date):
@@ -155,13 +200,42 @@ def cell_value(value: object) -> object:
         return value.isoformat()
     if isinstance(value, timedelta):
         return str(value)  # a duration, e.g. "10 days, 15:10:10", not a date
-    if value == "":
+    if value == "" or value in EXCEL_ERRORS:
         return None
     return value
 
 
-# The sheet parsed for the preview, kept for the import that usually follows at once in the
-# same process: parsing a large sheet twice would double an Excel import's time.
+def _choose_sheet(workbook, sheet: str | None) -> tuple[str, list[str]]:
+    sheets = _worksheets(workbook)
+    if not sheets:
+        raise UnreadableFile("This workbook has no worksheets.")
+    name = sheet or sheets[0]
+    if name not in sheets:
+        raise UnreadableFile(f"This workbook has no sheet named {name!r}.")
+    return name, sheets
+
+
+def _stream(workbook, name: str, **bounds):
+    """The sheet's rows as a stream, or None for a format calamine cannot stream."""
+    import python_calamine_plus as calamine
+
+    with _reading(f"The sheet {name!r}"):
+        try:
+            return workbook.stream_sheet_by_name(name, **bounds)
+        except calamine.StreamingNotSupported:
+            return None
+
+
+def _streamed(rows: Iterable[list], name: str) -> Iterator[list]:
+    """Rows of a stream, its errors (a broken file half-way down) as UnreadableFile."""
+    rows = iter(rows)
+    with _reading(f"The sheet {name!r}"):
+        yield from rows
+
+
+# A sheet read whole for the preview (the formats that cannot be streamed), kept for the
+# import that usually follows at once in the same process: reading it twice would double the
+# import's time.
 _parsed: dict[tuple, tuple] = {}
 _parsed_lock = threading.Lock()
 
@@ -176,16 +250,9 @@ def _read_sheet(path: Path, sheet: str | None, keep: bool = False):
     if cached is not None:
         return cached
     workbook = _open_workbook(path)
-    sheets = _worksheets(workbook)
-    if not sheets:
-        raise UnreadableFile("This workbook has no worksheets.")
-    name = sheet or sheets[0]
-    if name not in sheets:
-        raise UnreadableFile(f"This workbook has no sheet named {name!r}.")
-    try:
+    name, sheets = _choose_sheet(workbook, sheet)
+    with _reading(f"The sheet {name!r}"):
         parsed = (workbook.get_sheet_by_name(name), name, sheets)
-    except Exception as exc:  # calamine raises its own errors for broken sheets
-        raise UnreadableFile(f"The sheet {name!r} cannot be read ({exc}).") from None
     if keep:
         with _parsed_lock:
             _parsed.clear()
@@ -217,11 +284,19 @@ def _looks_like_data(header: list, rows: list[list]) -> bool:
 
 
 def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -> TableSample:
-    errors_by_sheet = check_archive(path, limits) if options.format in ("xlsx", "ods") else {}
-    sheet, name, sheets = _read_sheet(path, options.sheet, keep=True)
-    errors = errors_by_sheet.get(name, 0)
-    # skip_empty_area=False: row numbers are the sheet's own, as the import will count them.
-    raw = sheet.to_python(skip_empty_area=False, nrows=SAMPLE_ROWS + 100)
+    facts = check_archive(path, limits) if options.format in ("xlsx", "ods") else {}
+    workbook = _open_workbook(path)
+    name, sheets = _choose_sheet(workbook, options.sheet)
+    stream = _stream(workbook, name, max_row=SAMPLE_ROWS + 99)
+    if stream is not None:
+        raw = list(_streamed(stream, name))
+        merged = facts.get(name, SheetFacts()).merged
+    else:
+        sheet, name, sheets = _read_sheet(path, name, keep=True)
+        # skip_empty_area=False: row numbers are the sheet's own, as the import counts them.
+        raw = sheet.to_python(skip_empty_area=False, nrows=SAMPLE_ROWS + 100)
+        merged = bool(sheet.merged_cell_ranges)
+    errors = facts.get(name, SheetFacts()).errors
     rows = [[cell_value(v) for v in row] for row in raw]
     if not any(_filled(row) for row in rows):
         if errors:
@@ -251,7 +326,7 @@ def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -
             f"{errors} cells hold Excel errors (such as #DIV/0! or #N/A); they are "
             "imported as empty."
         )
-    if sheet.merged_cell_ranges:
+    if merged:
         warnings.append(
             "The sheet has merged cells; only the top-left cell of each keeps the value."
         )
@@ -278,18 +353,26 @@ def iter_rows(
     limits: Limits = DEFAULT_LIMITS,
 ) -> Iterator[list]:
     """Every non-empty row below the header. (The archive was measured by ``inspect``, which
-    always runs first, on the same stored file.)"""
-    sheet, _name, _sheets = _read_sheet(path, options.sheet)
+    always runs first, on the same stored file.) ``checked=False`` converts whole batches of
+    rows column by column: a number beyond 64 bits then fails the load, which starts again
+    from the checked rows (see storage.write_dataset)."""
     done = [0]
     if meter is not None:
         meter.rows = lambda: done[0]
-    return _sheet_rows(sheet, options.header_row or 0, width, problems, done)
+    skip = options.header_row or 0
+    workbook = _open_workbook(path)
+    name, _sheets = _choose_sheet(workbook, options.sheet)
+    stream = _stream(workbook, name, min_row=skip)
+    if stream is None:
+        sheet, _name, _sheets = _read_sheet(path, name)
+        rows = islice(sheet.iter_rows(), skip, None)
+        return _checked_rows(rows, width, problems, done)
+    if checked:
+        return _checked_rows(_streamed(stream, name), width, problems, done)
+    return SheetRows(stream, name, width, problems, done)
 
 
-def _sheet_rows(sheet, skip: int, width: int, problems, done: list[int]) -> Iterator[list]:
-    rows = iter(sheet.iter_rows())
-    for _ in range(skip):
-        next(rows, None)
+def _checked_rows(rows: Iterable[list], width: int, problems, done: list[int]) -> Iterator[list]:
     number = 0
     for raw in rows:
         row = [cell_value(v) for v in raw]
@@ -297,13 +380,108 @@ def _sheet_rows(sheet, skip: int, width: int, problems, done: list[int]) -> Iter
             continue  # an empty row is no row, as a blank line in a text file
         number += 1
         if len(row) != width:
-            extra = [v for v in row[width:] if v is not None]
-            if extra:
-                shown = ", ".join(map(str, extra[:3]))
-                problems(
-                    number,
-                    f"has values beyond the table's {width} columns; they were dropped: {shown}",
-                )
-            row = (row + [None] * width)[:width]
+            row = _fit(row, width, number, problems, None)
         done[0] = number
         yield row
+
+
+def _fit(row: list, width: int, number: int, problems, empty: object) -> list:
+    """``row`` cut or padded to ``width`` cells; values cut off are reported."""
+    extra = [v for v in row[width:] if v is not None and v != ""]
+    if extra:
+        shown = ", ".join(map(str, extra[:3]))
+        problems(
+            number, f"has values beyond the table's {width} columns; they were dropped: {shown}"
+        )
+    return (list(row) + [empty] * width)[:width]
+
+
+_BATCH = 2000
+# Cells SQLite stores as they come: "" becomes NULL in the insert (storage.value_expression),
+# whole numbers come as int, other numbers as float.
+_AS_THEY_COME = frozenset((int, float, str))
+# str() of a date, datetime, time or duration is what cell_value makes of it (ISO 8601).
+_TEMPORAL_OR_TEXT = frozenset((date, datetime, time, timedelta, str))
+_BOOLEAN_OR_TEXT = frozenset((bool, str))
+_WORDS = {True: "true", False: "false"}
+_NO_ERRORS = dict.fromkeys(EXCEL_ERRORS)
+
+
+# The kinds of value that can only fit a column of each type (empty text is an empty cell).
+_FITTING = {
+    "integer": frozenset((int, str)),
+    "real": frozenset((int, float, str)),
+    "boolean": frozenset((bool, str)),
+    "date": frozenset((date, str)),
+    "datetime": frozenset((datetime, date, str)),  # a date alone is midnight
+}
+
+
+class SheetRows:
+    """A streamed sheet's rows for the bulk load, converted column by column a batch at a time:
+    a column mostly holds one kind of value, converted by one C-level map (or left as it is)
+    instead of a Python call for each cell, and the rows reach SQLite through C iterators.
+
+    It also notes what each column held, so the check after the load can pass over the columns
+    whose every value already fits their type (:meth:`fitting`)."""
+
+    def __init__(self, stream, name: str, width: int, problems, done: list[int]) -> None:
+        self._stream, self._name, self._width = stream, name, width
+        self._problems, self._done = problems, done
+        self._kinds: list[set[type]] = [set() for _ in range(width)]
+        self._text = [False] * width  # a value that is neither empty nor of the column's kind
+        self._nul = [False] * width  # text that may hold a NUL character
+
+    def __iter__(self) -> Iterator[tuple]:
+        return chain.from_iterable(self._batches())
+
+    def fitting(self, types: list[str]) -> set[int]:
+        """Indexes of the columns whose every value fits the type given for it."""
+        fits = set()
+        for index, kind in enumerate(types):
+            if kind == "text":
+                fine = not self._nul[index]
+            else:
+                fine = self._kinds[index] <= _FITTING.get(kind, set()) and not self._text[index]
+            if fine:
+                fits.add(index)
+        return fits
+
+    def _batches(self) -> Iterator[Iterable[tuple]]:
+        rows, number, width = iter(self._stream), 0, self._width
+        while True:
+            with _reading(f"The sheet {self._name!r}"):
+                batch = list(islice(rows, _BATCH))
+            if not batch:
+                return
+            batch = [row for row in batch if row.count("") != len(row)]  # empty rows: no rows
+            if not batch:
+                continue
+            if len(batch[0]) != width or len(set(map(len, batch))) != 1:
+                batch = [
+                    _fit(r, width, number + i, self._problems, "") for i, r in enumerate(batch, 1)
+                ]
+            number += len(batch)
+            self._done[0] = number
+            columns = map(self._as_stored, range(width), zip(*batch, strict=True))
+            yield zip(*columns, strict=True)
+
+    def _as_stored(self, index: int, column: tuple) -> Iterable:
+        """One column of a batch as SQLite should get it (see cell_value)."""
+        classes = list(map(type, column))
+        kinds = set(classes)
+        self._kinds[index] |= kinds
+        if str in kinds:
+            self._text[index] |= classes.count(str) > column.count("")
+            self._nul[index] |= kinds != {str} or "\x00" in "".join(column)
+        if kinds <= _AS_THEY_COME:
+            pass
+        elif kinds <= _TEMPORAL_OR_TEXT:
+            column = tuple(map(str, column))
+        elif kinds <= _BOOLEAN_OR_TEXT:
+            column = tuple(map(_WORDS.get, column, column))
+        else:
+            return tuple(map(cell_value, column))
+        if str in kinds and not EXCEL_ERRORS.isdisjoint(column):
+            column = tuple(map(_NO_ERRORS.get, column, column))
+        return column

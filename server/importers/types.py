@@ -85,7 +85,7 @@ def _fits(kind: str, value: object) -> bool:
     if kind == "date":
         return _is_date(text)
     if kind == "datetime":
-        return _is_datetime(text)
+        return _is_datetime(text) or _is_date(text)  # a date alone: midnight (as Excel gives it)
     return True
 
 

@@ -31,6 +31,23 @@ def test_the_rows_are_read_in_a_helper_process(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.sqlite", "orders.csv"]
 
 
+def test_an_xlsx_workbook_is_read_in_a_helper_process_too(tmp_path):
+    from tests.importers.test_excel_stream import ROWS, typical, workbook
+
+    source = workbook(tmp_path / "book.xlsx", [typical(i) for i in range(ROWS)])
+    seen = []
+
+    def should_stop() -> bool:
+        seen.extend(p.name for p in multiprocessing.active_children())
+        return False
+
+    outcome = load_process.load_file(
+        source, tmp_path / "d.sqlite", inspect_file(source), should_stop=should_stop
+    )
+    assert outcome.result.rows == ROWS and not outcome.problems
+    assert "sheaf-import" in seen
+
+
 def test_its_errors_come_back_as_they_are(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"id,amount\n" + b"1,2\n" * 70_000)

@@ -167,7 +167,7 @@ def test_exports_of_corpus_datasets_read_back_equal(app, editor_client, people, 
     assert [list(r.values()) for r in records] == [list(row) for row in stored]
     assert all(list(r) == labels for r in records)
     xlsx = read_export(editor_client, dataset.id, "xlsx")
-    import python_calamine
+    import python_calamine_plus as python_calamine
 
     sheet = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(xlsx)).get_sheet_by_index(0)
     grid = sheet.to_python()
@@ -204,7 +204,7 @@ def test_injection_payloads_come_out_neutralised(app, editor_client, people):
     with zipfile.ZipFile(io.BytesIO(xlsx)) as archive:
         sheet = archive.read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in sheet  # no formula cells at all
-    import python_calamine
+    import python_calamine_plus as python_calamine
 
     grid = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(xlsx)).get_sheet_by_index(0)
     for (value,), original in zip(grid.to_python()[1:], payloads, strict=True):

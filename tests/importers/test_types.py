@@ -14,6 +14,7 @@ from server.importers.types import guess_type
         (["yes", "No", "TRUE", "f"], "boolean"),
         (["2024-01-31", "1999-12-01"], "date"),
         (["2024-01-31 10:00:00", "2024-01-31T10:00", "2024-01-31T10:00:00.123+02:00"], "datetime"),
+        (["2024-01-31 10:00:00", "2024-02-01"], "datetime"),  # a midnight, as Excel gives it
         (["", None], "text"),
         (["00123", "00456"], "text"),  # codes with leading zeros
         (["007", "12"], "text"),

@@ -1,0 +1,165 @@
+""".xlsx sheets are streamed and converted a batch of rows at a time, column by column: the
+result must be exactly what converting each cell on its own gives, values that do not fit their
+column must still be found, and a sheet that breaks half-way must leave nothing behind."""
+
+import zipfile
+from datetime import date, datetime
+
+import pytest
+import xlsxwriter
+
+from server.datasets.loading import load_file
+from server.datasets.storage import read_rows
+from server.importers import UnreadableFile, excel, inspect_file, iter_rows
+
+from .test_excel_guard import minimal_workbook
+
+ROWS = 4500  # more than two of the reader's batches
+
+
+def workbook(path, rows, header=("n", "ratio", "day", "at", "ok", "name", "code")):
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Data")
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    stamp = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    sheet.write_row(0, 0, header)
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row):
+            if isinstance(value, datetime):
+                sheet.write_datetime(r, c, value, stamp)
+            elif isinstance(value, date):
+                sheet.write_datetime(r, c, datetime(value.year, value.month, value.day), day)
+            elif value is not None:
+                sheet.write(r, c, value)
+    book.close()
+    return path
+
+
+def typical(i):
+    return [
+        i,
+        i / 8 if i % 3 else None,
+        date(2020, 1 + i % 12, 1 + i % 28),
+        datetime(2021, 1 + i % 12, 1 + i % 28, i % 24, i % 60, i % 60),  # midnight: a date
+        i % 2 == 0,
+        f'name {i}, "quoted" é 北京' if i % 5 else "",
+        f"{i:05d}",
+    ]
+
+
+def rows_of(path, checked):
+    sample = inspect_file(path)
+    rows = iter_rows(path, sample.options, len(sample.labels), lambda *a: None, None, checked)
+    return [[None if v == "" else v for v in row] for row in rows]
+
+
+def test_batches_give_exactly_what_converting_each_cell_gives(tmp_path):
+    rows = [typical(i) for i in range(ROWS)]
+    rows[10] = [None] * 7  # an empty row in the middle: no row
+    rows[2100][0] = "n/a"  # odd values in the second batch
+    rows[2101][2] = "someday"
+    rows[2102][4] = 7
+    rows[2103][5] = True
+    rows[2104][1] = "#N/A"  # an Excel error word typed as text: as the errors are, empty
+    path = workbook(tmp_path / "mixed.xlsx", rows)
+    fast = rows_of(path, checked=False)
+    assert fast == rows_of(path, checked=True)
+    assert len(fast) == ROWS - 1
+    assert fast[0] == [0, None, "2020-01-01", "2021-01-01", "true", None, "00000"]
+    assert fast[1][3] == "2021-02-02 01:01:01"
+    assert fast[1][1] == 0.125 and fast[1][5] == 'name 1, "quoted" é 北京'
+    assert fast[2099][0] == "n/a" and fast[2100][2] == "someday"
+    assert fast[2101][4] == 7 and fast[2102][5] == "true" and fast[2103][1] is None
+
+
+def test_values_that_do_not_fit_are_found_in_a_streamed_sheet(tmp_path):
+    rows = [typical(i) for i in range(ROWS)]
+    rows[3000][0] = "n/a"
+    rows[3001][2] = "2024-02-30"
+    rows[3002][3] = "noon"
+    rows[3003][4] = 7
+    path = workbook(tmp_path / "bad.xlsx", rows)
+    sample = inspect_file(path)
+    outcome = load_file(path, tmp_path / "bad.db", sample)
+    assert [c.type for c in outcome.columns] == [
+        "integer",
+        "real",
+        "date",
+        "datetime",
+        "boolean",
+        "text",
+        "text",
+    ]
+    found = {(p.row, p.column, p.value) for p in outcome.problems}
+    assert found == {
+        (3001, "n", "n/a"),
+        (3002, "day", "2024-02-30"),
+        (3003, "at", "noon"),
+        (3004, "ok", "7"),
+    }
+    stored = read_rows(tmp_path / "bad.db", outcome.columns, limit=ROWS)
+    assert stored[3000][1:2] == (None,) and stored[2999][1:] == (
+        2999,
+        2999 / 8,
+        "2020-12-04",
+        "2021-12-04 23:59:59",
+        0,
+        'name 2999, "quoted" é 北京',
+        "02999",
+    )
+
+
+def test_a_clean_sheet_needs_no_check_after_the_load(tmp_path):
+    path = workbook(tmp_path / "clean.xlsx", [typical(i) for i in range(ROWS)])
+    sample = inspect_file(path)
+    rows = iter_rows(path, sample.options, 7, lambda *a: None, None, False)
+    assert sum(1 for _ in rows) == ROWS
+    kinds = ["integer", "real", "date", "datetime", "boolean", "text", "text"]
+    assert rows.fitting(kinds) == set(range(7))
+    assert rows.fitting(["integer", "integer", "text", "date", "integer", "real", "real"]) == {
+        0,
+        2,
+    }
+
+
+def test_a_number_beyond_64_bits_loads_as_a_decimal(tmp_path):
+    rows = [[i, i * 10] for i in range(3000)]
+    rows[2500] = [2500, 1e20]
+    path = workbook(tmp_path / "big.xlsx", rows, header=("n", "amount"))
+    sample = inspect_file(path)
+    outcome = load_file(path, tmp_path / "big.db", sample, ["integer", "real"])
+    stored = read_rows(tmp_path / "big.db", outcome.columns, limit=3000)
+    assert outcome.result.rows == 3000 and not outcome.problems
+    assert stored[2500][1:] == (2500, 1e20) and stored[2499][1:] == (2499, 24990.0)
+
+
+def test_the_preview_reads_the_first_rows_only_and_a_broken_sheet_leaves_nothing(tmp_path):
+    path = minimal_workbook(tmp_path / "broken.xlsx", [["n"], *[[i] for i in range(3000)]])
+    broken = tmp_path / "broken2.xlsx"
+
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(broken, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.endswith("sheet1.xml"):
+                data = data.replace(b'<row r="2900">', b'<row r="2900"><c r="A2900"><v>1</c></row>')
+            target.writestr(info, data)
+    sample = inspect_file(broken)
+    assert sample.labels == ["n"] and sample.rows[0] == [0]
+    dest = tmp_path / "broken.db"
+    with pytest.raises(UnreadableFile, match="The sheet 'Data' cannot be read"):
+        load_file(broken, dest, sample)
+    assert not dest.exists() and not list(tmp_path.glob("*.partial"))
+
+
+def test_a_panic_of_the_reader_becomes_a_message():
+    class PanicException(BaseException):  # how pyo3 raises a Rust panic
+        pass
+
+    def rows():
+        yield [1]
+        raise PanicException("index out of bounds")
+
+    with pytest.raises(UnreadableFile, match="the reader gave up on it"):
+        list(excel._streamed(rows(), "Data"))
+    with pytest.raises(KeyboardInterrupt), excel._reading("The sheet"):
+        raise KeyboardInterrupt
