@@ -117,8 +117,9 @@ def _measure_part(
     limits: Limits,
     facts: SheetFacts | None,
 ) -> None:
-    """Decompress one part as a stream, spending ``budget``; for a sheet, fill in ``facts``."""
-    size, tail = 0, b""
+    """Decompress one part as a stream, spending ``budget``; for a sheet, fill in ``facts``
+    (merged cells are listed after the cells: only the part's last 2 MiB are searched)."""
+    size, tail, last = 0, b"", [b"", b""]
     with archive.open(info) as stream:
         while chunk := stream.read(1 << 20):
             size += len(chunk)
@@ -135,14 +136,18 @@ def _measure_part(
                     "real spreadsheets never are; Sheaf refuses it as a possible zip bomb."
                 )
             if facts is not None:
-                window = tail + chunk
-                if b't="e"' in window:  # the search is slow; most sheets have no error cell
-                    facts.errors += len(_ERROR_CELL.findall(window)) - len(
-                        _ERROR_CELL.findall(tail)
+                seam = tail + chunk[:64]  # an error cell may start in one chunk, end in the next
+                if b't="e"' in chunk or b't="e"' in seam:  # most sheets have none: search fast
+                    facts.errors += (
+                        len(_ERROR_CELL.findall(chunk))
+                        + len(_ERROR_CELL.findall(seam))
+                        - len(_ERROR_CELL.findall(tail))
+                        - len(_ERROR_CELL.findall(chunk[:64]))
                     )
-                if not facts.merged and b"mergeCell" in window:
-                    facts.merged = bool(_MERGE_CELL.search(window))
-                tail = chunk[-64:]
+                tail, last = chunk[-64:], [last[1], chunk]
+    if facts is not None:
+        end = b"".join(last)
+        facts.merged = b"mergeCell" in end and bool(_MERGE_CELL.search(end))
 
 
 @contextmanager
@@ -432,7 +437,7 @@ class SheetRows:
         self._text = [False] * width  # a value that is neither empty nor of the column's kind
         self._nul = [False] * width  # text that may hold a NUL character
 
-    def __iter__(self) -> Iterator[tuple]:
+    def __iter__(self) -> Iterator[list]:
         return chain.from_iterable(self._batches())
 
     def fitting(self, types: list[str]) -> set[int]:
@@ -447,7 +452,7 @@ class SheetRows:
                 fits.add(index)
         return fits
 
-    def _batches(self) -> Iterator[Iterable[tuple]]:
+    def _batches(self) -> Iterator[list[list]]:
         rows, number, width = iter(self._stream), 0, self._width
         while True:
             with _reading(f"The sheet {self._name!r}"):
@@ -463,25 +468,30 @@ class SheetRows:
                 ]
             number += len(batch)
             self._done[0] = number
-            columns = map(self._as_stored, range(width), zip(*batch, strict=True))
-            yield zip(*columns, strict=True)
+            cells = list(chain.from_iterable(batch))  # column j: cells[j::width]
+            classes = list(map(type, cells))
+            for index in range(width):
+                column = self._as_stored(index, cells[index::width], classes[index::width])
+                if column is not None:
+                    for row, value in zip(batch, column, strict=True):
+                        row[index] = value
+            yield batch
 
-    def _as_stored(self, index: int, column: tuple) -> Iterable:
-        """One column of a batch as SQLite should get it (see cell_value)."""
-        classes = list(map(type, column))
+    def _as_stored(self, index: int, column: list, classes: list[type]) -> Iterable | None:
+        """One column of a batch as SQLite should get it (see cell_value); None: as it is."""
         kinds = set(classes)
         self._kinds[index] |= kinds
         if str in kinds:
             self._text[index] |= classes.count(str) > column.count("")
             self._nul[index] |= kinds != {str} or "\x00" in "".join(column)
         if kinds <= _AS_THEY_COME:
-            pass
+            changed = None
         elif kinds <= _TEMPORAL_OR_TEXT:
-            column = tuple(map(str, column))
+            changed = column = list(map(str, column))
         elif kinds <= _BOOLEAN_OR_TEXT:
-            column = tuple(map(_WORDS.get, column, column))
+            changed = column = list(map(_WORDS.get, column, column))
         else:
-            return tuple(map(cell_value, column))
+            return map(cell_value, column)
         if str in kinds and not EXCEL_ERRORS.isdisjoint(column):
-            column = tuple(map(_NO_ERRORS.get, column, column))
-        return column
+            changed = map(_NO_ERRORS.get, column, column)
+        return changed

@@ -109,3 +109,18 @@ def test_the_archive_is_measured_before_calamine_opens_it(tmp_path, monkeypatch)
     monkeypatch.setattr(excel, "_open_workbook", never)
     with pytest.raises(UnreadableFile, match="possible zip bomb"):
         inspect_file(_bomb(tmp_path / "bomb.xlsx", 64))
+
+
+def test_error_cells_are_counted_across_the_measuring_chunks(tmp_path):
+    from server.importers.excel import SheetFacts, _measure_part
+
+    cell = b'<c r="B2" t="e"><v>#N/A</v></c>'
+    for cut in range(1, len(cell)):  # the chunk boundary (1 MiB) falls inside the cell
+        body = b"x" * ((1 << 20) - cut) + cell + b"<c/>" * 10 + cell + b"<mergeCell ref='A1:B2'/>"
+        path = tmp_path / "part.zip"
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("sheet.xml", body)
+        facts = SheetFacts()
+        with zipfile.ZipFile(path) as archive:
+            _measure_part(archive, archive.getinfo("sheet.xml"), [1 << 30], Limits(), facts)
+        assert facts == SheetFacts(errors=2, merged=True), cut
