@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from pathlib import Path
 
 from .delimited import header_is_data
@@ -459,10 +459,12 @@ class SheetRows:
                 batch = list(islice(rows, _BATCH))
             if not batch:
                 return
-            batch = [row for row in batch if row.count("") != len(row)]  # empty rows: no rows
-            if not batch:
-                continue
-            if len(batch[0]) != width or len(set(map(len, batch))) != 1:
+            lengths = set(map(len, batch))
+            if len(lengths) > 1 or max(map(list.count, batch, repeat(""))) in lengths:
+                batch = [row for row in batch if row.count("") != len(row)]  # empty: no row
+                if not batch:
+                    continue
+            if lengths != {width}:
                 batch = [
                     _fit(r, width, number + i, self._problems, "") for i, r in enumerate(batch, 1)
                 ]
