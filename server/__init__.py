@@ -22,7 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask import Flask
     from flask_login import current_user
 
-    from . import db, errors, lockdown, security
+    from . import db, errors, lockdown, security, template_cache
     from .admin import backup_routes, settings_page  # noqa: F401 - admin pages of their own
     from .admin.audit import record
     from .admin.maintenance import guard_damaged, quick_check
@@ -64,6 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                 record("backup.restored", details={"previous_data": restored.name})
 
     db.init_app(app)
+    template_cache.init_app(app)
     lockdown.init_app(app)
     security.init_app(app)
     if problem != "ok":
