@@ -79,8 +79,7 @@ def _write(folder: Path, bucket: Bucket) -> None:
 def init_app(app: Flask) -> None:
     """Give the app's Jinja environment the cache (before anything renders)."""
     shipped = SHIPPED if SHIPPED.is_dir() else None
-    cache = TemplateCache(Path(app.config["DATA_DIR"]) / CACHE_DIR, shipped)
-    app.jinja_options = {**app.jinja_options, "bytecode_cache": cache}
+    app.jinja_env.bytecode_cache = TemplateCache(Path(app.config["DATA_DIR"]) / CACHE_DIR, shipped)
 
 
 def write_shipped(app: Flask, target: Path) -> int:
