@@ -22,7 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask import Flask
     from flask_login import current_user
 
-    from . import db, errors, lockdown, security
+    from . import db, errors, lockdown, security, template_cache
     from .admin import backup_routes, settings_page  # noqa: F401 - admin pages of their own
     from .admin.audit import record
     from .admin.maintenance import guard_damaged, quick_check
@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .migrations import migrate
     from .permissions import PERMISSIONS, has_permission
     from .picked_files import PickedFiles
+    from .routing import LazyBuilderRule
     from .users.routes import bp as users_bp
 
     app = Flask(
@@ -48,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_url_path="/assets",
         template_folder="templates",
     )
+    app.url_rule_class = LazyBuilderRule
     # A restore staged by the backup page (or a crash half-way through one) is finished first,
     # before the settings file and the secret key are read or the database is opened.
     restored = finish_restore(ensure_data_dir(resolve_data_dir(config)))
@@ -64,6 +66,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                 record("backup.restored", details={"previous_data": restored.name})
 
     db.init_app(app)
+    template_cache.init_app(app)
     lockdown.init_app(app)
     security.init_app(app)
     if problem != "ok":

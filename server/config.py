@@ -13,8 +13,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 SETTINGS_FILE = "settings.json"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 DATABASE_FILE = "sheaf.db"
@@ -66,6 +64,8 @@ class SettingsError(ValueError):
 
 
 def default_data_dir() -> Path:
+    import platformdirs  # only when no folder is given (3 ms of a start otherwise)
+
     return Path(platformdirs.user_data_dir("Sheaf", appauthor=False, roaming=True))
 
 

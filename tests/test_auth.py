@@ -148,10 +148,9 @@ def test_role_change_ends_the_persons_sessions(app, admin_client, viewer_client,
 def test_passwords_are_rehashed_when_the_parameters_change(app, anon, people):
     old_hash = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
     User.update(password_hash=old_hash).where(User.login == "vera").execute()
-    from server.auth.passwords import make_hasher
     from server.users.accounts import PasswordPolicy
 
-    app.extensions["sheaf.password_policy"] = PasswordPolicy(make_hasher(2, 16, 1), 8)
+    app.extensions["sheaf.password_policy"] = PasswordPolicy(min_length=8, argon2_cost=(2, 16, 1))
     assert anon.sign_in("vera").status_code == 302
     new_hash = User.get(User.login == "vera").password_hash
     assert new_hash != old_hash and "t=2" in new_hash and "m=16" in new_hash

@@ -10,23 +10,39 @@ from __future__ import annotations
 import secrets
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+if TYPE_CHECKING:  # argon2 is imported when a password is first hashed or checked, not at start
+    from argon2 import PasswordHasher
 
 MAX_LENGTH = 1024  # far above ASVS's 64; bounds the hashing work one request can ask for
 _TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
 
 
 def make_hasher(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
+    from argon2 import PasswordHasher
+
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
 
 
 def verify(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
         return hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(hasher: PasswordHasher, password_hash: str) -> bool:
+    """True when the hash was made with other parameters than the hasher's, or is no Argon2
+    hash at all."""
+    from argon2.exceptions import InvalidHashError
+
+    try:
+        return hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
 
 
 @cache

@@ -20,7 +20,6 @@ from werkzeug.wrappers import Response
 
 from ..models import User
 from ..users.accounts import PasswordPolicy, any_account_exists
-from .passwords import make_hasher
 from .signin import Throttle
 
 login_manager = LoginManager()
@@ -143,10 +142,14 @@ def _api_refusal(message: str) -> Response:
 
 def init_app(app: Flask) -> None:
     config = app.config
-    hasher = make_hasher(
-        config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST"], config["ARGON2_PARALLELISM"]
+    app.extensions["sheaf.password_policy"] = PasswordPolicy(
+        min_length=config["PASSWORD_MIN_LENGTH"],
+        argon2_cost=(
+            config["ARGON2_TIME_COST"],
+            config["ARGON2_MEMORY_COST"],
+            config["ARGON2_PARALLELISM"],
+        ),
     )
-    app.extensions["sheaf.password_policy"] = PasswordPolicy(hasher, config["PASSWORD_MIN_LENGTH"])
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.sign_in"

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError
+from typing import TYPE_CHECKING
 
 from ..admin.audit import record
 from ..db import database
 from ..models import User, name_key, utcnow
-from .passwords import verify
+from .passwords import needs_rehash, verify
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 GENERIC_FAILURE = "That sign-in name and password did not match an account that can sign in."
 
@@ -74,10 +75,7 @@ def authenticate(login: str, password: str, hasher: PasswordHasher, throttle: Th
         user.failed_attempts = 0
         user.locked_until = None
         user.last_sign_in = utcnow()
-        try:
-            if hasher.check_needs_rehash(user.password_hash):
-                user.password_hash = hasher.hash(password)
-        except InvalidHashError:
+        if needs_rehash(hasher, user.password_hash):
             user.password_hash = hasher.hash(password)
         user.save()
         record("auth.sign_in", object_type="user", object_id=user.id, actor=user)

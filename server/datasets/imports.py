@@ -30,7 +30,6 @@ from .catalog import (
     remove_dataset_file,
 )
 from .cleaning import StepError, recipe_columns, replay
-from .load_process import load_file
 from .storage import BadValues, Problem, Stopped, append_rows
 
 log = logging.getLogger(__name__)
@@ -185,6 +184,10 @@ def run(job_id: int, data_dir: Path, limits: Limits, meter: Meter, should_stop) 
     # With a recipe, the file's rows are cleaned on their own first, then joined to the target.
     base = dataset_file(data_dir, target.storage_key) if appending and not recipe else None
     sample = TableSample(plan.read_options(), plan.labels, [])
+    from .load_process import (
+        load_file,
+    )  # the loading machinery: with the first import, not at start
+
     try:
         outcome = load_file(
             original_path(data_dir, job),

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..db import database
 from ..importers import Limits, Meter
 from . import imports
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 
 @dataclass
@@ -28,15 +31,20 @@ class Running:
 
 class ImportRunner:
     def __init__(self, data_dir: Path, limits: Limits, workers: int = 2) -> None:
-        self.data_dir, self.limits = Path(data_dir), limits
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sheaf-import")
+        self.data_dir, self.limits, self._workers = Path(data_dir), limits, workers
+        self._pool: ThreadPoolExecutor | None = None  # made with the first import
         self._running: dict[int, Running] = {}
         self._lock = threading.Lock()
 
     def start(self, job_id: int, total_bytes: int) -> None:
         with self._lock:
             self._running[job_id] = state = Running(total_bytes)
-        self._pool.submit(self._run, job_id, state)
+            if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor  # not needed at start
+
+                self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="sheaf-import")
+            pool = self._pool
+        pool.submit(self._run, job_id, state)
 
     def _run(self, job_id: int, state: Running) -> None:
         try:
@@ -91,4 +99,5 @@ class ImportRunner:
         if cancel:
             for state in list(self._running.values()):
                 state.cancel.set()
-        self._pool.shutdown(wait=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)

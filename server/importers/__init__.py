@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from . import delimited, excel, jsonfile
+from . import delimited
 from .errors import UnreadableFile
 from .sniff import detect_format
 from .table import MAX_COLUMNS, Limits, Meter, ReadOptions, TableSample
@@ -46,6 +46,8 @@ def inspect_file(
     path: Path, options: ReadOptions | None = None, limits: Limits | None = None
 ) -> TableSample:
     """Detect how to read ``path`` (options given win over detection) and sample its rows."""
+    from . import excel, jsonfile  # the readers of other formats: when a file is read, not at start
+
     options = options or ReadOptions()
     limits = limits or Limits()
     fmt = options.format or detect_format(path)
@@ -76,6 +78,8 @@ def iter_rows(
 
     Rows of the wrong length go to ``problems(row, message)``; ``meter`` tracks how far the read
     has got. ``checked=False`` may return an unchecked fast stream (delimited text only)."""
+    from . import excel, jsonfile
+
     readers = {"delimited": delimited.iter_rows, "json": jsonfile.iter_rows}
     reader = readers.get(options.format, excel.iter_rows)
     return reader(path, options, width, problems, meter, checked, limits or Limits())

@@ -8,13 +8,16 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-
-from argon2 import PasswordHasher
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from ..admin.audit import record
-from ..auth.passwords import password_problems, temporary_password, verify
+from ..auth.passwords import make_hasher, password_problems, temporary_password, verify
 from ..db import database
 from ..models import Role, User, name_key, utcnow
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 LOGIN_MAX = 64
 DISPLAY_NAME_MAX = 100
@@ -32,8 +35,13 @@ class WrongCurrentPassword(AccountError):
 
 @dataclass(frozen=True)
 class PasswordPolicy:
-    hasher: PasswordHasher
     min_length: int
+    argon2_cost: tuple[int, int, int]  # time cost, memory cost (KiB), parallelism
+
+    @cached_property
+    def hasher(self) -> PasswordHasher:
+        """Made when first needed: a page that only shows a password form needs no Argon2."""
+        return make_hasher(*self.argon2_cost)
 
     def check(self, password: str, login: str = "") -> None:
         problems = password_problems(password, self.min_length, login)

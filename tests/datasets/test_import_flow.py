@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from server.datasets import imports
+from server.datasets import imports, load_process
 from server.datasets.catalog import columns_of, dataset_file
 from server.datasets.storage import read_rows
 from server.models import AuditEvent, Dataset, ImportJob, ImportProblem
@@ -233,7 +233,7 @@ def _big_csv(rows: int) -> bytes:
 
 def _gate_until_cancelled(monkeypatch):
     """Hold each import until it is cancelled, so a test can cancel it mid-way for sure."""
-    real = imports.load_file
+    real = load_process.load_file
 
     def gated(*args, should_stop, **kwargs):
         deadline = time.monotonic() + 20
@@ -241,7 +241,7 @@ def _gate_until_cancelled(monkeypatch):
             time.sleep(0.01)
         return real(*args, should_stop=should_stop, **kwargs)
 
-    monkeypatch.setattr(imports, "load_file", gated)
+    monkeypatch.setattr(load_process, "load_file", gated)
 
 
 def test_cancel_mid_import_leaves_nothing(app, editor, monkeypatch):
@@ -340,14 +340,14 @@ def test_leftovers_of_a_killed_import_are_cleaned_at_start_up(app, people):
 
 def test_progress_is_reported_while_running(app, editor, monkeypatch):
     started = threading.Event()
-    real = imports.load_file
+    real = load_process.load_file
 
     def slow(*args, meter, **kwargs):
         started.set()
         time.sleep(0.3)
         return real(*args, meter=meter, **kwargs)
 
-    monkeypatch.setattr(imports, "load_file", slow)
+    monkeypatch.setattr(load_process, "load_file", slow)
     response = upload(editor, _big_csv(1000))
     job_id = int(response.headers["Location"].split("/")[2])
     editor.post(f"/import/{job_id}/preview", data=preview_form(editor, job_id))
