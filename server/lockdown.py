@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Flask, Response, abort, redirect, request
+from flask import Flask, Response, abort, redirect, request, url_for
 
 COOKIE = "sheaf_launch"
 
@@ -34,7 +34,10 @@ def _guard(app: Flask) -> Response | None:
         token = request.args.get("token", "")
         if not hmac.compare_digest(token.encode(), secret.encode()):
             return _refuse(403, "This launch link is not valid. Start Sheaf again.")
-        response = redirect("/")
+        # Straight to the sign-in page (a new window is never signed in; it sends a person
+        # who is on to their home page, and to set-up when there is no account yet): every
+        # redirect is one more page load before the window shows anything.
+        response = redirect(url_for("auth.sign_in"))
         response.set_cookie(COOKIE, secret, httponly=True, samesite="Strict", path="/")
         return response
     if not hmac.compare_digest(request.cookies.get(COOKIE, "").encode(), secret.encode()):

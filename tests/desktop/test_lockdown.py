@@ -31,7 +31,7 @@ def client_for(app, launched=True):
     client = app.test_client()
     if launched:
         response = client.get(f"/launch?token={SECRET}")
-        assert response.status_code == 302 and response.headers["Location"] == "/"
+        assert response.status_code == 302 and response.headers["Location"] == "/sign-in"
         cookie = response.headers["Set-Cookie"]
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
     return client
