@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import threading
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -106,7 +107,8 @@ def check_archive(path: Path, limits: Limits) -> dict[str, SheetFacts]:
                     if facts is not None:
                         found[sheets[info.filename]] = facts
             return found
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        # A damaged part, a compression method zipfile lacks, an encrypted part.
         raise UnreadableFile(f"This spreadsheet is damaged ({exc}).") from None
 
 

@@ -124,3 +124,17 @@ def test_error_cells_are_counted_across_the_measuring_chunks(tmp_path):
         with zipfile.ZipFile(path) as archive:
             _measure_part(archive, archive.getinfo("sheet.xml"), [1 << 30], Limits(), facts)
         assert facts == SheetFacts(errors=2, merged=True), cut
+
+
+@pytest.mark.parametrize("flipped", [0, 1, 7, 40, 200])
+def test_a_damaged_part_is_refused_with_a_message(tmp_path, flipped):
+    source = CORPUS / "frictionless__sheets.xlsx"
+    data = bytearray(source.read_bytes())
+    with zipfile.ZipFile(source) as archive:
+        info = archive.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data[start + min(flipped, info.compress_size - 1)] ^= 0xFF
+    path = tmp_path / "damaged.xlsx"
+    path.write_bytes(bytes(data))
+    with pytest.raises(UnreadableFile, match="damaged|cannot be read"):
+        inspect_file(path)
