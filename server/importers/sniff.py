@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import zipfile
+import zlib
 from pathlib import Path
 
 from .errors import UnreadableFile
@@ -59,7 +60,14 @@ def _zip_format(path: Path) -> str:
                 b"application/vnd.oasis.opendocument.spreadsheet"
             ):
                 return "ods"
-    except (zipfile.BadZipFile, OSError, KeyError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        OSError,
+        KeyError,
+        EOFError,
+        NotImplementedError,
+    ) as exc:
         raise UnreadableFile(f"This file looks like a damaged spreadsheet ({exc}).") from None
     raise UnreadableFile("This is a zip archive, not a spreadsheet Sheaf can read.")
 

@@ -136,5 +136,16 @@ def test_a_damaged_part_is_refused_with_a_message(tmp_path, flipped):
     data[start + min(flipped, info.compress_size - 1)] ^= 0xFF
     path = tmp_path / "damaged.xlsx"
     path.write_bytes(bytes(data))
-    with pytest.raises(UnreadableFile, match="damaged|cannot be read"):
+    with pytest.raises(UnreadableFile, match=r"damaged|cannot be read"):
+        inspect_file(path)
+
+
+def test_a_damaged_part_read_to_tell_the_format_is_refused_with_a_message(tmp_path):
+    path = tmp_path / "bad.ods"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", b"application/vnd.oasis.opendocument.spreadsheet" * 50)
+    data = bytearray(path.read_bytes())
+    data[40] ^= 0xFF  # inside the compressed mimetype
+    path.write_bytes(bytes(data))
+    with pytest.raises(UnreadableFile, match="damaged spreadsheet"):
         inspect_file(path)
