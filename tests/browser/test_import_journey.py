@@ -361,3 +361,45 @@ def test_preview_in_dark_colour_scheme(site: Site, browser) -> None:
         _assert_clean(log)
     finally:
         context.close()
+
+
+def test_a_workbook_is_previewed_imported_and_shown(site: Site, browser, tmp_path) -> None:
+    """An .xlsx through the same pages: the sheet named, dates and yes/no read as such, the
+    rows streamed in the import's helper process."""
+    from playwright.sync_api import expect
+
+    from tests.importers.test_excel_stream import typical, workbook
+
+    path = workbook(tmp_path / "visits.xlsx", [typical(i) for i in range(3000)])
+    context, page, log = _new_page(browser)
+    try:
+        _sign_in(page, site.url)
+        _open_import(page)
+        _upload(page, "visits.xlsx", path.read_bytes())
+        expect(page.get_by_role("heading", name="visits.xlsx")).to_be_visible()
+        expect(page.get_by_label("Sheet")).to_have_value("Data")
+        for column, label in {
+            "n": "Whole number",
+            "ratio": "Decimal number",
+            "day": "Date",
+            "at": "Date and time",
+            "ok": "Yes / no",
+            "code": "Text",
+        }.items():
+            assert _selected_label(_type_select(page, column)) == label, column
+        shot(page, "import-09-workbook-preview")
+        _click_import(page)
+        _wait_for_result(page)
+        success = page.locator(".notice-success")
+        expect(success).to_contain_text("3,000 rows")
+        success.get_by_role("link", name="visits").click()
+        table = page.get_by_role("region", name="Rows of visits")
+        second = table.locator("tbody tr").nth(1).locator("td")
+        expect(second.nth(1)).to_have_text("1")
+        expect(second.nth(3)).to_have_text("2020-02-02")
+        expect(second.nth(4)).to_have_text("2021-02-02 01:01:01")
+        expect(second.nth(7)).to_have_text("00001")
+        shot(page, "import-10-workbook-dataset")
+        _assert_clean(log)
+    finally:
+        context.close()
