@@ -1,5 +1,5 @@
-"""What the pages may ask of the native shell through pywebview's JS bridge: a file to import
-and a place to save an export. Nothing else is exposed."""
+"""What the pages may ask of the native shell: a file to import and a place to save an export.
+Nothing else. Pages ask through the server (server.native_dialogs), not pywebview's JS API."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ IMPORT_TYPES = (
 
 
 class Bridge:
-    """Exposed to the window as ``window.pywebview.api``."""
+    """The window's dialogs, registered by the shell for server.native_dialogs."""
 
     def __init__(self, picked: PickedFiles) -> None:
         self._picked = picked
         self._window: Any = None
 
-    def _attach(self, window: Any) -> None:  # private: pywebview exposes public methods only
+    def _attach(self, window: Any) -> None:
         self._window = window
 
     def choose_import_file(self) -> dict[str, str] | None:

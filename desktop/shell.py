@@ -17,7 +17,7 @@ from typing import Any
 
 from waitress.server import create_server
 
-from server import __version__, create_app
+from server import __version__, create_app, native_dialogs
 from server.admin.maintenance import start_automatic_backup
 from server.config import ensure_data_dir, resolve_data_dir
 from server.folder_lock import FolderInUse, lock_data_folder
@@ -101,10 +101,10 @@ def run(config: dict[str, Any] | None = None) -> int:
         f"Sheaf {__version__}",
         url,
         min_size=(window_state.MIN_WIDTH, window_state.MIN_HEIGHT),
-        js_api=bridge,
         **geometry,
     )
     bridge._attach(window)
+    app.extensions[native_dialogs.EXTENSION] = bridge  # pages ask through the server
 
     def raise_window() -> None:
         window.restore()

@@ -22,7 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask import Flask
     from flask_login import current_user
 
-    from . import db, errors, lockdown, security, template_cache
+    from . import db, errors, lockdown, native_dialogs, security, template_cache
     from .admin import backup_routes, settings_page  # noqa: F401 - admin pages of their own
     from .admin.audit import record
     from .admin.maintenance import guard_damaged, quick_check
@@ -68,6 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     template_cache.init_app(app)
     lockdown.init_app(app)
+    native_dialogs.init_app(app)
     security.init_app(app)
     if problem != "ok":
         guard_damaged(app, problem)

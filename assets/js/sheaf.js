@@ -134,11 +134,16 @@
   });
 })();
 
-// In the desktop window: the system's own dialogs to open a file and to save an export.
-// pywebview's bridge announces itself with the "pywebviewready" event; in a browser nothing
-// changes (upload and download as usual).
+// In the desktop window: the system's own dialogs to open a file and to save an export. The
+// page asks the server, whose shell shows the dialog (server/native_dialogs.py); the
+// "sheaf-dialogs" meta tag is there only in the window. In a browser nothing changes (upload
+// and download as usual).
 (function () {
   "use strict";
+  var meta = document.querySelector('meta[name="sheaf-dialogs"]');
+  if (!meta) return;
+  var base = meta.getAttribute("content");
+  var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
   var notify = function (text, kind) {
     var main = document.getElementById("main");
     var box = document.createElement("div");
@@ -147,36 +152,43 @@
     box.textContent = text;
     main.insertBefore(box, main.firstChild);
   };
-  window.addEventListener("pywebviewready", function () {
-    var api = window.pywebview && window.pywebview.api;
-    if (!api) return;
-    var openForm = document.querySelector("[data-native-open-form]");
-    if (openForm && api.choose_import_file) {
-      openForm.hidden = false;
-      openForm.querySelector("[data-native-open]").addEventListener("click", function () {
-        api.choose_import_file().then(function (picked) {
-          if (!picked) return;
-          openForm.querySelector('input[name="token"]').value = picked.token;
-          openForm.submit();
+  var ask = function (kind, fields) {
+    return fetch(base + kind, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf },
+      body: new URLSearchParams(fields || {})
+    }).then(function (response) {
+      if (!response.ok) throw new Error("The dialog could not be opened (" + response.status + ").");
+      return response.json();
+    });
+  };
+  var failed = function (error) { notify(error.message, "error"); };
+  var openForm = document.querySelector("[data-native-open-form]");
+  if (openForm) {
+    openForm.hidden = false;
+    openForm.querySelector("[data-native-open]").addEventListener("click", function () {
+      ask("open").then(function (picked) {
+        if (!picked.token) return;
+        openForm.querySelector('input[name="token"]').value = picked.token;
+        openForm.submit();
+      }).catch(failed);
+    });
+  }
+  document.querySelectorAll("[data-native-save]").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      ask("save", { name: link.getAttribute("data-native-save") }).then(function (place) {
+        if (!place.token) return;
+        var url = link.href + (link.href.indexOf("?") < 0 ? "?" : "&") + "save=" +
+                  encodeURIComponent(place.token);
+        return fetch(url, { credentials: "same-origin" }).then(function (response) {
+          return response.json();
+        }).then(function (answer) {
+          if (answer.saved) notify("Saved " + answer.saved + " in " + answer.folder + ".", "success");
+          else notify(answer.error || "The file could not be saved.", "error");
         });
-      });
-    }
-    document.querySelectorAll("[data-native-save]").forEach(function (link) {
-      link.addEventListener("click", function (event) {
-        if (!api.choose_save_path) return;
-        event.preventDefault();
-        api.choose_save_path(link.getAttribute("data-native-save")).then(function (place) {
-          if (!place) return;
-          var url = link.href + (link.href.indexOf("?") < 0 ? "?" : "&") + "save=" +
-                    encodeURIComponent(place.token);
-          return fetch(url, { credentials: "same-origin" }).then(function (response) {
-            return response.json();
-          }).then(function (answer) {
-            if (answer.saved) notify("Saved " + answer.saved + " in " + answer.folder + ".", "success");
-            else notify(answer.error || "The file could not be saved.", "error");
-          });
-        });
-      });
+      }).catch(failed);
     });
   });
 })();

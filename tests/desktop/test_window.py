@@ -99,6 +99,11 @@ def test_in_the_window_a_person_signs_in_and_opens_a_dataset(tmp_path: Path, dis
         cells = page.run("[...document.querySelectorAll('td')].map(c => c.textContent.trim())")
         assert {"Ada", "Grace", "Hedy", "Vienna"} <= set(cells)
         screenshot(display, "desktop-dataset-page")
+
+        # The import page offers the system's open dialog, asked through the server.
+        page.run("location.href = '/import'; true")
+        page.wait_for("location.pathname === '/import' && document.readyState === 'complete'")
+        assert page.wait_for("document.querySelector('[data-native-open-form]').hidden === false")
     finally:
         page.close()
         process.terminate()
