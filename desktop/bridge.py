@@ -3,9 +3,12 @@ Nothing else. Pages ask through the server (server.native_dialogs), not pywebvie
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from server.native_dialogs import DialogOpen
 from server.picked_files import PickedFiles
 
 IMPORT_TYPES = (
@@ -20,16 +23,29 @@ class Bridge:
     def __init__(self, picked: PickedFiles) -> None:
         self._picked = picked
         self._window: Any = None
+        # One dialog at a time: pywebview keeps one answer per window, so two at once (a
+        # double click) could each get the other's path.
+        self._open = threading.Lock()
 
     def _attach(self, window: Any) -> None:
         self._window = window
+
+    def _dialog(self, show: Callable[[], Any]) -> Any:
+        if not self._open.acquire(blocking=False):
+            raise DialogOpen("A file dialog is already open.")
+        try:
+            return show()
+        finally:
+            self._open.release()
 
     def choose_import_file(self) -> dict[str, str] | None:
         """Open the system's open-file dialog; the chosen file comes back as a token."""
         import webview
 
-        chosen = self._window.create_file_dialog(
-            webview.FileDialog.OPEN, allow_multiple=False, file_types=IMPORT_TYPES
+        chosen = self._dialog(
+            lambda: self._window.create_file_dialog(
+                webview.FileDialog.OPEN, allow_multiple=False, file_types=IMPORT_TYPES
+            )
         )
         if not chosen:
             return None
@@ -41,7 +57,9 @@ class Bridge:
         import webview
 
         name = Path(str(suggested_name)).name or "export"
-        chosen = self._window.create_file_dialog(webview.FileDialog.SAVE, save_filename=name)
+        chosen = self._dialog(
+            lambda: self._window.create_file_dialog(webview.FileDialog.SAVE, save_filename=name)
+        )
         if not chosen:
             return None
         path = Path(chosen[0] if isinstance(chosen, list | tuple) else chosen)

@@ -20,6 +20,10 @@ from .permissions import has_permission
 EXTENSION = "sheaf.dialogs"
 
 
+class DialogOpen(Exception):
+    """A dialog is already open: the shell shows one at a time."""
+
+
 class Dialogs(Protocol):
     def choose_import_file(self) -> dict[str, str] | None: ...
 
@@ -36,12 +40,15 @@ def init_app(app: Flask) -> None:
         dialogs: Dialogs | None = current_app.extensions.get(EXTENSION)
         if dialogs is None or kind not in ("open", "save"):
             abort(404)
-        if kind == "open":
-            if not has_permission(current_user, "datasets.import"):
-                abort(403)
-            picked = dialogs.choose_import_file()
-        else:
-            picked = dialogs.choose_save_path(request.form.get("name", "")[:255])
+        if kind == "open" and not has_permission(current_user, "datasets.import"):
+            abort(403)
+        try:
+            if kind == "open":
+                picked = dialogs.choose_import_file()
+            else:
+                picked = dialogs.choose_save_path(request.form.get("name", "")[:255])
+        except DialogOpen as exc:
+            return jsonify(error=str(exc)), 409
         return jsonify(picked or {})
 
     @app.context_processor

@@ -152,16 +152,26 @@
     box.textContent = text;
     main.insertBefore(box, main.firstChild);
   };
+  var asking = false;
   var ask = function (kind, fields) {
+    if (asking) return Promise.resolve({});  // one dialog at a time (a double click)
+    asking = true;
     return fetch(base + kind, {
       method: "POST",
       credentials: "same-origin",
       headers: { "X-CSRFToken": csrf },
       body: new URLSearchParams(fields || {})
     }).then(function (response) {
-      if (!response.ok) throw new Error("The dialog could not be opened (" + response.status + ").");
-      return response.json();
-    });
+      var json = (response.headers.get("Content-Type") || "").indexOf("json") >= 0;
+      if (response.redirected || !json) {
+        window.location.reload();  // e.g. the session locked meanwhile: show that page
+        return {};
+      }
+      return response.json().then(function (answer) {
+        if (!response.ok) throw new Error(answer.error || "The dialog could not be opened.");
+        return answer;
+      });
+    }).finally(function () { asking = false; });
   };
   var failed = function (error) { notify(error.message, "error"); };
   var openForm = document.querySelector("[data-native-open-form]");

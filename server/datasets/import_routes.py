@@ -274,7 +274,7 @@ def _safe_filename(name: str) -> str:
 @bp.route("/import/picked", methods=["POST"])
 @require_permission("datasets.import")
 def upload_picked() -> Response:
-    """A file chosen in the desktop's open dialog (its token, from the JS bridge)."""
+    """A file chosen in the desktop's open dialog (its token, from server.native_dialogs)."""
     path = current_app.extensions["sheaf.picked"].take(request.form.get("token"), "open")
     if path is None:
         abort(404)

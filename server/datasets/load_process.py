@@ -6,7 +6,8 @@ one person browsing during two imports: a table page's median went from 10 ms to
 process of its own the import has a core to itself and the web server keeps the other.
 
 .xlsx workbooks too: their rows are streamed and converted in Python, and a fault of the reader
-(a young fork of python-calamine, see pyproject.toml) then ends the helper, never the server.
+(a young fork of python-calamine, see pyproject.toml) while it reads a whole sheet ends the
+helper, never the server (the preview, in the server's process, reads only the first rows).
 .xls and .ods sheets are the exception: they are read whole, and the sheet read for the preview
 is kept in this process for the import that follows.
 

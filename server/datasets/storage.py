@@ -119,11 +119,17 @@ def value_expression(p: str, kind: str) -> str:
     """The SQL that stores ``p`` (a parameter or a column) as ``kind``.
 
     Only what column affinity cannot do is spelled out: empty text becomes NULL, yes/no words
-    become 1/0. Values that do not fit are found afterwards by :func:`bad_value` (checking
-    dates here instead made the load 20% slower than the scan after it).
+    become 1/0, a date alone in a datetime column becomes its midnight. Values that do not fit
+    are found afterwards by :func:`bad_value` (checking dates here instead made the load 20%
+    slower than the scan after it).
     """
     if kind == "boolean":
         return f"CASE {p} {_BOOLEAN_CASES} WHEN '' THEN NULL ELSE {p} END"
+    if kind == "datetime":  # a date alone is its midnight, stored as such so filters find it
+        return (
+            f"CASE WHEN length({p}) = 10 AND date({p}, '+0 days') IS {p} "
+            f"THEN {p} || ' 00:00:00' ELSE NULLIF({p}, '') END"
+        )
     return f"NULLIF({p}, '')"
 
 
@@ -133,7 +139,8 @@ def bad_value(column: Column) -> str:
     A date is valid when SQLite's date() gives it back unchanged: date() takes 2024-02-30 as it
     is, but date(…, '+0 days') rolls it over to March, and a month 13 or a day 00 comes back as
     NULL. A datetime in the usual form is tested the same way; other ISO forms (with T, without
-    seconds, with a fraction or an offset, a date alone) must parse, with a valid day. Faster
+    seconds, with a fraction or an offset) must parse, and their own date part must be valid
+    (an offset may move the moment to another day). Faster
     than matching GLOB patterns first (a quarter of the cost of a check of every column).
     """
     c = column.name
@@ -142,8 +149,8 @@ def bad_value(column: Column) -> str:
         "real": f"typeof({c}) NOT IN ('real', 'integer', 'null')",
         "boolean": f"({c} IS NOT NULL AND (typeof({c}) != 'integer' OR {c} NOT IN (0, 1)))",
         "date": f"date({c}, '+0 days') IS NOT {c}",
-        "datetime": f"(datetime({c}, '+0 days') IS NOT {c} AND "
-        f"(datetime({c}) IS NULL OR date({c}, '+0 days') IS NOT substr({c}, 1, 10)))",
+        "datetime": f"(datetime({c}, '+0 days') IS NOT {c} AND (datetime({c}) IS NULL OR "
+        f"date(substr({c}, 1, 10), '+0 days') IS NOT substr({c}, 1, 10)))",
     }.get(column.type, "0")
 
 

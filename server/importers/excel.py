@@ -233,6 +233,17 @@ def _stream(workbook, name: str, **bounds):
             return None
 
 
+def _stream_of(path: Path, options: ReadOptions, **bounds) -> tuple[tuple | None, str | None]:
+    """(the chosen sheet's stream, its workbook) and the sheet's name for an .xlsx workbook;
+    (None, the sheet asked for) for the formats read whole, which are not opened here."""
+    if options.format != "xlsx":
+        return None, options.sheet
+    workbook = _open_workbook(path)
+    name, _sheets = _choose_sheet(workbook, options.sheet)
+    stream = _stream(workbook, name, **bounds)  # None for .xlsb
+    return (None if stream is None else (stream, workbook)), name
+
+
 def _streamed(rows: Iterable[list], name: str) -> Iterator[list]:
     """Rows of a stream, its errors (a broken file half-way down) as UnreadableFile."""
     rows = iter(rows)
@@ -292,10 +303,10 @@ def _looks_like_data(header: list, rows: list[list]) -> bool:
 
 def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -> TableSample:
     facts = check_archive(path, limits) if options.format in ("xlsx", "ods") else {}
-    workbook = _open_workbook(path)
-    name, sheets = _choose_sheet(workbook, options.sheet)
-    stream = _stream(workbook, name, max_row=SAMPLE_ROWS + 99)
+    stream, name = _stream_of(path, options, max_row=SAMPLE_ROWS + 99)
     if stream is not None:
+        sheets = _worksheets(stream[1])
+        stream = stream[0]
         raw = list(_streamed(stream, name))
         merged = facts.get(name, SheetFacts()).merged
     else:
@@ -361,22 +372,20 @@ def iter_rows(
 ) -> Iterator[list]:
     """Every non-empty row below the header. (The archive was measured by ``inspect``, which
     always runs first, on the same stored file.) ``checked=False`` converts whole batches of
-    rows column by column: a number beyond 64 bits then fails the load, which starts again
-    from the checked rows (see storage.write_dataset)."""
+    rows column by column (:class:`SheetRows`); should an integer beyond 64 bits ever reach
+    SQLite that way, the load starts again from the checked rows (storage.StartAgain)."""
     done = [0]
     if meter is not None:
         meter.rows = lambda: done[0]
     skip = options.header_row or 0
-    workbook = _open_workbook(path)
-    name, _sheets = _choose_sheet(workbook, options.sheet)
-    stream = _stream(workbook, name, min_row=skip)
+    stream, name = _stream_of(path, options, min_row=skip)
     if stream is None:
         sheet, _name, _sheets = _read_sheet(path, name)
         rows = islice(sheet.iter_rows(), skip, None)
         return _checked_rows(rows, width, problems, done)
     if checked:
-        return _checked_rows(_streamed(stream, name), width, problems, done)
-    return SheetRows(stream, name, width, problems, done)
+        return _checked_rows(_streamed(stream[0], name), width, problems, done)
+    return SheetRows(stream[0], name, width, problems, done)
 
 
 def _checked_rows(rows: Iterable[list], width: int, problems, done: list[int]) -> Iterator[list]:
@@ -392,9 +401,14 @@ def _checked_rows(rows: Iterable[list], width: int, problems, done: list[int]) -
         yield row
 
 
+def _blank(row: list) -> bool:
+    """Nothing but empty cells and Excel errors (which are imported as empty)."""
+    return all(v is None or v == "" or v in EXCEL_ERRORS for v in row)
+
+
 def _fit(row: list, width: int, number: int, problems, empty: object) -> list:
     """``row`` cut or padded to ``width`` cells; values cut off are reported."""
-    extra = [v for v in row[width:] if v is not None and v != ""]
+    extra = [v for v in row[width:] if not (v is None or v == "" or v in EXCEL_ERRORS)]
     if extra:
         shown = ", ".join(map(str, extra[:3]))
         problems(
@@ -414,7 +428,7 @@ _WORDS = {True: "true", False: "false"}
 _NO_ERRORS = dict.fromkeys(EXCEL_ERRORS)
 
 
-# The kinds of value that can only fit a column of each type (empty text is an empty cell).
+# The kinds of value that always fit a column of each type (empty text is an empty cell).
 _FITTING = {
     "integer": frozenset((int, str)),
     "real": frozenset((int, float, str)),
@@ -436,7 +450,7 @@ class SheetRows:
         self._stream, self._name, self._width = stream, name, width
         self._problems, self._done = problems, done
         self._kinds: list[set[type]] = [set() for _ in range(width)]
-        self._text = [False] * width  # a value that is neither empty nor of the column's kind
+        self._text = [False] * width  # a text value that is not empty (it must be checked)
         self._nul = [False] * width  # text that may hold a NUL character
 
     def __iter__(self) -> Iterator[list]:
@@ -462,8 +476,9 @@ class SheetRows:
             if not batch:
                 return
             lengths = set(map(len, batch))
-            if len(lengths) > 1 or max(map(list.count, batch, repeat(""))) in lengths:
-                batch = [row for row in batch if row.count("") != len(row)]  # empty: no row
+            errors = not EXCEL_ERRORS.isdisjoint(chain.from_iterable(batch))
+            if errors or len(lengths) > 1 or max(map(list.count, batch, repeat(""))) in lengths:
+                batch = [row for row in batch if not _blank(row)]  # an empty row is no row
                 if not batch:
                     continue
             if lengths != {width}:

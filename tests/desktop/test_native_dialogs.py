@@ -73,3 +73,35 @@ def test_who_may_not_ask_is_refused(desktop, dialogs):  # noqa: F811
 def test_without_the_window_there_are_no_dialogs(app, editor_client):
     assert editor_client.post_form("/desktop/dialog/open").status_code == 404
     assert 'name="sheaf-dialogs"' not in editor_client.get("/import").get_data(as_text=True)
+
+
+def test_one_dialog_at_a_time(desktop):  # noqa: F811
+    import threading
+
+    from desktop.bridge import Bridge
+
+    shown, release = threading.Event(), threading.Event()
+
+    class SlowWindow:
+        def create_file_dialog(self, kind, **options):
+            shown.set()
+            release.wait(10)
+            return None
+
+    bridge = Bridge(desktop.extensions["sheaf.picked"])
+    bridge._attach(SlowWindow())
+    desktop.extensions[native_dialogs.EXTENSION] = bridge
+    editor = signed_in(desktop, make_user("eddie", "editor").login)
+    first = threading.Thread(target=bridge.choose_import_file)
+    first.start()
+    try:
+        assert shown.wait(10)
+        response = ask(editor, "save", name="orders.csv")
+        assert response.status_code == 409
+        assert response.get_json() == {"error": "A file dialog is already open."}
+    finally:
+        release.set()
+        first.join(10)
+    shown.clear()
+    release.set()
+    assert ask(editor, "save", name="orders.csv").get_json() == {}  # free again: cancelled

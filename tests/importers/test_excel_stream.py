@@ -163,3 +163,15 @@ def test_a_panic_of_the_reader_becomes_a_message():
         list(excel._streamed(rows(), "Data"))
     with pytest.raises(KeyboardInterrupt), excel._reading("The sheet"):
         raise KeyboardInterrupt
+
+
+def test_a_row_of_only_excel_errors_is_no_row_on_either_path(tmp_path):
+    path = minimal_workbook(
+        tmp_path / "errors.xlsx",
+        [["n", "name"], [1, "x"], [("e", "#DIV/0!"), ("e", "#N/A")], [2, "y", ("e", "#N/A")]],
+    )
+    assert rows_of(path, checked=False) == rows_of(path, checked=True) == [[1, "x"], [2, "y"]]
+    problems = []
+    sample = inspect_file(path)
+    list(iter_rows(path, sample.options, 2, lambda *p: problems.append(p), None, False))
+    assert problems == []  # an error beyond the table is no value dropped

@@ -58,3 +58,26 @@ def test_stored_dates_that_do_not_fit_are_found(tmp_path):
         (6, "day", "2024-01-00"),
         (7, "day", "2024-00-10"),
     }
+
+
+def test_datetimes_keep_their_offsets_and_a_date_alone_is_midnight(tmp_path):
+    from server.datasets.loading import load_file
+    from server.datasets.storage import read_rows
+    from server.importers import inspect_file
+
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "at\n2024-01-05 23:00:00-05:00\n2024-01-05T01:00:00+05:00\n2024-01-02\n"
+        "2024-01-02 10:00:00\n"
+    )
+    sample = inspect_file(path)
+    outcome = load_file(path, tmp_path / "t.sqlite", sample)
+    assert [c.type for c in outcome.columns] == ["datetime"] and not outcome.problems
+    stored = [row[1] for row in read_rows(tmp_path / "t.sqlite", outcome.columns, 10)]
+    assert stored == [
+        "2024-01-05 23:00:00-05:00",
+        "2024-01-05T01:00:00+05:00",
+        "2024-01-02 00:00:00",  # so that a filter on 2024-01-02 00:00:00 finds it
+        "2024-01-02 10:00:00",
+    ]
+    assert guess_type(["2024-01-05 10:00:00+0500"]) == "text"  # SQLite cannot read it
