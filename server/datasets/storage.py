@@ -127,8 +127,8 @@ def value_expression(p: str, kind: str) -> str:
         return f"CASE {p} {_BOOLEAN_CASES} WHEN '' THEN NULL ELSE {p} END"
     if kind == "datetime":  # a date alone is its midnight, stored as such so filters find it
         return (
-            f"CASE WHEN length({p}) = 10 AND date({p}, '+0 days') IS {p} "
-            f"THEN {p} || ' 00:00:00' ELSE NULLIF({p}, '') END"
+            f"CASE length({p}) WHEN 10 THEN CASE WHEN date({p}, '+0 days') IS {p} "
+            f"THEN {p} || ' 00:00:00' ELSE {p} END WHEN 0 THEN NULL ELSE {p} END"
         )
     return f"NULLIF({p}, '')"
 
