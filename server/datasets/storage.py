@@ -12,6 +12,7 @@ a small expression per type), then one scan finds the values that did not fit.
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import time
@@ -200,32 +201,17 @@ def write_dataset(
     """
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
+    load = functools.partial(
+        _write, partial, columns, refuse_bad_values, base, should_stop, text_may_hold_nul
+    )
     try:
         try:
-            result = _write(
-                partial,
-                columns,
-                rows,
-                refuse_bad_values,
-                base,
-                should_stop,
-                text_may_hold_nul,
-                second_half,
-                fitting,
-            )
+            result = load(rows, second_half, fitting)
         except StartAgain:
             if checked_rows is None:
                 raise
             partial.unlink(missing_ok=True)
-            result = _write(
-                partial,
-                columns,
-                checked_rows(),
-                refuse_bad_values,
-                base,
-                should_stop,
-                text_may_hold_nul,
-            )
+            result = load(checked_rows())  # no split, every column checked
         durable_rename(partial, path)
         return result
     except BaseException:
@@ -236,11 +222,11 @@ def write_dataset(
 def _write(
     partial,
     columns,
-    rows,
     refuse_bad_values,
     base,
     should_stop,
     nul,
+    rows,
     second_half=None,
     fitting=None,
 ) -> LoadResult:

@@ -233,15 +233,14 @@ def _stream(workbook, name: str, **bounds):
             return None
 
 
-def _stream_of(path: Path, options: ReadOptions, **bounds) -> tuple[tuple | None, str | None]:
-    """(the chosen sheet's stream, its workbook) and the sheet's name for an .xlsx workbook;
-    (None, the sheet asked for) for the formats read whole, which are not opened here."""
+def _stream_of(path: Path, options: ReadOptions, **bounds) -> tuple[object, str | None, list]:
+    """The chosen sheet's stream, its name and the workbook's sheets for an .xlsx workbook;
+    (None, the sheet asked for, []) for the formats read whole, which are not opened here."""
     if options.format != "xlsx":
-        return None, options.sheet
+        return None, options.sheet, []
     workbook = _open_workbook(path)
-    name, _sheets = _choose_sheet(workbook, options.sheet)
-    stream = _stream(workbook, name, **bounds)  # None for .xlsb
-    return (None if stream is None else (stream, workbook)), name
+    name, sheets = _choose_sheet(workbook, options.sheet)
+    return _stream(workbook, name, **bounds), name, sheets  # no stream for .xlsb
 
 
 def _streamed(rows: Iterable[list], name: str) -> Iterator[list]:
@@ -303,10 +302,8 @@ def _looks_like_data(header: list, rows: list[list]) -> bool:
 
 def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -> TableSample:
     facts = check_archive(path, limits) if options.format in ("xlsx", "ods") else {}
-    stream, name = _stream_of(path, options, max_row=SAMPLE_ROWS + 99)
+    stream, name, sheets = _stream_of(path, options, max_row=SAMPLE_ROWS + 99)
     if stream is not None:
-        sheets = _worksheets(stream[1])
-        stream = stream[0]
         raw = list(_streamed(stream, name))
         merged = facts.get(name, SheetFacts()).merged
     else:
@@ -378,14 +375,14 @@ def iter_rows(
     if meter is not None:
         meter.rows = lambda: done[0]
     skip = options.header_row or 0
-    stream, name = _stream_of(path, options, min_row=skip)
+    stream, name, _sheets = _stream_of(path, options, min_row=skip)
     if stream is None:
         sheet, _name, _sheets = _read_sheet(path, name)
         rows = islice(sheet.iter_rows(), skip, None)
         return _checked_rows(rows, width, problems, done)
     if checked:
-        return _checked_rows(_streamed(stream[0], name), width, problems, done)
-    return SheetRows(stream[0], name, width, problems, done)
+        return _checked_rows(_streamed(stream, name), width, problems, done)
+    return SheetRows(stream, name, width, problems, done)
 
 
 def _checked_rows(rows: Iterable[list], width: int, problems, done: list[int]) -> Iterator[list]:
@@ -490,14 +487,17 @@ class SheetRows:
             cells = list(chain.from_iterable(batch))  # column j: cells[j::width]
             classes = list(map(type, cells))
             for index in range(width):
-                column = self._as_stored(index, cells[index::width], classes[index::width])
+                column = self._as_stored(index, cells[index::width], classes[index::width], errors)
                 if column is not None:
                     for row, value in zip(batch, column, strict=True):
                         row[index] = value
             yield batch
 
-    def _as_stored(self, index: int, column: list, classes: list[type]) -> Iterable | None:
-        """One column of a batch as SQLite should get it (see cell_value); None: as it is."""
+    def _as_stored(
+        self, index: int, column: list, classes: list[type], errors: bool
+    ) -> Iterable | None:
+        """One column of a batch as SQLite should get it (see cell_value); None: as it is.
+        ``errors``: the batch holds Excel error values somewhere."""
         kinds = set(classes)
         self._kinds[index] |= kinds
         if str in kinds:
@@ -511,6 +511,6 @@ class SheetRows:
             changed = column = list(map(_WORDS.get, column, column))
         else:
             return map(cell_value, column)
-        if str in kinds and not EXCEL_ERRORS.isdisjoint(column):
+        if errors and str in kinds and not EXCEL_ERRORS.isdisjoint(column):
             changed = map(_NO_ERRORS.get, column, column)
         return changed
