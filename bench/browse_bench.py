@@ -142,12 +142,16 @@ class Client:
                 self.cookies.pop(name.strip(), None)
             else:
                 self.cookies[name.strip()] = cookie
-        if sink is None:
-            data = response.read()
-        else:
-            data = b""
-            while chunk := response.read(1 << 20):
-                sink(chunk)
+        try:
+            if sink is None:
+                data = response.read()
+            else:
+                data = b""
+                while chunk := response.read(1 << 20):
+                    sink(chunk)
+        except BaseException:
+            self.close()  # a half-read answer leaves the connection unusable
+            raise
         if response.will_close:
             self.close()
         return response.status, response.headers, data

@@ -62,6 +62,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+import browse_bench
 from browse_bench import free_port, stop, tail
 from import_bench import CATEGORIES, DATA_VERSION, DEFAULT_SEED, default_python, ensure_csv, say
 
@@ -150,58 +151,12 @@ _TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 _NEXT = re.compile(r'href="([^"]+)" rel="next"')
 
 
-class Client:
-    """One keep-alive connection to the loopback server, with its cookies (a browser tab)."""
+class Client(browse_bench.Client):
+    """browse_bench's client (one keep-alive connection with its cookies, a browser tab) that
+    also posts forms and signs in."""
 
     def __init__(self, port: int, timeout: float = REQUEST_TIMEOUT_S) -> None:
-        self.port = port
-        self.timeout = timeout
-        self.cookies: dict[str, str] = {}
-        self._conn: http.client.HTTPConnection | None = None
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: bytes | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, http.client.HTTPMessage, bytes]:
-        sent = {"Host": f"127.0.0.1:{self.port}", "Accept-Encoding": "identity", **(headers or {})}
-        if self.cookies:
-            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        for attempt in (1, 2):
-            if self._conn is None:
-                self._conn = http.client.HTTPConnection(
-                    "127.0.0.1", self.port, timeout=self.timeout
-                )
-            try:
-                self._conn.request(method, path, body=body, headers=sent)
-                response = self._conn.getresponse()
-                break
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                self.close()  # the server closed an idle keep-alive connection: once more
-                if attempt == 2:
-                    raise
-        for value in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = value.partition("=")
-            lowered = value.lower()
-            if "max-age=0" in lowered or "expires=thu, 01 jan 1970" in lowered:
-                self.cookies.pop(name.strip(), None)
-            else:
-                self.cookies[name.strip()] = rest.split(";", 1)[0]
-        try:
-            data = response.read()
-        except BaseException:
-            self.close()
-            raise
-        if response.will_close:
-            self.close()
-        return response.status, response.headers, data
+        super().__init__(port, timeout)
 
     def get(self, path: str) -> tuple[int, http.client.HTTPMessage, bytes]:
         return self.request("GET", path)
@@ -227,6 +182,22 @@ class Client:
         )
         if status != 302 or "/sign-in" in location:
             raise BenchError(f"Sign-in of {login} answered {status}: {page_text(data)}")
+
+
+def _signed_in(
+    client: Client, login: str, password: str, tally: Tally, ready: threading.Barrier
+) -> bool:
+    """Sign in, then wait for every other worker; a failed sign-in is an error that ends the
+    run for everyone (the barrier breaks)."""
+    try:
+        client.sign_in(login, password)
+    except Exception as exc:
+        tally.error("sign-in", login, f"{type(exc).__name__}: {exc}"[:200])
+        ready.abort()
+        return False
+    with contextlib.suppress(threading.BrokenBarrierError):
+        ready.wait()
+    return True
 
 
 def page_text(data: bytes, chars: int = 200) -> str:
@@ -433,16 +404,9 @@ def client_loop(
     """Sign in, wait for the others, then request pages until the window ends."""
     rng = random.Random(seed * 1000 + number)
     client = Client(port)
-    login = f"{CLIENT_PREFIX}{number:02d}"
-    try:
-        client.sign_in(login, password)
-    except Exception as exc:
-        tally.error("sign-in", login, f"{type(exc).__name__}: {exc}"[:200])
-        ready.abort()
+    if not _signed_in(client, f"{CLIENT_PREFIX}{number:02d}", password, tally, ready):
         return
     next_link: str | None = None
-    with contextlib.suppress(threading.BrokenBarrierError):
-        ready.wait()
     try:
         while time.monotonic() < window.end:
             kind = rng.choices(KINDS, weights=WEIGHTS)[0]
@@ -599,14 +563,8 @@ def importer_loop(
     client = Client(port, timeout=IMPORT_GRACE_S)
     login = f"{IMPORTER_PREFIX}{number:02d}"
     content = csv_path.read_bytes()
-    try:
-        client.sign_in(login, password)
-    except Exception as exc:
-        tally.error("sign-in", login, f"{type(exc).__name__}: {exc}"[:200])
-        ready.abort()
+    if not _signed_in(client, login, password, tally, ready):
         return
-    with contextlib.suppress(threading.BrokenBarrierError):
-        ready.wait()
     try:
         runs = 0
         while time.monotonic() < window.end:

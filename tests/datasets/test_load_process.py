@@ -14,18 +14,22 @@ from server.importers import UnreadableFile, inspect_file
 from .test_import_flow import _big_csv
 
 
-def test_the_rows_are_read_in_a_helper_process(tmp_path):
-    source = tmp_path / "orders.csv"
-    source.write_bytes(_big_csv(50_000))
+def _load_watching_processes(source, dest):
+    """Import ``source``; also the names of the child processes alive meanwhile."""
     seen = []
 
     def should_stop() -> bool:
         seen.extend(p.name for p in multiprocessing.active_children())
         return False
 
-    outcome = load_process.load_file(
-        source, tmp_path / "d.sqlite", inspect_file(source), should_stop=should_stop
-    )
+    outcome = load_process.load_file(source, dest, inspect_file(source), should_stop=should_stop)
+    return outcome, seen
+
+
+def test_the_rows_are_read_in_a_helper_process(tmp_path):
+    source = tmp_path / "orders.csv"
+    source.write_bytes(_big_csv(50_000))
+    outcome, seen = _load_watching_processes(source, tmp_path / "d.sqlite")
     assert outcome.result.rows == 50_000
     assert "sheaf-import" in seen
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.sqlite", "orders.csv"]
@@ -35,15 +39,7 @@ def test_an_xlsx_workbook_is_read_in_a_helper_process_too(tmp_path):
     from tests.importers.test_excel_stream import ROWS, typical, workbook
 
     source = workbook(tmp_path / "book.xlsx", [typical(i) for i in range(ROWS)])
-    seen = []
-
-    def should_stop() -> bool:
-        seen.extend(p.name for p in multiprocessing.active_children())
-        return False
-
-    outcome = load_process.load_file(
-        source, tmp_path / "d.sqlite", inspect_file(source), should_stop=should_stop
-    )
+    outcome, seen = _load_watching_processes(source, tmp_path / "d.sqlite")
     assert outcome.result.rows == ROWS and not outcome.problems
     assert "sheaf-import" in seen
 
