@@ -24,9 +24,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from . import db, errors, lockdown, native_dialogs, security, template_cache
     from .admin import backup_routes, settings_page  # noqa: F401 - admin pages of their own
-    from .admin.audit import record
     from .admin.maintenance import guard_damaged, quick_check
     from .admin.routes import bp as admin_bp
+    from .audit_trail import record
     from .auth import session
     from .auth.routes import bp as auth_bp
     from .backup import finish_restore

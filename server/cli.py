@@ -236,7 +236,7 @@ def restore(args: argparse.Namespace) -> int:
 
 
 def _audit(folder: Any, action: str, name: str, details: dict[str, Any]) -> None:
-    from .admin.audit import record
+    from .audit_trail import record
     from .db import open_database
     from .migrations import migrate
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from server import backup
-from server.admin.audit import record
+from server.audit_trail import record
 from server.cli import main
 from server.db import database
 from server.models import AuditEvent, Dataset, User

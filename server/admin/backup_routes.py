@@ -20,13 +20,13 @@ from flask import (
 from flask_login import current_user
 
 from .. import backup
+from ..audit_trail import record
 from ..auth.session import password_policy, throttle
 from ..auth.signin import confirm_password
 from ..db import database
 from ..downloads import save_target, saved
 from ..migrations import current_version
 from ..permissions import require_permission
-from .audit import record
 from .forms import BackupUploadForm, RestoreForm
 from .maintenance import full_check
 from .routes import bp

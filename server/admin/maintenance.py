@@ -11,9 +11,9 @@ from pathlib import Path
 from flask import Flask, Response, current_app, render_template, request
 
 from .. import backup
+from ..audit_trail import record
 from ..db import database
 from ..models import User
-from .audit import record
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
+from ..audit_trail import record
 from ..config import DEFAULTS, LIMITS, SETTINGS_FILE, SettingsError, coerce_setting
 from ..permissions import require_permission
-from .audit import record
 from .routes import bp
 
 MIB = 1024 * 1024

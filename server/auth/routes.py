@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ..admin.audit import record
+from ..audit_trail import record
 from ..models import User
 from ..users.accounts import (
     AccountError,
@@ -29,14 +29,7 @@ from ..users.accounts import (
     create_first_admin,
 )
 from .forms import DisplayNameForm, SignInForm, UnlockForm, password_change_form, setup_form
-from .session import (
-    allowed_while_held,
-    password_policy,
-    public,
-    safe_next,
-    start_session,
-    throttle,
-)
+from .session import allowed_while_held, password_policy, public, safe_next, start_session, throttle
 from .signin import SignInFailed, authenticate, confirm_password
 
 bp = Blueprint("auth", __name__)

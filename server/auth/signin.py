@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from ..admin.audit import record
+from ..audit_trail import record
 from ..db import database
 from ..models import User, name_key, utcnow
 from .passwords import needs_rehash, verify

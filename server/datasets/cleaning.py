@@ -14,7 +14,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from ..admin.audit import record
+from ..audit_trail import record
 from ..db import database
 from ..importers.types import TYPES
 from ..models import Dataset, DatasetStep, Recipe, User, utcnow

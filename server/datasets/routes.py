@@ -25,20 +25,13 @@ from flask import (
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from ..admin.audit import record
+from ..audit_trail import record
 from ..downloads import save_target, saved
 from ..importers.types import TYPE_LABELS
 from ..models import Dataset, DatasetShare, Role, User
 from ..permissions import has_permission, require_permission
 from . import browse, charts, cleaning, export, sharing
-from .catalog import (
-    access_to,
-    can_delete,
-    can_share,
-    columns_of,
-    dataset_file,
-    visible_datasets,
-)
+from .catalog import access_to, can_delete, can_share, columns_of, dataset_file, visible_datasets
 from .forms import DescribeForm, ShareForm
 from .profile import ProfileCache
 from .storage import connect

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..admin.audit import record
+from ..audit_trail import record
 from ..db import database
 from ..models import Dataset, DatasetShare, Role, User, utcnow
 from .catalog import remove_dataset_file

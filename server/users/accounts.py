@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from ..admin.audit import record
+from ..audit_trail import record
 from ..auth.passwords import make_hasher, password_problems, temporary_password, verify
 from ..db import database
 from ..models import Role, User, name_key, utcnow

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from peewee import JOIN, fn
 
-from ..admin.audit import record
+from ..audit_trail import record
 from ..db import database
 from ..models import Role, RolePermission, User, name_key
 from ..permissions import PERMISSIONS
