@@ -512,9 +512,9 @@ def sql_times(data_dir: Path, dataset_id: int, pages: list[Timing], repeats: int
     does), without HTTP, sign-in checks or templates: where the time goes."""
     from server.datasets import browse
     from server.datasets.catalog import columns_of
-    from server.datasets.storage import connect
     from server.db import database
     from server.models import Dataset
+    from server.sqlite_files import connect
 
     with database.connection_context():
         dataset = Dataset.get_by_id(dataset_id)
@@ -549,9 +549,9 @@ def export_in_process(data_dir: Path, dataset_id: int) -> tuple[float, float]:
     reading plus writing them as CSV (export.csv_chunks), each once on a fresh connection."""
     from server.datasets import browse, export
     from server.datasets.catalog import columns_of
-    from server.datasets.storage import connect
     from server.db import database
     from server.models import Dataset
+    from server.sqlite_files import connect
 
     with database.connection_context():
         columns = columns_of(Dataset.get_by_id(dataset_id))

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import DATABASE_FILE, SECRET_KEY_FILE, SETTINGS_FILE
-from .datasets.storage import copy_file
+from .sqlite_files import copy_file
 
 BACKUP_DIR = "backups"
 PENDING_DIR = "restore-pending"

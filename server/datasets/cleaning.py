@@ -18,6 +18,7 @@ from ..audit_trail import record
 from ..db import database
 from ..importers.types import TYPES
 from ..models import Dataset, DatasetStep, Recipe, User, utcnow
+from ..sqlite_files import connect, copy_file, durable_rename
 from . import browse
 from .catalog import columns_json, columns_of, dataset_file, remove_dataset_file
 from .storage import (
@@ -26,10 +27,7 @@ from .storage import (
     Column,
     bad_value,
     build_search_index,
-    connect,
-    copy_file,
     drop_search_sets,
-    durable_rename,
     value_expression,
 )
 

@@ -30,11 +30,11 @@ from ..downloads import save_target, saved
 from ..importers.types import TYPE_LABELS
 from ..models import Dataset, DatasetShare, Role, User
 from ..permissions import has_permission, require_permission
+from ..sqlite_files import connect
 from . import browse, charts, cleaning, export, sharing
 from .catalog import access_to, can_delete, can_share, columns_of, dataset_file, visible_datasets
 from .forms import DescribeForm, ShareForm
 from .profile import ProfileCache
-from .storage import connect
 
 bp = Blueprint("datasets", __name__)
 counts = browse.CountCache()

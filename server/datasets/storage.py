@@ -13,7 +13,6 @@ a small expression per type), then one scan finds the values that did not fit.
 from __future__ import annotations
 
 import functools
-import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
@@ -23,6 +22,7 @@ from typing import Protocol
 
 from ..importers.delimited import SPLIT_SENTINEL
 from ..importers.types import FALSE_WORDS, TRUE_WORDS
+from ..sqlite_files import connect, copy_file, durable_rename
 
 STORAGE_TYPES = {
     "integer": "INTEGER",
@@ -162,14 +162,6 @@ TYPE_MESSAGES = {
     "date": "is not a date (YYYY-MM-DD)",
     "datetime": "is not a date and time (YYYY-MM-DD HH:MM:SS)",
 }
-
-
-def connect(path: Path) -> sqlite3.Connection:
-    """A connection to a dataset file (autocommit; transactions are explicit). Read-write
-    even for reading, so that closing the last connection also removes the WAL files."""
-    con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    con.execute("PRAGMA busy_timeout = 10000")
-    return con
 
 
 def write_dataset(
@@ -437,30 +429,6 @@ def build_search_index(con: sqlite3.Connection, columns: list[Column]) -> None:
         "content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')"
     )
     con.execute("INSERT INTO rows_fts (rows_fts) VALUES ('rebuild')")
-
-
-def copy_file(source: Path, target: Path) -> None:
-    """Copy a dataset file with SQLite's online backup (consistent even while it is read)."""
-    reader = connect(source)
-    writer = sqlite3.connect(target)
-    try:
-        with writer:
-            reader.backup(writer)
-    finally:
-        reader.close()
-        writer.close()
-
-
-def durable_rename(source: Path, target: Path) -> None:
-    with open(source, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(source, target)
-    if hasattr(os, "O_DIRECTORY"):
-        fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def read_rows(path: Path, columns: list[Column], limit: int, offset_rowid: int = 0) -> list[tuple]:

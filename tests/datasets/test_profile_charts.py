@@ -9,7 +9,7 @@ import pytest
 
 from server.datasets.catalog import columns_of, dataset_file
 from server.datasets.profile import ProfileCache, profile_column
-from server.datasets.storage import connect
+from server.sqlite_files import connect
 
 from ..conftest import make_dataset
 
