@@ -1,7 +1,7 @@
 """Browse benchmark: Sheaf's table pages, profile and CSV export over HTTP, against Datasette.
 
 Imports the import benchmark's CSV (default 1,000,000 rows, 10 columns) with Sheaf's own
-pipeline into a fresh data folder, starts the real server (``python -m server.cli serve``,
+pipeline into a fresh data folder, starts the real server (``python -m desktop.cli serve``,
 waitress) in a process of its own, signs in over HTTP and times, request by request: the first
 page, the last page, a middle page, sorted pages, filtered pages, a full-text search, the
 column profile (first and cached) and a full CSV export (rows/s and the server's memory).
@@ -431,7 +431,7 @@ def bench_sheaf(
     command = [
         python,
         "-m",
-        "server.cli",
+        "desktop.cli",
         "--data-dir",
         str(data_dir),
         "serve",

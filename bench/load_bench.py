@@ -2,7 +2,7 @@
 
 Seeds a fresh data folder (default: a 200,000-row, 10-column dataset shared with the
 Editor role, one editor account per client and one per importer), starts the real server
-(``python -m server.cli serve``, waitress, 127.0.0.1 only) in a process of its own, and then,
+(``python -m desktop.cli serve``, waitress, 127.0.0.1 only) in a process of its own, and then,
 for a fixed time (default 60 s), drives it over loopback HTTP with:
 
 * **clients** (default 20): threads, each with its own keep-alive connection and cookies,
@@ -879,7 +879,7 @@ def main(argv: list[str] | None = None) -> int:
             raise BenchError(f"The dataset holds {seeded['rows']:,} rows, not {args.rows:,}")
 
         port = free_port()
-        command = [args.python, "-m", "server.cli", "--data-dir", str(data_dir), "serve"]
+        command = [args.python, "-m", "desktop.cli", "--data-dir", str(data_dir), "serve"]
         command += ["--host", "127.0.0.1", "--port", str(port)]
         say(f"Starting the server: {' '.join(command)}")
         with open(console, "wb") as out:

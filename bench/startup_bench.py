@@ -203,7 +203,7 @@ def main() -> int:
             stderr=subprocess.DEVNULL,
         )
         time.sleep(0.5)
-    source = [sys.executable, "-m", "server.cli"]
+    source = [sys.executable, "-m", "desktop.cli"]
     packaged = [str(args.dist / "Sheaf")] if (args.dist / "Sheaf").exists() else None
     probe = [sys.executable, str(PROBE), "window"]
     rows: list[tuple[str, Sample | None, Sample | None]] = []

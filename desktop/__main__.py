@@ -6,6 +6,6 @@ if __name__ == "__main__":
     # executable: freeze_support() runs the helper's work and exits before Sheaf starts.
     multiprocessing.freeze_support()
 
-    from server.cli import main
+    from desktop.cli import main
 
     sys.exit(main())

@@ -17,14 +17,11 @@ from typing import Any
 
 from waitress.server import create_server
 
-from server import __version__, create_app, native_dialogs
-from server.admin.maintenance import start_automatic_backup
-from server.config import ensure_data_dir, resolve_data_dir
-from server.folder_lock import FolderInUse, lock_data_folder
-from server.logs import configure_logging
+from server import __version__, native_dialogs
 
 from . import instance, lifecycle, window_state
 from .bridge import Bridge
+from .startup import FolderTaken, start
 
 
 def gui_unavailable_reason() -> str | None:
@@ -57,17 +54,14 @@ def run(config: dict[str, Any] | None = None) -> int:
     # A secret for this launch only: the window (or the browser given the link) trades it for
     # a cookie, and the server answers nobody else (see server.lockdown).
     secret = secrets.token_urlsafe(32)
-    folder = ensure_data_dir(resolve_data_dir(config))
     try:
-        folder_lock = lock_data_folder(folder)  # noqa: F841 - held until exit
-    except FolderInUse:
-        if instance.bring_forward(folder):
+        started = start(config or {}, {"LAUNCH_SECRET": secret, "LAUNCH_HOST": ""})
+    except FolderTaken as exc:
+        if instance.bring_forward(exc.folder):
             print("Sheaf is already open for this data folder; its window was brought forward.")
             return 0
         raise
-    configure_logging(folder)
-    app = create_app({**(config or {}), "LAUNCH_SECRET": secret, "LAUNCH_HOST": ""})
-    start_automatic_backup(app)
+    folder, app = started.folder, started.app
     server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="Sheaf")
     app.config["LAUNCH_HOST"] = f"127.0.0.1:{server.effective_port}"
     instance.announce(folder, server.effective_port, secret)

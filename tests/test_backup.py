@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from desktop.cli import main
 from server import backup
 from server.audit_trail import record
-from server.cli import main
 from server.db import database
 from server.models import AuditEvent, Dataset, User
 

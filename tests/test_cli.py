@@ -5,8 +5,8 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 
+from desktop.cli import main
 from server import __version__
-from server.cli import main
 from server.models import AuditEvent, User
 
 from .conftest import FAST_HASHING, make_app, make_user
@@ -22,7 +22,7 @@ def test_version(capsys):
 
 def test_console_script_is_installed():
     result = subprocess.run(
-        [sys.executable, "-m", "server.cli", "--version"],
+        [sys.executable, "-m", "desktop.cli", "--version"],
         capture_output=True,
         text=True,
         check=True,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from server.cli import allowed_hosts, main
+from desktop.cli import allowed_hosts, main
 from server.folder_lock import FolderInUse, lock_data_folder
 
 FAST = {"SHEAF_ARGON2_TIME_COST": "1", "SHEAF_ARGON2_MEMORY_COST": "8"}
@@ -45,7 +45,7 @@ def certificate(tmp_path_factory) -> tuple[Path, Path]:
 
 def _serve(data_dir: Path, port: int, *extra: str) -> subprocess.Popen:
     process = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "--data-dir", str(data_dir), "serve",
+        [sys.executable, "-m", "desktop.cli", "--data-dir", str(data_dir), "serve",
          "--port", str(port), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, **FAST},
@@ -127,7 +127,7 @@ def test_the_desktop_app_cannot_open_a_folder_a_server_is_using(tmp_path):
         with pytest.raises(FolderInUse):
             lock_data_folder(tmp_path / "data")
         desktop = subprocess.run(
-            [sys.executable, "-m", "server.cli", "--data-dir", str(tmp_path / "data")],
+            [sys.executable, "-m", "desktop.cli", "--data-dir", str(tmp_path / "data")],
             capture_output=True, text=True, timeout=60,
             env={k: v for k, v in os.environ.items() if k != "DISPLAY"},
         )  # fmt: skip

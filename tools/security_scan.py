@@ -8,7 +8,7 @@ What it does, in order:
    below (PyPI is the only network access the scan needs, and only that first time).
 2. Seeds a fresh, temporary data folder with the test helpers (``tests/conftest.py``): an admin
    ``ada`` and a dataset of 120 rows with text, whole-number, decimal, date and yes/no columns.
-3. Starts the real server (``python -m server.cli --data-dir DIR serve``) on 127.0.0.1 with
+3. Starts the real server (``python -m desktop.cli --data-dir DIR serve``) on 127.0.0.1 with
    cheap Argon2 hashing, the lock-out threshold at its maximum (100), a 60-minute idle lock and no
    automatic backup, so the scanners neither lock the admin out nor see their session locked.
 4. Starts a small forwarding proxy on 127.0.0.1 and sends both tools through it. The proxy
@@ -374,7 +374,7 @@ def free_port() -> int:
 
 def start_server(data_dir: Path, port: int, log: Path) -> subprocess.Popen:
     env = {**os.environ, **SERVER_ENV}
-    command = [str(APP_PYTHON), "-m", "server.cli", "--data-dir", str(data_dir), "serve"]
+    command = [str(APP_PYTHON), "-m", "desktop.cli", "--data-dir", str(data_dir), "serve"]
     with log.open("w") as out:
         server = subprocess.Popen(
             [*command, "--host", HOST, "--port", str(port)],
@@ -823,7 +823,7 @@ def main(argv: list[str] | None = None) -> int:
     tools_dir = args.tools_dir.resolve()
     level, risk = args.sqlmap_level, args.sqlmap_risk
     versions = ensure_tools(tools_dir)
-    sheaf_version = run_quiet([str(APP_PYTHON), "-m", "server.cli", "--version"], cwd=REPO)
+    sheaf_version = run_quiet([str(APP_PYTHON), "-m", "desktop.cli", "--version"], cwd=REPO)
     work = Path(tempfile.mkdtemp(prefix="sheaf-security-"))
     data_dir = work / "data"
     print(f"Work folder: {work}")

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from server.cli import main
+from desktop.cli import main
 from server.folder_lock import FolderInUse, lock_data_folder
 
 
@@ -20,7 +20,7 @@ def test_a_second_lock_on_the_same_folder_is_refused(tmp_path):
 
 def test_a_second_sheaf_says_so_and_stops(tmp_path, capsys):
     server = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "--data-dir", str(tmp_path), "serve", "--port", "0"],
+        [sys.executable, "-m", "desktop.cli", "--data-dir", str(tmp_path), "serve", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -24,7 +24,7 @@ def _open_window(data_dir: Path, display: str, **env: str) -> subprocess.Popen:
     environment = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", **env}
     environment.pop("WAYLAND_DISPLAY", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "--data-dir", str(data_dir)],
+        [sys.executable, "-m", "desktop.cli", "--data-dir", str(data_dir)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -1,4 +1,5 @@
-"""The ``sheaf`` command: the desktop app by default, plus ``serve`` and ``reset-password``."""
+"""The ``sheaf`` command: the desktop window by default, plus ``serve``, ``reset-password``,
+``backup`` and ``restore``. It sits at the top, above the server it starts."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import __version__
+from server import __version__
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,8 +79,6 @@ def is_loopback(host: str) -> bool:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from . import create_app
-
     tls = bool(args.cert or args.key)
     if tls and not (args.cert and args.key):
         print("sheaf: give both --cert and --key for HTTPS.", file=sys.stderr)
@@ -92,19 +91,13 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    from .admin.maintenance import start_automatic_backup
-    from .config import ensure_data_dir, resolve_data_dir
-    from .folder_lock import lock_data_folder
-    from .logs import configure_logging
+    from .startup import start
 
-    folder = ensure_data_dir(resolve_data_dir(_config(args)))
-    folder_lock = lock_data_folder(folder)  # noqa: F841 - held while serving
-    configure_logging(folder)
     hosts = args.allowed_host or allowed_hosts(args.host)
-    app = create_app(
-        {**_config(args), "TRUSTED_HOSTS": hosts, "SESSION_COOKIE_SECURE": tls, "TLS": tls}
+    started = start(
+        _config(args), {"TRUSTED_HOSTS": hosts, "SESSION_COOKIE_SECURE": tls, "TLS": tls}
     )
-    start_automatic_backup(app)
+    app = started.app
     scheme = "https" if tls else "http"
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"Sheaf {__version__} is serving {app.config['DATA_DIR']}")
@@ -162,11 +155,11 @@ def _serve_tls(app: Any, args: argparse.Namespace) -> int:
 
 
 def reset_password(args: argparse.Namespace) -> int:
-    from . import create_app
-    from .auth.session import password_policy
-    from .db import database
-    from .models import User, name_key
-    from .users.accounts import reset_password as reset
+    from server import create_app
+    from server.auth.session import password_policy
+    from server.db import database
+    from server.models import User, name_key
+    from server.users.accounts import reset_password as reset
 
     app = create_app(_config(args))
     with app.app_context(), database.connection_context():
@@ -183,8 +176,8 @@ def reset_password(args: argparse.Namespace) -> int:
 def backup(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .backup import BackupError, make_backup
-    from .config import ensure_data_dir, resolve_data_dir
+    from server.backup import BackupError, make_backup
+    from server.config import ensure_data_dir, resolve_data_dir
 
     folder = ensure_data_dir(resolve_data_dir(_config(args)))
     target = Path(args.path).expanduser().resolve()
@@ -206,11 +199,11 @@ def backup(args: argparse.Namespace) -> int:
 def restore(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .backup import BackupError, finish_restore, stage_restore
-    from .config import ensure_data_dir, resolve_data_dir
-    from .db import open_database
-    from .folder_lock import lock_data_folder
-    from .migrations import current_version
+    from server.backup import BackupError, finish_restore, stage_restore
+    from server.config import ensure_data_dir, resolve_data_dir
+    from server.db import open_database
+    from server.folder_lock import lock_data_folder
+    from server.migrations import current_version
 
     folder = ensure_data_dir(resolve_data_dir(_config(args)))
     folder_lock = lock_data_folder(folder)  # noqa: F841 - nobody may use the folder meanwhile
@@ -236,9 +229,9 @@ def restore(args: argparse.Namespace) -> int:
 
 
 def _audit(folder: Any, action: str, name: str, details: dict[str, Any]) -> None:
-    from .audit_trail import record
-    from .db import open_database
-    from .migrations import migrate
+    from server.audit_trail import record
+    from server.db import open_database
+    from server.migrations import migrate
 
     database = open_database(folder / "sheaf.db")
     with database.connection_context():
@@ -248,7 +241,7 @@ def _audit(folder: Any, action: str, name: str, details: dict[str, Any]) -> None
 
 
 def desktop(args: argparse.Namespace) -> int:
-    from desktop.shell import run
+    from .shell import run
 
     return run(_config(args))
 
@@ -266,9 +259,9 @@ def limit_malloc_arenas() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .config import SettingsError
-    from .folder_lock import FolderInUse
-    from .migrations import MigrationError
+    from server.config import SettingsError
+    from server.folder_lock import FolderInUse
+    from server.migrations import MigrationError
 
     args = _parser().parse_args(argv)
     limit_malloc_arenas()
