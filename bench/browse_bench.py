@@ -284,7 +284,7 @@ def build_data_folder(data_dir: Path, csv_path: Path) -> tuple[int, int, float]:
     from server import create_app
     from server.auth.passwords import make_hasher
     from server.datasets.catalog import columns_json, dataset_file
-    from server.datasets.loading import load_file
+    from server.datasets.loading.pipeline import load_file
     from server.db import database
     from server.models import Dataset, Role, User, name_key
 
@@ -355,7 +355,7 @@ def next_link(data: bytes) -> str:
 
 def cursor_for(rowid: int) -> str:
     sys.path.insert(0, str(ROOT))
-    from server.datasets.browse import encode_cursor
+    from server.datasets.reading.browse import encode_cursor
 
     return encode_cursor(None, rowid)
 
@@ -510,8 +510,8 @@ def bench_sheaf(
 def sql_times(data_dir: Path, dataset_id: int, pages: list[Timing], repeats: int) -> None:
     """The same pages read in-process with browse.page on a fresh connection (as a request
     does), without HTTP, sign-in checks or templates: where the time goes."""
-    from server.datasets import browse
     from server.datasets.catalog import columns_of
+    from server.datasets.reading import browse
     from server.db import database
     from server.models import Dataset
     from server.sqlite_files import connect
@@ -547,8 +547,8 @@ def sql_times(data_dir: Path, dataset_id: int, pages: list[Timing], repeats: int
 def export_in_process(data_dir: Path, dataset_id: int) -> tuple[float, float]:
     """Rows/s of the export's two halves without HTTP: reading the rows (export.rows_of) and
     reading plus writing them as CSV (export.csv_chunks), each once on a fresh connection."""
-    from server.datasets import browse, export
     from server.datasets.catalog import columns_of
+    from server.datasets.reading import browse, export
     from server.db import database
     from server.models import Dataset
     from server.sqlite_files import connect

@@ -255,7 +255,7 @@ def run_sheaf(source: str, dest: str) -> None:
     """Sheaf's import as the app runs it: detect, guess types, load, check, index."""
     sys.path.insert(0, str(ROOT))
     started = time.perf_counter()
-    from server.datasets.loading import load_file
+    from server.datasets.loading.pipeline import load_file
     from server.importers import inspect_file
 
     imported = time.perf_counter()

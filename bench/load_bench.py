@@ -90,7 +90,7 @@ def seed_folder(data_dir: Path, csv_path: Path, clients: int, importers: int) ->
     import secrets
 
     from server.datasets.catalog import columns_json, dataset_file
-    from server.datasets.loading import load_file
+    from server.datasets.loading.pipeline import load_file
     from server.db import database
     from server.models import Dataset, DatasetShare, Role
     from tests.conftest import PASSWORD, make_app, make_user

@@ -31,11 +31,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .auth.routes import bp as auth_bp
     from .backup import finish_restore
     from .config import build_settings, ensure_data_dir, resolve_data_dir
-    from .datasets import import_routes  # adds the import views to the datasets blueprint
-    from .datasets.api import bp as api_bp
-    from .datasets.imports import clean_leftovers
-    from .datasets.routes import bp as datasets_bp
-    from .datasets.runner import ImportRunner
+    from .datasets.loading.jobs import clean_leftovers
+    from .datasets.loading.runner import ImportRunner
+    from .datasets.web import import_pages  # adds the import views to the datasets blueprint
+    from .datasets.web.api import bp as api_bp
+    from .datasets.web.pages import bp as datasets_bp
     from .home import bp as home_bp
     from .migrations import migrate
     from .permissions import PERMISSIONS, has_permission
@@ -76,7 +76,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     app.extensions["sheaf.picked"] = PickedFiles()
     app.extensions["sheaf.imports"] = ImportRunner(
-        app.config["DATA_DIR"], import_routes.limits_from(app.config)
+        app.config["DATA_DIR"], import_pages.limits_from(app.config)
     )
     for blueprint in (auth_bp, home_bp, users_bp, admin_bp, datasets_bp, api_bp):
         app.register_blueprint(blueprint)

@@ -134,7 +134,7 @@ def make_dataset(
     import secrets
 
     from server.datasets.catalog import columns_json, dataset_file
-    from server.datasets.loading import load_file
+    from server.datasets.loading.pipeline import load_file
 
     source = Path(app.config["DATA_DIR"]) / f"source-{secrets.token_hex(4)}.csv"
     source.write_text(csv_text, encoding="utf-8")
@@ -157,7 +157,7 @@ def make_import(
     import hashlib
     import secrets
 
-    from server.datasets.imports import originals_dir
+    from server.datasets.loading.jobs import originals_dir
 
     key = secrets.token_hex(16)
     (originals_dir(app.config["DATA_DIR"]) / key).write_bytes(content)

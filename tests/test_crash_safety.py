@@ -30,7 +30,8 @@ WORKER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from server.datasets import cleaning, imports
+    from server.datasets.cleaning import steps as cleaning
+    from server.datasets.loading import jobs as imports
     from server.importers import Limits, Meter, guess_types
     from server.models import Dataset, ImportJob, User
     from tests.conftest import make_app

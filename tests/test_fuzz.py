@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server.datasets.loading import load_file
-from server.datasets.storage import BadValues
+from server.datasets.loading.bulk_load import BadValues
+from server.datasets.loading.pipeline import load_file
 from server.importers import Limits, UnreadableFile, inspect_file
 
 from .conftest import make_app, make_user, signed_in

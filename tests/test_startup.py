@@ -23,9 +23,9 @@ NOT_AT_START = [
     "argon2",  # until a password is hashed or checked
     "platformdirs",  # only when no data folder is given
     "concurrent.futures",  # the import threads, with the first import
-    "server.datasets.load_process",  # the loading machinery, likewise
-    "server.datasets.loading",
-    "server.datasets.split_load",
+    "server.datasets.loading.helper_load",  # the loading machinery, likewise
+    "server.datasets.loading.pipeline",
+    "server.datasets.loading.split_load",
     "server.importers.excel",  # readers, when a file is read
     "server.importers.jsonfile",
 ]
@@ -36,5 +36,5 @@ def test_a_start_leaves_what_only_some_requests_need_unloaded(tmp_path):
         [sys.executable, "-c", _START], cwd=ROOT, capture_output=True, text=True, check=True
     )
     loaded = set(json.loads(out.stdout.splitlines()[-1]))
-    assert "server.datasets.routes" in loaded  # the app is really there
+    assert "server.datasets.web.pages" in loaded  # the app is really there
     assert [name for name in NOT_AT_START if name in loaded] == []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from peewee import ModelSelect
 
-from ..models import Dataset, DatasetShare, User
+from ..models import Dataset, DatasetShare, DatasetStep, User
 from ..permissions import has_permission
 from .storage import Column
 
@@ -93,3 +93,10 @@ def can_delete(user: User, dataset: Dataset) -> bool:
 def editable_datasets(user: User) -> list[Dataset]:
     """The datasets ``user`` may change (to append to or replace), by name."""
     return [d for d in visible_datasets(user).order_by(Dataset.name) if can_edit(user, d)]
+
+
+def kept_files(dataset: Dataset) -> set[str]:
+    """Storage keys the dataset still needs: its own and those undo can go back to."""
+    keys = {dataset.storage_key}
+    keys.update(s.previous_key for s in dataset.steps.where(~DatasetStep.undone))
+    return keys

@@ -90,7 +90,7 @@ def describe(dataset: Dataset, name: str, description: str) -> Dataset:
 
 def delete(dataset: Dataset, data_dir: Path) -> None:
     """Remove a dataset, its rows and its undo history. Its imports stay, pointing at nothing."""
-    from .cleaning import kept_files
+    from .catalog import kept_files
 
     keys = kept_files(dataset)
     with database.atomic():

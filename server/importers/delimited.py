@@ -242,7 +242,7 @@ def iter_rows(
     return _checked(reader, handle, encoding, width, problems, limits)
 
 
-# Loading a large file in two halves at once (server.datasets.split_load) --------------------
+# Loading a large file in two halves at once (server.datasets.loading.split_load) -------------
 
 SPLIT_SENTINEL = "\x00sheaf-split\x00"
 # Encodings in which the bytes of a newline and a double quote never occur inside another

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server.datasets import browse
+from server.datasets.reading import browse
 from server.datasets.storage import build_search_index, make_columns
 
 COLUMNS = make_columns(["n", "word", "x"], ["integer", "text", "real"])

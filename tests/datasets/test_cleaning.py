@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from server.datasets import cleaning
 from server.datasets.catalog import columns_of, dataset_file
-from server.datasets.storage import read_rows
+from server.datasets.cleaning import steps
 from server.models import AuditEvent, Dataset, DatasetStep
+from tests.helpers import read_rows
 
 from ..conftest import make_dataset
 
@@ -185,7 +185,7 @@ def test_undo_files_survive_a_restart(app, editor_client, dataset):
     make_app(Path(app.config["DATA_DIR"]))  # start-up cleaning must keep the undo file
     assert editor_client.post_form(f"/datasets/{dataset.id}/undo").status_code == 302
     assert table(app, dataset.id)[0][1] == "  Ada "
-    assert cleaning.history(Dataset.get_by_id(dataset.id))[0].undone
+    assert steps.history(Dataset.get_by_id(dataset.id))[0].undone
 
 
 def test_a_step_never_answers_with_the_search_results_of_the_rows_before_it(

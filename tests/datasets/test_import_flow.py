@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from server.datasets import imports, load_process
 from server.datasets.catalog import columns_of, dataset_file
-from server.datasets.storage import read_rows
+from server.datasets.loading import helper_load, jobs
 from server.models import AuditEvent, Dataset, ImportJob, ImportProblem
+from tests.helpers import read_rows
 
 from ..conftest import make_dataset, make_user, signed_in
 
@@ -114,7 +114,7 @@ def test_an_editor_imports_a_csv_end_to_end(app, editor, people):
 
 def test_the_original_is_kept_under_a_generated_name(app, editor):
     job = run_import(app, editor, CSV.encode(), name="../../etc/passwd.csv")
-    original = imports.original_path(app.config["DATA_DIR"], job)
+    original = jobs.original_path(app.config["DATA_DIR"], job)
     assert original.read_bytes() == CSV.encode() and re.fullmatch(r"[0-9a-f]{32}", original.name)
     assert job.file_name == "passwd.csv"
 
@@ -233,7 +233,7 @@ def _big_csv(rows: int) -> bytes:
 
 def _gate_until_cancelled(monkeypatch):
     """Hold each import until it is cancelled, so a test can cancel it mid-way for sure."""
-    real = load_process.load_file
+    real = helper_load.load_file
 
     def gated(*args, should_stop, **kwargs):
         deadline = time.monotonic() + 20
@@ -241,7 +241,7 @@ def _gate_until_cancelled(monkeypatch):
             time.sleep(0.01)
         return real(*args, should_stop=should_stop, **kwargs)
 
-    monkeypatch.setattr(load_process, "load_file", gated)
+    monkeypatch.setattr(helper_load, "load_file", gated)
 
 
 def test_cancel_mid_import_leaves_nothing(app, editor, monkeypatch):
@@ -340,14 +340,14 @@ def test_leftovers_of_a_killed_import_are_cleaned_at_start_up(app, people):
 
 def test_progress_is_reported_while_running(app, editor, monkeypatch):
     started = threading.Event()
-    real = load_process.load_file
+    real = helper_load.load_file
 
     def slow(*args, meter, **kwargs):
         started.set()
         time.sleep(0.3)
         return real(*args, meter=meter, **kwargs)
 
-    monkeypatch.setattr(load_process, "load_file", slow)
+    monkeypatch.setattr(helper_load, "load_file", slow)
     response = upload(editor, _big_csv(1000))
     job_id = int(response.headers["Location"].split("/")[2])
     editor.post(f"/import/{job_id}/preview", data=preview_form(editor, job_id))

@@ -21,7 +21,7 @@ WORKER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from server.datasets import imports
+    from server.datasets.loading import jobs as imports
     from server.importers import Limits, Meter, guess_types
     from server.models import ImportJob
     from tests.conftest import make_app

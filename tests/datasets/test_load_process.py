@@ -7,8 +7,8 @@ import multiprocessing
 
 import pytest
 
-from server.datasets import load_process
-from server.datasets.storage import BadValues, Stopped
+from server.datasets.loading import helper_load
+from server.datasets.loading.bulk_load import BadValues, Stopped
 from server.importers import UnreadableFile, inspect_file
 
 from .test_import_flow import _big_csv
@@ -22,7 +22,7 @@ def _load_watching_processes(source, dest):
         seen.extend(p.name for p in multiprocessing.active_children())
         return False
 
-    outcome = load_process.load_file(source, dest, inspect_file(source), should_stop=should_stop)
+    outcome = helper_load.load_file(source, dest, inspect_file(source), should_stop=should_stop)
     return outcome, seen
 
 
@@ -51,11 +51,11 @@ def test_its_errors_come_back_as_they_are(tmp_path):
     with open(bad, "ab") as more:
         more.write(b"3,\xff\xfe\n")  # …but the file changed before the import
     with pytest.raises(UnreadableFile, match="not valid utf-8"):
-        load_process.load_file(bad, tmp_path / "d.sqlite", sample)
+        helper_load.load_file(bad, tmp_path / "d.sqlite", sample)
     numbers = tmp_path / "numbers.csv"
     numbers.write_text("id\n1\ntwo\n3\n")
     with pytest.raises(BadValues) as refused:
-        load_process.load_file(
+        helper_load.load_file(
             numbers, tmp_path / "n.sqlite", inspect_file(numbers), ["integer"],
             refuse_bad_values=True,
         )  # fmt: skip
@@ -67,7 +67,7 @@ def test_a_cancel_stops_the_helper_and_leaves_nothing(tmp_path):
     source = tmp_path / "orders.csv"
     source.write_bytes(_big_csv(300_000))
     with pytest.raises(Stopped):
-        load_process.load_file(
+        helper_load.load_file(
             source, tmp_path / "d.sqlite", inspect_file(source), should_stop=lambda: True
         )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv"]
@@ -75,12 +75,12 @@ def test_a_cancel_stops_the_helper_and_leaves_nothing(tmp_path):
 
 
 def test_a_large_file_is_still_read_in_two_halves_there(tmp_path):
-    from server.datasets.split_load import MIN_BYTES
+    from server.datasets.loading.split_load import MIN_BYTES
 
     source = tmp_path / "large.csv"
     source.write_bytes(_big_csv(450_000))
     assert source.stat().st_size > MIN_BYTES
-    outcome = load_process.load_file(source, tmp_path / "d.sqlite", inspect_file(source))
+    outcome = helper_load.load_file(source, tmp_path / "d.sqlite", inspect_file(source))
     assert outcome.result.rows == 450_000
     assert outcome.result.split_at, "the helper process could not start its own helper"
 
@@ -95,7 +95,7 @@ def test_the_helper_writes_to_the_same_log(tmp_path):
     try:
         source = tmp_path / "small.csv"
         source.write_text("id,name\n1,Ada\n2,Grace\n")
-        load_process.load_file(source, tmp_path / "d.sqlite", inspect_file(source))
+        helper_load.load_file(source, tmp_path / "d.sqlite", inspect_file(source))
     finally:
         logging.getLogger().removeHandler(handler)
         handler.close()

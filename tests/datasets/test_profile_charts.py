@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from server.datasets.catalog import columns_of, dataset_file
-from server.datasets.profile import ProfileCache, profile_column
+from server.datasets.reading.profile import ProfileCache, profile_column
 from server.sqlite_files import connect
 
 from ..conftest import make_dataset

@@ -1,6 +1,6 @@
 """The import runner answers progress questions at any moment, even as a read finishes."""
 
-from server.datasets.runner import ImportRunner, Running
+from server.datasets.loading.runner import ImportRunner, Running
 from server.importers import Limits
 
 

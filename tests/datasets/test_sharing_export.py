@@ -148,7 +148,7 @@ def test_exports_of_corpus_datasets_read_back_equal(app, editor_client, people, 
     source = (CORPUS / "csv" / name).read_text(encoding="utf-8")
     dataset = make_dataset(app, people["editor"], source, name=name)
     from server.datasets.catalog import columns_of, dataset_file
-    from server.datasets.storage import read_rows
+    from tests.helpers import read_rows
 
     columns = columns_of(dataset)
     stored = [

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from server.datasets import split_load
-from server.datasets.loading import load_file
-from server.datasets.storage import BadValues, Stopped
+from server.datasets.loading.bulk_load import BadValues, Stopped
+from server.datasets.loading.pipeline import load_file, split_load
 from server.importers import inspect_file
 from server.importers.delimited import split_point
 

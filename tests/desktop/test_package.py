@@ -81,7 +81,7 @@ def test_headless_a_large_import_loads_with_its_helper_process(tmp_path, browser
     out whole. A browser does it the way a person would, from the set-up page on."""
     from playwright.sync_api import expect
 
-    from server.datasets.split_load import MIN_BYTES
+    from server.datasets.loading.split_load import MIN_BYTES
 
     rows = 500_000
     lines = ["id,amount,note"] + [

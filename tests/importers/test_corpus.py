@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from server.datasets.loading import Outcome, load_file
-from server.datasets.storage import BadValues, read_rows
+from server.datasets.loading.bulk_load import BadValues
+from server.datasets.loading.pipeline import Outcome, load_file
 from server.importers import ReadOptions, TableSample, UnreadableFile, inspect_file
+from tests.helpers import read_rows
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus"
 DATA_FOLDERS = ("csv", "json", "xlsx")

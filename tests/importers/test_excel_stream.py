@@ -8,9 +8,9 @@ from datetime import date, datetime
 import pytest
 import xlsxwriter
 
-from server.datasets.loading import load_file
-from server.datasets.storage import read_rows
+from server.datasets.loading.pipeline import load_file
 from server.importers import UnreadableFile, excel, inspect_file, iter_rows
+from tests.helpers import read_rows
 
 from .test_excel_guard import minimal_workbook
 

@@ -36,7 +36,7 @@ def test_guess_type(values, expected):
 
 
 def test_stored_dates_that_do_not_fit_are_found(tmp_path):
-    from server.datasets.loading import load_file
+    from server.datasets.loading.pipeline import load_file
 
     path = tmp_path / "d.csv"
     path.write_text(
@@ -61,9 +61,9 @@ def test_stored_dates_that_do_not_fit_are_found(tmp_path):
 
 
 def test_datetimes_keep_their_offsets_and_a_date_alone_is_midnight(tmp_path):
-    from server.datasets.loading import load_file
-    from server.datasets.storage import read_rows
+    from server.datasets.loading.pipeline import load_file
     from server.importers import inspect_file
+    from tests.helpers import read_rows
 
     path = tmp_path / "t.csv"
     path.write_text(

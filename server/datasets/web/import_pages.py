@@ -20,8 +20,8 @@ from flask import (
 )
 from flask_login import current_user
 
-from ..auth.session import passive
-from ..importers import (
+from ...auth.session import passive
+from ...importers import (
     FORMATS,
     TYPE_LABELS,
     TYPES,
@@ -30,13 +30,14 @@ from ..importers import (
     UnreadableFile,
     guess_types,
 )
-from ..models import ImportJob, ImportProblem
-from ..permissions import require_permission
-from . import cleaning, imports
-from .catalog import editable_datasets
+from ...models import ImportJob, ImportProblem
+from ...permissions import require_permission
+from ..catalog import editable_datasets
+from ..cleaning import recipes
+from ..loading import jobs
+from ..loading.runner import ImportRunner
 from .forms import ENCODINGS, PreviewForm, UploadForm
-from .routes import bp
-from .runner import ImportRunner
+from .pages import bp
 
 PREVIEW_ROWS = 20
 
@@ -77,13 +78,13 @@ def upload() -> str | Response:
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            job = imports.receive_file(
+            job = jobs.receive_file(
                 upload.stream,
                 upload.filename or "",
                 _data_dir(),
                 current_user._get_current_object(),
             )
-        except imports.ImportRefused as exc:
+        except jobs.ImportRefused as exc:
             form.file.errors.append(str(exc))
         else:
             return redirect(url_for("datasets.import_preview", job_id=job.id))
@@ -124,7 +125,7 @@ def import_preview(job_id: int) -> str | Response:
         options = _options_from(form, chosen) if chosen == previous else ReadOptions(format=chosen)
     sample, error = None, None
     try:
-        sample = imports.preview(job, _data_dir(), options, limits())
+        sample = jobs.preview(job, _data_dir(), options, limits())
     except UnreadableFile as exc:
         error = str(exc)
     if sample is not None:
@@ -140,15 +141,15 @@ def import_preview(job_id: int) -> str | Response:
         form.name.data = Path(job.file_name).stem[:200] or "Imported data"
     if sample:
         _fill_choices(form, sample)
-        recipes = cleaning.recipes_for(current_user, sample.labels)
-        form.recipe.choices = [(0, "None")] + [(r.id, r.name) for r in recipes]
+        usable = recipes.recipes_for(current_user, sample.labels)
+        form.recipe.choices = [(0, "None")] + [(r.id, r.name) for r in usable]
     if (
         sample
         and request.method == "POST"
         and request.form.get("action") == "import"
         and form.validate()
     ):
-        plan = imports.Plan(
+        plan = jobs.Plan(
             options=_plan_options(sample.options),
             labels=sample.labels,
             types=types,
@@ -159,11 +160,11 @@ def import_preview(job_id: int) -> str | Response:
             recipe_id=form.recipe.data or None,
         )
         try:
-            imports.check_plan(plan, current_user, targets)
-        except imports.ImportRefused as exc:
+            jobs.check_plan(plan, current_user, targets)
+        except jobs.ImportRefused as exc:
             form.form_errors.append(str(exc))
         else:
-            imports.queue(job, plan)
+            jobs.queue(job, plan)
             runner().start(job.id, job.file_size)
             return redirect(url_for("datasets.import_status", job_id=job.id))
     return render_template(
@@ -175,7 +176,7 @@ def import_preview(job_id: int) -> str | Response:
         types=types,
         type_labels=TYPE_LABELS,
         rows=sample.rows[:PREVIEW_ROWS] if sample else [],
-        earlier=imports.earlier_identical(job),
+        earlier=jobs.earlier_identical(job),
     )
 
 
@@ -233,11 +234,11 @@ def import_progress(job_id: int) -> Response:
 def import_cancel(job_id: int) -> Response:
     job = _job_or_404(job_id)
     if job.status == "ready":
-        imports.abandon(job, _data_dir())
+        jobs.abandon(job, _data_dir())
         flash("The file was not imported.", "info")
         return redirect(url_for("datasets.upload"))
     if not runner().cancel(job.id) and not job.finished:
-        imports.cancel_queued(job, _data_dir())
+        jobs.cancel_queued(job, _data_dir())
     return redirect(url_for("datasets.import_status", job_id=job.id))
 
 
@@ -279,11 +280,11 @@ def upload_picked() -> Response:
     if path is None:
         abort(404)
     try:
-        job = imports.receive_path(path, _data_dir(), current_user._get_current_object())
-    except (imports.ImportRefused, OSError) as exc:
+        job = jobs.receive_path(path, _data_dir(), current_user._get_current_object())
+    except (jobs.ImportRefused, OSError) as exc:
         message = (
             str(exc)
-            if isinstance(exc, imports.ImportRefused)
+            if isinstance(exc, jobs.ImportRefused)
             else (f"Sheaf could not read {path.name}: {exc.strerror or exc}.")
         )
         flash(message, "error")

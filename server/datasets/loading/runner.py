@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..db import database
-from ..importers import Limits, Meter
-from . import imports
+from ...db import database
+from ...importers import Limits, Meter
+from . import jobs
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
@@ -50,10 +50,10 @@ class ImportRunner:
         try:
             with database.connection_context():
                 if state.cancel.is_set():
-                    imports.cancel_queued(imports.ImportJob.get_by_id(job_id), self.data_dir)
+                    jobs.cancel_queued(jobs.ImportJob.get_by_id(job_id), self.data_dir)
                     return
                 state.started = time.monotonic()
-                imports.run(job_id, self.data_dir, self.limits, state.meter, state.cancel.is_set)
+                jobs.run(job_id, self.data_dir, self.limits, state.meter, state.cancel.is_set)
         finally:
             state.done.set()
             with self._lock:

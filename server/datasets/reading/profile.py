@@ -8,8 +8,8 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from ..storage import Column
 from .browse import ensure_sort_index
-from .storage import Column
 
 HISTOGRAM_BINS = 20
 TOP_VALUES = 10

@@ -7,9 +7,9 @@ from wtforms import IntegerField, RadioField, SelectField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..importers import FORMATS
-from ..importers.delimited import DELIMITERS
-from .imports import MAX_NAME
+from ...importers import FORMATS
+from ...importers.delimited import DELIMITERS
+from ..loading.jobs import MAX_NAME
 
 ENCODINGS = [
     ("utf-8", "UTF-8"),

@@ -15,8 +15,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..storage import Column
 from .browse import View, where
-from .storage import Column
 
 FORMATS = {
     "csv": "CSV",

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from .storage import Column
+from ..storage import Column
 
 OPERATORS = {
     "eq": "is",

@@ -19,11 +19,12 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from ..importers import ReadOptions
-from ..importers.delimited import split_point, tail_rows
-from ..importers.table import Limits, Meter
-from ..sqlite_files import connect
-from .storage import Column, LoadResult, RaggedRow, Stopped, bulk_insert, check_values, new_table
+from ...importers import ReadOptions
+from ...importers.delimited import split_point, tail_rows
+from ...importers.table import Limits, Meter
+from ...sqlite_files import connect
+from ..storage import Column
+from .bulk_load import LoadResult, RaggedRow, Stopped, bulk_insert, check_values, new_table
 
 MIN_BYTES = 16 * 1024 * 1024  # below this, starting a process costs more than it saves
 POLL_SECONDS = 0.05

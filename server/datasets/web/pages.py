@@ -6,7 +6,6 @@ the person may not see and 403 for an action they may not take on one they can s
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,71 +24,22 @@ from flask import (
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from ..audit_trail import record
-from ..downloads import save_target, saved
-from ..importers.types import TYPE_LABELS
-from ..models import Dataset, DatasetShare, Role, User
-from ..permissions import has_permission, require_permission
-from ..sqlite_files import connect
-from . import browse, charts, cleaning, export, sharing
-from .catalog import access_to, can_delete, can_share, columns_of, dataset_file, visible_datasets
+from ...audit_trail import record
+from ...downloads import save_target, saved
+from ...importers.types import TYPE_LABELS
+from ...models import Dataset, DatasetShare, Role, User
+from ...permissions import has_permission, require_permission
+from ...sqlite_files import connect
+from .. import sharing
+from ..catalog import access_to, can_delete, can_share, columns_of, visible_datasets
+from ..cleaning import recipes, steps
+from ..reading import browse, charts, export
+from ..reading.profile import ProfileCache
+from .access import _path, _rows_of, dataset_or_404, read_page
 from .forms import DescribeForm, ShareForm
-from .profile import ProfileCache
 
 bp = Blueprint("datasets", __name__)
-counts = browse.CountCache()
 profiles = ProfileCache()
-
-
-def dataset_or_404(dataset_id: int, need: str = "read") -> Dataset:
-    """The dataset if the signed-in person may ``need`` ("read", "edit", "share", "delete")
-    it: 404 when they may not even see it, 403 when they see it but may not do that."""
-    dataset = visible_datasets(current_user).where(Dataset.id == dataset_id).first()
-    if dataset is None:
-        abort(404)
-    allowed = {
-        "read": lambda: True,
-        "edit": lambda: access_to(current_user, dataset) == "edit",
-        "share": lambda: can_share(current_user, dataset),
-        "delete": lambda: can_delete(current_user, dataset),
-    }[need]
-    if not allowed():
-        abort(403)
-    return dataset
-
-
-def _path(dataset: Dataset) -> Path:
-    return dataset_file(current_app.config["DATA_DIR"], dataset.storage_key)
-
-
-@contextlib.contextmanager
-def _rows_of(dataset: Dataset):
-    con = connect(_path(dataset))
-    try:
-        yield con
-    finally:
-        con.close()
-
-
-def read_page(
-    dataset: Dataset, con, columns, view: browse.View, size: int, searchable: bool
-) -> tuple[browse.Page, int]:
-    """The page the request's cursor arguments ask for, and how many rows the view has
-    (counted once per view and kept until the data changes). Raises BadView."""
-    page = browse.page(
-        con,
-        columns,
-        view,
-        size,
-        after=request.args.get("after"),
-        before=request.args.get("before"),
-        last=request.args.get("last") == "1",
-        searchable=searchable,
-    )
-    if not view.narrowed:
-        return page, dataset.row_count
-    sql, params = browse.count_query(view, columns, searchable)
-    return page, counts.count(con, f"{dataset.storage_key}:{dataset.updated_at}", sql, params)
 
 
 @bp.route("/datasets")
@@ -407,18 +357,18 @@ def dataset_clean(dataset_id: int) -> str | Response:
         if FlaskForm().validate_on_submit():
             kind = request.form.get("kind", "")
             try:
-                step = cleaning.apply_step(
+                step = steps.apply_step(
                     dataset,
                     kind,
                     _step_params(kind, request.form),
                     current_user._get_current_object(),
                     current_app.config["DATA_DIR"],
                 )
-            except cleaning.StepError as exc:
+            except steps.StepError as exc:
                 problem = str(exc)
             else:
                 flash(
-                    f"{cleaning.STEPS[kind]}: {step.summary} ({step.rows_changed:,} rows).",
+                    f"{steps.STEPS[kind]}: {step.summary} ({step.rows_changed:,} rows).",
                     "success",
                 )
                 return redirect(url_for("datasets.dataset_clean", dataset_id=dataset.id))
@@ -427,8 +377,8 @@ def dataset_clean(dataset_id: int) -> str | Response:
         "datasets/clean.html",
         dataset=dataset,
         columns=columns_of(dataset),
-        steps=cleaning.STEPS,
-        history=cleaning.history(dataset),
+        steps=steps.STEPS,
+        history=steps.history(dataset),
         problem=problem,
         view=view,
         types=TYPE_LABELS,
@@ -439,13 +389,13 @@ def dataset_clean(dataset_id: int) -> str | Response:
 def dataset_undo(dataset_id: int) -> Response:
     dataset = dataset_or_404(dataset_id, "edit")
     try:
-        step = cleaning.undo_last(
+        step = steps.undo_last(
             dataset, current_user._get_current_object(), current_app.config["DATA_DIR"]
         )
-    except cleaning.StepError as exc:
+    except steps.StepError as exc:
         flash(str(exc), "error")
     else:
-        flash(f"Undone: {cleaning.STEPS.get(step.kind, step.kind)} ({step.summary}).", "success")
+        flash(f"Undone: {steps.STEPS.get(step.kind, step.kind)} ({step.summary}).", "success")
     return redirect(url_for("datasets.dataset_clean", dataset_id=dataset.id))
 
 
@@ -453,10 +403,10 @@ def dataset_undo(dataset_id: int) -> Response:
 def dataset_save_recipe(dataset_id: int) -> Response:
     dataset = dataset_or_404(dataset_id, "edit")
     try:
-        recipe = cleaning.save_recipe(
+        recipe = recipes.save_recipe(
             dataset, request.form.get("name", ""), current_user._get_current_object()
         )
-    except cleaning.StepError as exc:
+    except steps.StepError as exc:
         flash(str(exc), "error")
     else:
         flash(

@@ -9,10 +9,10 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from ..models import Dataset
-from . import browse
-from .catalog import access_to, columns_of, visible_datasets
-from .routes import _rows_of, dataset_or_404, read_page
+from ...models import Dataset
+from ..catalog import access_to, columns_of, visible_datasets
+from ..reading import browse
+from .access import _rows_of, dataset_or_404, read_page
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_LIMIT = 1000

@@ -17,14 +17,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from ..audit_trail import record
-from ..db import database
-from ..importers import TYPES, Limits, Meter, ReadOptions, TableSample, UnreadableFile
-from ..importers import inspect_file as inspect
-from ..models import Dataset, DatasetStep, ImportJob, ImportProblem, Recipe, User, utcnow
-from .catalog import columns_json, columns_of, dataset_file, datasets_dir, remove_dataset_file
-from .cleaning import StepError, recipe_columns, replay
-from .storage import BadValues, Problem, Stopped, append_rows
+from ...audit_trail import record
+from ...db import database
+from ...importers import TYPES, Limits, Meter, ReadOptions, TableSample, UnreadableFile
+from ...importers import inspect_file as inspect
+from ...models import Dataset, DatasetStep, ImportJob, ImportProblem, Recipe, User, utcnow
+from ..catalog import columns_json, columns_of, dataset_file, datasets_dir, remove_dataset_file
+from ..cleaning.recipes import recipe_columns, replay
+from ..cleaning.steps import StepError
+from .bulk_load import BadValues, Problem, Stopped, append_rows
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,7 @@ def run(job_id: int, data_dir: Path, limits: Limits, meter: Meter, should_stop) 
     # With a recipe, the file's rows are cleaned on their own first, then joined to the target.
     base = dataset_file(data_dir, target.storage_key) if appending and not recipe else None
     sample = TableSample(plan.read_options(), plan.labels, [])
-    from .load_process import load_file
+    from .helper_load import load_file
 
     try:
         outcome = load_file(

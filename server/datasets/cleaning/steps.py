@@ -14,14 +14,14 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from ..audit_trail import record
-from ..db import database
-from ..importers.types import TYPES
-from ..models import Dataset, DatasetStep, Recipe, User, utcnow
-from ..sqlite_files import connect, copy_file, durable_rename
-from . import browse
-from .catalog import columns_json, columns_of, dataset_file, remove_dataset_file
-from .storage import (
+from ...audit_trail import record
+from ...db import database
+from ...importers.types import TYPES
+from ...models import Dataset, DatasetStep, User, utcnow
+from ...sqlite_files import connect, copy_file, durable_rename
+from ..catalog import columns_json, columns_of, dataset_file, remove_dataset_file
+from ..reading import browse
+from ..storage import (
     STORAGE_TYPES,
     TYPE_MESSAGES,
     Column,
@@ -380,66 +380,3 @@ def undo_last(dataset: Dataset, user: User, data_dir: Path) -> DatasetStep:
 
 def history(dataset: Dataset) -> list[DatasetStep]:
     return list(dataset.steps.order_by(DatasetStep.id.desc()))
-
-
-def kept_files(dataset: Dataset) -> set[str]:
-    """Storage keys the dataset still needs: its own and those undo can go back to."""
-    keys = {dataset.storage_key}
-    keys.update(s.previous_key for s in dataset.steps.where(~DatasetStep.undone))
-    return keys
-
-
-# --- recipes -----------------------------------------------------------------------------------
-def save_recipe(dataset: Dataset, name: str, user: User) -> Recipe:
-    """The dataset's steps so far (not undone), in order, as a named recipe."""
-    name = " ".join((name or "").split())[:200]
-    if not name:
-        raise StepError("Give the recipe a name.")
-    steps = list(dataset.steps.where(~DatasetStep.undone).order_by(DatasetStep.id))
-    if not steps:
-        raise StepError("There are no steps to save yet.")
-    with database.atomic():
-        recipe = Recipe.create(
-            name=name,
-            owner=user,
-            columns=steps[0].previous_columns,
-            steps=json.dumps(
-                [{"kind": s.kind, "params": s.param_dict} for s in steps], ensure_ascii=False
-            ),
-        )
-        record(
-            "recipe.saved",
-            object_type="recipe",
-            object_id=recipe.id,
-            actor=user,
-            details={"name": name, "steps": len(steps), "dataset": dataset.name},
-        )
-    return recipe
-
-
-def recipe_columns(recipe: Recipe) -> list[Column]:
-    return [Column(c["name"], c["label"], c["type"]) for c in json.loads(recipe.columns)]
-
-
-def recipes_for(user: User, labels: list[str]) -> list[Recipe]:
-    """The person's recipes that start from columns named like ``labels`` (case aside)."""
-    wanted = [label.casefold() for label in labels]
-    return [
-        r
-        for r in Recipe.select().where(Recipe.owner == user.id).order_by(Recipe.name)
-        if [c.label.casefold() for c in recipe_columns(r)] == wanted
-    ]
-
-
-def replay(path: Path, recipe: Recipe) -> tuple[list[Column], int]:
-    """Apply every step of ``recipe`` to the dataset file at ``path``; StepError stops it."""
-    columns = recipe_columns(recipe)
-    rows = 0
-    for number, item in enumerate(recipe.step_list, start=1):
-        try:
-            columns, _changed, _summary, rows = run_operation(
-                path, columns, item["kind"], item["params"]
-            )
-        except StepError as exc:
-            raise StepError(f"Step {number} of the recipe {recipe.name} failed: {exc}") from None
-    return columns, rows

@@ -26,9 +26,9 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from ..importers import Limits, Meter, TableSample
-from . import loading
-from .loading import Outcome
+from ...importers import Limits, Meter, TableSample
+from . import pipeline
+from .pipeline import Outcome
 from .split_load import die_with_parent
 
 IN_PROCESS_FORMATS = {"xls", "ods"}
@@ -48,11 +48,11 @@ def load_file(
     base: Path | None = None,
     limits: Limits | None = None,
 ) -> Outcome:
-    """:func:`server.datasets.loading.load_file`, run in a helper process (same arguments,
+    """:func:`server.datasets.pipeline.pipeline.load_file`, run in a helper process (same arguments,
     same result, same exceptions)."""
     kwargs = {"refuse_bad_values": refuse_bad_values, "base": base, "limits": limits}
     if sample is None or sample.options.format in IN_PROCESS_FORMATS:
-        return loading.load_file(
+        return pipeline.load_file(
             path, dest, sample, types, meter=meter, should_stop=should_stop, **kwargs
         )
     try:
@@ -73,7 +73,7 @@ def load_file(
             send.close()
     except Exception as exc:  # no way to start a process here: import in this one
         log.warning("The import's helper process could not start (%s); importing here.", exc)
-        return loading.load_file(
+        return pipeline.load_file(
             path, dest, sample, types, meter=meter, should_stop=should_stop, **kwargs
         )
     if meter is not None:
@@ -138,7 +138,7 @@ def _load(send, path, dest, sample, types, kwargs, progress, rows, cancel, log_f
         return cancel.is_set() or os.getppid() != parent
 
     try:
-        outcome = loading.load_file(
+        outcome = pipeline.load_file(
             path, dest, sample, types, meter=meter, should_stop=should_stop, **kwargs
         )
         log.info(

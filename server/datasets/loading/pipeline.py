@@ -12,9 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..importers import Limits, Meter, TableSample, delimited, guess_types, inspect_file, iter_rows
+from ...importers import Limits, Meter, TableSample, delimited, guess_types, inspect_file, iter_rows
+from ..storage import Column, make_columns
 from . import split_load
-from .storage import Column, LoadResult, Problem, make_columns, write_dataset
+from .bulk_load import LoadResult, Problem, write_dataset
 
 
 @dataclass

@@ -11,8 +11,8 @@ import sqlite3
 from dataclasses import dataclass
 from html import escape
 
+from ..storage import Column
 from .profile import HISTOGRAM_BINS
-from .storage import Column
 
 WIDTH, HEIGHT = 720, 360
 LEFT, RIGHT, TOP, BOTTOM = 70, 20, 40, 90

@@ -1,0 +1,362 @@
+"""The bulk-load engine: rows streamed into a new dataset file with one statement and one
+transaction, then one scan for the values that did not fit their column's type. Appends and
+the two-halves load of a large file go through here too. The file format itself (columns,
+types, the search index) is :mod:`..storage`'s."""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from ...importers.delimited import SPLIT_SENTINEL
+from ...sqlite_files import connect, copy_file, durable_rename
+from ..storage import (
+    STORAGE_TYPES,
+    TYPE_MESSAGES,
+    Column,
+    bad_value,
+    build_search_index,
+    drop_search_sets,
+    value_expression,
+)
+
+PROBLEM_CAP = 100_000  # problems listed one by one; beyond that they are counted
+
+
+@dataclass
+class Problem:
+    row: int
+    column: str  # the column's label
+    value: str
+    message: str
+
+
+@dataclass
+class LoadResult:
+    rows: int
+    problems: list[Problem] = field(default_factory=list)
+    problem_count: int = 0
+    warnings: list[str] = field(default_factory=list)
+    seconds_load: float = 0.0
+    seconds_check: float = 0.0
+    seconds_index: float = 0.0
+    split_at: int | None = None  # where a helper process took over (a two-halves load)
+
+
+class Stopped(Exception):
+    """The load was stopped by its ``should_stop`` callback (a cancel)."""
+
+
+class StartAgain(Exception):
+    """The unchecked fast path met a row it cannot take: the load starts again from the
+    checked rows."""
+
+
+class RaggedRow(StartAgain):
+    """A row had another number of cells than the table (only from the unchecked fast path)."""
+
+
+class BadValues(Exception):
+    """Values did not fit their column's type and the person chose to refuse the import."""
+
+    def __init__(self, result: LoadResult) -> None:
+        count = result.problem_count
+        noun = "value does not fit its" if count == 1 else "values do not fit their"
+        super().__init__(f"{count:,} {noun} column's type.")
+        self.result = result
+
+    def __reduce__(self):  # rebuilt from its result when an import's helper process sends it
+        return (BadValues, (self.result,))
+
+
+def _insert_expression(index: int, kind: str) -> str:
+    return value_expression(f"?{index}", kind)
+
+
+def write_dataset(
+    path: Path,
+    columns: list[Column],
+    rows: Iterable[list],
+    *,
+    checked_rows: Callable[[], Iterable[list]] | None = None,
+    refuse_bad_values: bool = False,
+    base: Path | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    text_may_hold_nul: bool = True,
+    second_half: SecondHalf | None = None,
+    fitting: Callable[[], set[str]] | None = None,
+) -> LoadResult:
+    """Write ``rows`` to a new dataset file at ``path``, all or nothing.
+
+    The rows go to ``path`` + ``.partial`` first, which becomes ``path`` only when complete; on
+    any exception it is deleted. ``rows`` may be an unchecked fast stream (a bare csv.reader):
+    if a row has the wrong number of cells, the load starts again from ``checked_rows()``.
+    With ``base``, the new file starts as a copy of that dataset (appending). Bad values
+    become empty and are listed, or, with ``refuse_bad_values``, raise :class:`BadValues`.
+    ``should_stop`` is asked every few milliseconds; True stops the load (:class:`Stopped`).
+    With ``second_half``, ``rows`` is the first half of the file, ending in a sentinel row,
+    and another process loads the second half meanwhile; if anything about the split is off,
+    the load starts again from ``checked_rows()``. ``fitting()``, asked after the load, names
+    the columns whose every value is known to fit (a reader that saw them all): the check
+    passes over them.
+    """
+    partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    load = functools.partial(
+        _write, partial, columns, refuse_bad_values, base, should_stop, text_may_hold_nul
+    )
+    try:
+        try:
+            result = load(rows, second_half, fitting)
+        except StartAgain:
+            if checked_rows is None:
+                raise
+            partial.unlink(missing_ok=True)
+            result = load(checked_rows())  # no split, every column checked
+        durable_rename(partial, path)
+        return result
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def _write(
+    partial,
+    columns,
+    refuse_bad_values,
+    base,
+    should_stop,
+    nul,
+    rows,
+    second_half=None,
+    fitting=None,
+) -> LoadResult:
+    start = time.perf_counter()
+    if base is not None:
+        copy_file(base, partial)
+    con = connect(partial)
+    try:
+        first_new = 1
+        if base is None:
+            new_table(con, columns)
+        else:
+            _bulk_pragmas(con)
+            con.execute("DROP TABLE IF EXISTS rows_fts")
+            drop_search_sets(con)
+            first_new = con.execute("SELECT coalesce(max(rowid), 0) + 1 FROM rows").fetchone()[0]
+        if second_half is not None:
+            second_half.start(partial, columns, refuse_bad_values, nul)
+        bulk_insert(con, columns, rows, should_stop)
+        if second_half is not None:
+            _drop_sentinel_row(con)
+        loaded = time.perf_counter()
+        fine = fitting() if fitting is not None else set()
+        unsure = [c for c in columns if c.name not in fine]
+        result = check_values(con, unsure, first_new, refuse_bad_values, nul)
+        if second_half is not None:
+            _add_second_half(con, result, second_half.finish(should_stop))
+            result.split_at = second_half.start_byte
+        if refuse_bad_values and result.problem_count:
+            raise BadValues(result)
+        result.seconds_load = loaded - start
+        result.seconds_check = time.perf_counter() - loaded
+        indexed = time.perf_counter()
+        build_search_index(con, columns)
+        result.seconds_index = time.perf_counter() - indexed
+        result.rows = con.execute("SELECT count(*) FROM rows").fetchone()[0]
+        con.execute("PRAGMA journal_mode = WAL")
+    finally:
+        con.close()
+        if second_half is not None:
+            second_half.discard()
+    return result
+
+
+def _bulk_pragmas(con: sqlite3.Connection) -> None:
+    # A partial file is thrown away on any failure, so the bulk load needs no journal.
+    con.execute("PRAGMA journal_mode = OFF")
+    con.execute("PRAGMA synchronous = OFF")
+    con.execute("PRAGMA cache_size = -8192")
+
+
+def new_table(con: sqlite3.Connection, columns: list[Column]) -> None:
+    """The ``rows`` table in a new partial file, set up for a bulk load."""
+    _bulk_pragmas(con)
+    definitions = ", ".join(f"{c.name} {STORAGE_TYPES[c.type]}" for c in columns)
+    con.execute(f"CREATE TABLE rows ({definitions})")
+
+
+class SecondHalf(Protocol):
+    """Loads the second half of a file into a dataset file of its own, in another process."""
+
+    start_byte: int
+
+    def start(self, partial: Path, columns: list[Column], refuse: bool, nul: bool) -> None: ...
+
+    def finish(self, should_stop: Callable[[], bool] | None) -> tuple[Path, LoadResult]:
+        """Wait for the other process: its file and result. Raises :class:`RaggedRow` if
+        the load must start again, :class:`Stopped` on a cancel."""
+        ...
+
+    def discard(self) -> None: ...
+
+
+def _drop_sentinel_row(con: sqlite3.Connection) -> None:
+    """The first half ends in a row of sentinels only if it was split between records."""
+    last = con.execute("SELECT rowid, c1 FROM rows ORDER BY rowid DESC LIMIT 1").fetchone()
+    if last is None or last[1] != SPLIT_SENTINEL:
+        raise RaggedRow("the file was not split between two records")
+    con.execute("DELETE FROM rows WHERE rowid = ?", (last[0],))
+
+
+def _add_second_half(
+    con: sqlite3.Connection, result: LoadResult, half: tuple[Path, LoadResult]
+) -> None:
+    """Append the other process's rows (SQLite copies the records as they are) and its
+    problems, numbered after this half's rows."""
+    path, other = half
+    offset = con.execute("SELECT count(*) FROM rows").fetchone()[0]
+    con.execute("ATTACH DATABASE ? AS half", (str(path),))
+    try:
+        con.execute("BEGIN")
+        con.execute("INSERT INTO main.rows SELECT * FROM half.rows")
+        con.execute("COMMIT")
+    finally:
+        con.execute("DETACH DATABASE half")
+    result.problem_count += other.problem_count
+    for problem in other.problems[: max(0, PROBLEM_CAP - len(result.problems))]:
+        problem.row += offset
+        result.problems.append(problem)
+    result.warnings.extend(other.warnings)
+
+
+def bulk_insert(
+    con: sqlite3.Connection,
+    columns: list[Column],
+    rows: Iterable[list],
+    should_stop: Callable[[], bool] | None,
+) -> None:
+    """One statement, one transaction, a stream of rows: no per-row Python on this side."""
+    values = ", ".join(_insert_expression(i, c.type) for i, c in enumerate(columns, 1))
+    if should_stop is not None:
+        con.set_progress_handler(should_stop, 200_000)
+    con.execute("BEGIN")
+    try:
+        con.executemany(f"INSERT INTO rows VALUES ({values})", rows)
+    except sqlite3.ProgrammingError as exc:
+        con.execute("ROLLBACK")
+        if "number of bindings" in str(exc):
+            raise RaggedRow(str(exc)) from None
+        raise
+    except OverflowError as exc:  # an integer beyond 64 bits (the checked rows make it a float)
+        con.execute("ROLLBACK")
+        raise StartAgain(str(exc)) from None
+    except sqlite3.OperationalError as exc:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        if "interrupted" in str(exc):
+            raise Stopped() from None
+        raise
+    finally:
+        con.set_progress_handler(None, 0)
+    con.execute("COMMIT")
+
+
+def check_values(
+    con: sqlite3.Connection, columns: list[Column], first_new: int, refuse: bool, nul: bool = True
+) -> LoadResult:
+    """Find the values that did not fit their type (and NUL characters in text), in one scan
+    when there are none; list each bad value when there are."""
+    result = LoadResult(rows=0)
+    checked = [c for c in columns if c.type != "text"]
+    texts = [c for c in columns if c.type == "text"] if nul else []
+    predicates = [bad_value(c) for c in checked]
+    predicates += [f"instr({c.name}, char(0)) > 0" for c in texts]
+    if not predicates:
+        return result
+    any_bad = con.execute(
+        f"SELECT 1 FROM rows WHERE rowid >= ? AND ({' OR '.join(predicates)}) LIMIT 1",
+        (first_new,),
+    ).fetchone()
+    if not any_bad:
+        return result
+    con.execute("BEGIN")
+    for column in checked:
+        bad = bad_value(column)
+        count = con.execute(
+            f"SELECT count(*) FROM rows WHERE rowid >= ? AND {bad}", (first_new,)
+        ).fetchone()[0]
+        if not count:
+            continue
+        result.problem_count += count
+        room = max(0, PROBLEM_CAP - len(result.problems))
+        for rowid, value in con.execute(
+            f"SELECT rowid, {column.name} FROM rows WHERE rowid >= ? AND {bad} "
+            "ORDER BY rowid LIMIT ?",
+            (first_new, room),
+        ):
+            result.problems.append(
+                Problem(
+                    rowid - first_new + 1,
+                    column.label,
+                    str(value)[:200],
+                    TYPE_MESSAGES[column.type],
+                )
+            )
+        if not refuse:
+            con.execute(
+                f"UPDATE rows SET {column.name} = NULL WHERE rowid >= ? AND {bad}", (first_new,)
+            )
+    for column in texts:
+        # SQLite's replace() stops at a NUL, so clean these (rare) cells in Python.
+        dirty = con.execute(
+            f"SELECT rowid, {column.name} FROM rows "
+            f"WHERE rowid >= ? AND instr({column.name}, char(0)) > 0",
+            (first_new,),
+        ).fetchall()
+        if dirty:
+            con.executemany(
+                f"UPDATE rows SET {column.name} = NULLIF(?, '') WHERE rowid = ?",
+                [(value.replace("\x00", ""), rowid) for rowid, value in dirty],
+            )
+            result.warnings.append(
+                f"{len(dirty)} cells of {column.label} held NUL characters, removed."
+            )
+    con.execute("COMMIT")
+    result.problems.sort(key=lambda p: p.row)
+    return result
+
+
+def append_rows(
+    base: Path, base_columns: list[Column], fresh: Path, fresh_columns: list[Column]
+) -> int:
+    """Make ``fresh`` hold ``base``'s rows followed by its own (columns paired by position),
+    in the base's columns; all or nothing. Returns the row count."""
+    merged = fresh.with_name(fresh.name + ".merged")
+    merged.unlink(missing_ok=True)
+    try:
+        copy_file(base, merged)
+        con = connect(merged)
+        try:
+            con.execute("ATTACH DATABASE ? AS fresh", (str(fresh),))
+            con.execute("DROP TABLE IF EXISTS rows_fts")
+            drop_search_sets(con)
+            con.execute(
+                f"INSERT INTO rows ({', '.join(c.name for c in base_columns)}) "
+                f"SELECT {', '.join(c.name for c in fresh_columns)} FROM fresh.rows ORDER BY rowid"
+            )
+            con.execute("DETACH DATABASE fresh")
+            build_search_index(con, base_columns)
+            total = con.execute("SELECT count(*) FROM rows").fetchone()[0]
+        finally:
+            con.close()
+        durable_rename(merged, fresh)
+    except BaseException:
+        merged.unlink(missing_ok=True)
+        raise
+    return total

@@ -1,0 +1,72 @@
+"""The one place that loads a dataset for a request and checks the person's access to it,
+and opens its rows for reading. Every dataset route goes through :func:`dataset_or_404`."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from flask import (
+    abort,
+    current_app,
+    request,
+)
+from flask_login import current_user
+
+from ...models import Dataset
+from ...sqlite_files import connect
+from ..catalog import access_to, can_delete, can_share, dataset_file, visible_datasets
+from ..reading import browse
+
+counts = browse.CountCache()
+
+
+def dataset_or_404(dataset_id: int, need: str = "read") -> Dataset:
+    """The dataset if the signed-in person may ``need`` ("read", "edit", "share", "delete")
+    it: 404 when they may not even see it, 403 when they see it but may not do that."""
+    dataset = visible_datasets(current_user).where(Dataset.id == dataset_id).first()
+    if dataset is None:
+        abort(404)
+    allowed = {
+        "read": lambda: True,
+        "edit": lambda: access_to(current_user, dataset) == "edit",
+        "share": lambda: can_share(current_user, dataset),
+        "delete": lambda: can_delete(current_user, dataset),
+    }[need]
+    if not allowed():
+        abort(403)
+    return dataset
+
+
+def _path(dataset: Dataset) -> Path:
+    return dataset_file(current_app.config["DATA_DIR"], dataset.storage_key)
+
+
+@contextlib.contextmanager
+def _rows_of(dataset: Dataset):
+    con = connect(_path(dataset))
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def read_page(
+    dataset: Dataset, con, columns, view: browse.View, size: int, searchable: bool
+) -> tuple[browse.Page, int]:
+    """The page the request's cursor arguments ask for, and how many rows the view has
+    (counted once per view and kept until the data changes). Raises BadView."""
+    page = browse.page(
+        con,
+        columns,
+        view,
+        size,
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+        last=request.args.get("last") == "1",
+        searchable=searchable,
+    )
+    if not view.narrowed:
+        return page, dataset.row_count
+    sql, params = browse.count_query(view, columns, searchable)
+    return page, counts.count(con, f"{dataset.storage_key}:{dataset.updated_at}", sql, params)
