@@ -7,7 +7,7 @@ from pathlib import Path
 from ..audit_trail import record
 from ..db import database
 from ..models import Dataset, DatasetShare, Role, User, utcnow
-from .catalog import remove_dataset_file
+from .catalog import kept_files, remove_dataset_file
 
 MAX_NAME = 200
 MAX_DESCRIPTION = 2000
@@ -90,7 +90,6 @@ def describe(dataset: Dataset, name: str, description: str) -> Dataset:
 
 def delete(dataset: Dataset, data_dir: Path) -> None:
     """Remove a dataset, its rows and its undo history. Its imports stay, pointing at nothing."""
-    from .catalog import kept_files
 
     keys = kept_files(dataset)
     with database.atomic():

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from server.datasets.loading import helper_process, split_load
 from server.datasets.loading.bulk_load import BadValues, Stopped
-from server.datasets.loading.pipeline import load_file, split_load
+from server.datasets.loading.pipeline import load_file
 from server.importers import inspect_file
 from server.importers.delimited import split_point
 
@@ -127,7 +128,7 @@ def test_a_helper_that_cannot_start_costs_time_not_data(tmp_path, monkeypatch):
     def no_processes(*args, **kwargs):
         raise OSError("no processes here")
 
-    monkeypatch.setattr(split_load.multiprocessing, "get_context", no_processes)
+    monkeypatch.setattr(helper_process.multiprocessing, "get_context", no_processes)
     source = tmp_path / "people.csv"
     source.write_text(people_csv(2000), encoding="utf-8")
     outcome = load_file(source, tmp_path / "d.sqlite", inspect_file(source))

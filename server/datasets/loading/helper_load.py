@@ -28,11 +28,10 @@ from pathlib import Path
 
 from ...importers import Limits, Meter, TableSample
 from . import pipeline
+from .helper_process import Helper, shared_counter, shared_flag, watch_parent
 from .pipeline import Outcome
-from .split_load import die_with_parent
 
 IN_PROCESS_FORMATS = {"xls", "ods"}
-POLL_SECONDS = 0.05
 log = logging.getLogger(__name__)
 
 
@@ -48,29 +47,20 @@ def load_file(
     base: Path | None = None,
     limits: Limits | None = None,
 ) -> Outcome:
-    """:func:`server.datasets.pipeline.pipeline.load_file`, run in a helper process (same arguments,
+    """:func:`.pipeline.load_file`, run in a helper process (same arguments,
     same result, same exceptions)."""
     kwargs = {"refuse_bad_values": refuse_bad_values, "base": base, "limits": limits}
     if sample is None or sample.options.format in IN_PROCESS_FORMATS:
         return pipeline.load_file(
             path, dest, sample, types, meter=meter, should_stop=should_stop, **kwargs
         )
+    progress, rows, cancel = shared_counter(), shared_counter(), shared_flag()
     try:
-        context = multiprocessing.get_context("spawn")
-        receive, send = context.Pipe(duplex=False)
-        progress = context.Value("q", 0, lock=False)
-        rows = context.Value("q", 0, lock=False)
-        cancel = context.Event()
-        process = context.Process(
-            target=_load,
-            args=(send, path, dest, sample, types, kwargs, progress, rows, cancel, _log_file()),
+        helper = Helper(
+            _load,
+            (path, dest, sample, types, kwargs, progress, rows, cancel, _log_file()),
             name="sheaf-import",
-            daemon=True,
         )
-        try:
-            process.start()
-        finally:
-            send.close()
     except Exception as exc:  # no way to start a process here: import in this one
         log.warning("The import's helper process could not start (%s); importing here.", exc)
         return pipeline.load_file(
@@ -79,25 +69,15 @@ def load_file(
     if meter is not None:
         meter.bytes = lambda: progress.value
         meter.rows = lambda: rows.value
-    answer = None
+
+    def between() -> None:
+        if should_stop is not None and not cancel.is_set() and should_stop():
+            cancel.set()  # the helper stops, cleans up, and answers Stopped
+
     try:
-        while True:
-            if should_stop is not None and not cancel.is_set() and should_stop():
-                cancel.set()  # the helper stops, cleans up, and answers Stopped
-            if receive.poll(POLL_SECONDS):
-                answer = receive.recv()
-                break
-            if not process.is_alive():
-                answer = receive.recv() if receive.poll(0) else None
-                break
-    except EOFError:
-        answer = None
+        answer = helper.wait(between)
     finally:
-        process.join(30)
-        if process.is_alive():
-            process.kill()
-            process.join()
-        receive.close()
+        helper.end(grace=30)
     if isinstance(answer, Outcome):
         return answer
     for leftover in (dest.name + ".partial", dest.name + ".partial.half"):
@@ -124,9 +104,8 @@ def _load(send, path, dest, sample, types, kwargs, progress, rows, cancel, log_f
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logging.getLogger().addHandler(handler)
         logging.getLogger().setLevel(logging.INFO)
-    parent = os.getppid()
-    die_with_parent()
-    if os.getppid() != parent:  # the parent died before the line above
+    parent_gone = watch_parent()
+    if parent_gone():  # the parent died before the line above
         return
     # A daemon process (ended with its parent) may not start processes of its own, but a large
     # file's second half wants one; that helper dies with this process in turn.
@@ -135,7 +114,7 @@ def _load(send, path, dest, sample, types, kwargs, progress, rows, cancel, log_f
 
     def should_stop() -> bool:  # asked every few milliseconds by SQLite's progress handler
         progress.value, rows.value = meter.bytes(), meter.rows()
-        return cancel.is_set() or os.getppid() != parent
+        return cancel.is_set() or parent_gone()
 
     try:
         outcome = pipeline.load_file(

@@ -4,18 +4,16 @@ a helper process reads the second into a dataset file of its own, which is then 
 Reading CSV in Python holds one core; a two-core office PC idles the other. The halves meet
 at a byte offset between two records (``delimited.split_point``), and the first half ends in
 a sentinel row that proves it: if the file fooled the split, or the helper fails in any way,
-the load starts again the ordinary way (``storage.write_dataset`` does that on
+the load starts again the ordinary way (``bulk_load.write_dataset`` does that on
 :class:`RaggedRow`), so a split can cost time but never change what is stored.
 
-The helper is started with ``spawn`` (never ``fork``: this process runs the web server's
-threads), and it imports nothing beyond the importers and storage modules.
+The helper (:mod:`.helper_process`) imports nothing beyond the importers and storage
+modules.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,9 +23,9 @@ from ...importers.table import Limits, Meter
 from ...sqlite_files import connect
 from ..storage import Column
 from .bulk_load import LoadResult, RaggedRow, Stopped, bulk_insert, check_values, new_table
+from .helper_process import Helper, shared_counter, watch_parent
 
 MIN_BYTES = 16 * 1024 * 1024  # below this, starting a process costs more than it saves
-POLL_SECONDS = 0.05
 log = logging.getLogger(__name__)
 
 
@@ -37,8 +35,7 @@ class HelperHalf:
     def __init__(self, path: Path, options: ReadOptions, start: int, limits: Limits) -> None:
         self.path, self.options, self.start_byte, self.limits = path, options, start, limits
         self.part: Path | None = None
-        self._process = None
-        self._receive = None
+        self._helper: Helper | None = None
         self._progress = None
 
     def bytes_read(self) -> int:
@@ -48,57 +45,35 @@ class HelperHalf:
         self.part = partial.with_name(partial.name + ".half")
         self.part.unlink(missing_ok=True)
         try:
-            context = multiprocessing.get_context("spawn")
-            self._receive, send = context.Pipe(duplex=False)
-            self._progress = context.Value("q", 0, lock=False)
-            process = context.Process(
-                target=load_half,
-                args=(send, self.path, self.options, self.start_byte, self.limits, self.part),
-                kwargs={
-                    "columns": columns,
-                    "refuse": refuse,
-                    "nul": nul,
-                    "progress": self._progress,
-                },
+            self._progress = shared_counter()
+            self._helper = Helper(
+                load_half,
+                (self.path, self.options, self.start_byte, self.limits, self.part),
+                {"columns": columns, "refuse": refuse, "nul": nul, "progress": self._progress},
                 name="sheaf-import-half",
-                daemon=True,
             )
-            try:
-                process.start()
-            finally:
-                send.close()
         except Exception as exc:  # e.g. no way to start a process here: load in one piece
             log.warning("The import helper could not start (%s).", exc)
             raise RaggedRow("the helper process did not start") from None
-        self._process = process
 
     def finish(self, should_stop: Callable[[], bool] | None) -> tuple[Path, LoadResult]:
-        assert self._process is not None and self._receive is not None and self.part
-        while True:
+        assert self._helper is not None and self.part
+
+        def between() -> None:
             if should_stop is not None and should_stop():
                 raise Stopped()
-            if self._receive.poll(POLL_SECONDS) or not self._process.is_alive():
-                break
-        try:
-            result = self._receive.recv() if self._receive.poll(0) else None
-        except EOFError:
-            result = None
-        self._process.join()
+
+        result = self._helper.wait(between)
+        self._helper.end(grace=30)
         if not isinstance(result, LoadResult):
             log.warning("The import helper gave no result (%s); loading in one piece.", result)
             raise RaggedRow("the helper process did not load its half")
         return self.part, result
 
     def discard(self) -> None:
-        if self._process is not None:
-            if self._process.is_alive():
-                self._process.kill()
-            self._process.join()
-            self._process.close()
-            self._process = None
-        if self._receive is not None:
-            self._receive.close()
-            self._receive = None
+        if self._helper is not None:
+            self._helper.end()
+            self._helper = None
         if self.part is not None:
             self.part.unlink(missing_ok=True)
 
@@ -127,14 +102,13 @@ def load_half(
     """In the helper process: load the rows from ``start`` into ``part`` and check them; send
     the result, or the reason there is none (the first half then loads the whole file)."""
     try:
-        parent = os.getppid()
-        die_with_parent()
+        parent_gone = watch_parent()
         meter = Meter()
         rows = tail_rows(path, options, start, limits, meter)
 
         def report() -> bool:  # True stops the load: the parent is gone (killed) or cancelled
             progress.value = meter.bytes()
-            return os.getppid() != parent
+            return parent_gone()
 
         con = connect(part)
         try:
@@ -150,16 +124,3 @@ def load_half(
         send.send(f"{type(exc).__name__}: {exc}")
     finally:
         send.close()
-
-
-def die_with_parent() -> None:
-    """In a helper process (Linux): the kernel kills it the moment its parent dies, so a killed
-    Sheaf leaves no helper writing on (what it had half-written goes at the next start)."""
-    import contextlib
-    import ctypes
-    import signal
-    import sys
-
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
