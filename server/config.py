@@ -21,7 +21,6 @@ DATABASE_FILE = "sheaf.db"
 
 #: Every setting's default, from the table (server/settings_table.py).
 DEFAULTS: dict[str, Any] = {setting.name: setting.default for setting in SETTINGS}
-LIMITS: dict[str, tuple[int, int]] = {s.name: s.bounds for s in SETTINGS if s.bounds}
 
 
 class SettingsError(ValueError):
