@@ -96,7 +96,7 @@ SETTINGS: tuple[Setting, ...] = (
         on_page=True,
         label="Shortest password (characters)",
         help="For new passwords; existing ones keep working. NIST suggests 15.",
-        note="The suggestion is NIST SP 800-63B's, for accounts signed in with a password alone.",
+        note="(NIST SP 800-63B, for accounts signed in with a password alone.)",
     ),
     Setting(
         name="MAX_CONTENT_LENGTH",
@@ -109,8 +109,8 @@ SETTINGS: tuple[Setting, ...] = (
         page_scale=MIB,
         label="Largest upload (MiB)",
         help="Larger files are refused before reading.",
-        note="The largest request body: in bytes here, in MiB on the Settings page. A larger one "
-        'gets the "Too large" page.',
+        note="It bounds every request body, in bytes (the page shows MiB); a larger one gets the "
+        '"Too large" page.',
     ),
     Setting(
         name="PAGE_SIZE",
@@ -130,7 +130,7 @@ SETTINGS: tuple[Setting, ...] = (
         on_page=True,
         label="Automatic backups",
         help="At start-up, when the newest backup is more than a day old.",
-        note="The backup goes to the data folder's `backups/`.",
+        note="The backup is made in the data folder's `backups/`.",
     ),
     Setting(
         name="BACKUP_KEEP",
