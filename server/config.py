@@ -13,50 +13,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .settings_table import SETTINGS, SETTINGS_BY_NAME
+
 SETTINGS_FILE = "settings.json"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 DATABASE_FILE = "sheaf.db"
 
-#: Every setting a person may change, with its default. The type of the default is the type the
-#: value must have; see docs/settings.md for what each one does.
-DEFAULTS: dict[str, Any] = {
-    "IDLE_LOCK_MINUTES": 15,
-    "LOCKOUT_THRESHOLD": 5,
-    "LOCKOUT_MINUTES": 15,
-    "PASSWORD_MIN_LENGTH": 8,
-    "MAX_CONTENT_LENGTH": 1024**3,
-    "PAGE_SIZE": 50,
-    # Backups: one at start-up when the newest is over a day old, keeping this many of them.
-    "BACKUP_AUTOMATIC": True,
-    "BACKUP_KEEP": 7,
-    # Import limits: what one cell, one JSON record's nesting and one unpacked workbook may reach.
-    "IMPORT_MAX_CELL_CHARS": 1_000_000,
-    "IMPORT_JSON_MAX_DEPTH": 32,
-    "IMPORT_XLSX_MAX_UNCOMPRESSED_MIB": 4096,
-    "IMPORT_XLSX_MAX_RATIO": 200,
-    # Argon2id cost (RFC 9106 "second recommended option": 64 MiB, 3 passes, 4 lanes).
-    "ARGON2_TIME_COST": 3,
-    "ARGON2_MEMORY_COST": 64 * 1024,
-    "ARGON2_PARALLELISM": 4,
-}
-
-#: Lower and upper bounds for the numeric settings, so a typo cannot disable a protection.
-LIMITS: dict[str, tuple[int, int]] = {
-    "IDLE_LOCK_MINUTES": (1, 24 * 60),
-    "LOCKOUT_THRESHOLD": (1, 100),
-    "LOCKOUT_MINUTES": (1, 24 * 60),
-    "PASSWORD_MIN_LENGTH": (8, 64),
-    "MAX_CONTENT_LENGTH": (1024, 64 * 1024**3),
-    "PAGE_SIZE": (10, 1000),
-    "BACKUP_KEEP": (1, 365),
-    "IMPORT_MAX_CELL_CHARS": (1000, 100_000_000),
-    "IMPORT_JSON_MAX_DEPTH": (2, 1000),
-    "IMPORT_XLSX_MAX_UNCOMPRESSED_MIB": (1, 1024 * 1024),
-    "IMPORT_XLSX_MAX_RATIO": (10, 10_000),
-    "ARGON2_TIME_COST": (1, 20),
-    "ARGON2_MEMORY_COST": (8, 4 * 1024 * 1024),
-    "ARGON2_PARALLELISM": (1, 16),
-}
+#: Every setting's default, from the table (server/settings_table.py).
+DEFAULTS: dict[str, Any] = {setting.name: setting.default for setting in SETTINGS}
 
 
 class SettingsError(ValueError):
@@ -101,8 +65,9 @@ def load_secret_key(data_dir: Path) -> str:
 
 
 def coerce_setting(name: str, value: Any, source: str) -> Any:
-    default = DEFAULTS[name]
-    kind = type(default)
+    """``value`` as the setting's type, within its bounds; ``source`` names it in the error."""
+    setting = SETTINGS_BY_NAME[name]
+    kind = setting.kind
     try:
         if kind is bool:
             if isinstance(value, str):
@@ -111,18 +76,15 @@ def coerce_setting(name: str, value: Any, source: str) -> Any:
                     raise ValueError(value)
                 value = lowered in {"1", "true", "yes", "on"}
             return bool(value)
-        if kind is int:
-            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-                raise ValueError(value)
-            value = int(value)
-        else:
-            value = kind(value)
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError(value)
+        value = int(value)
     except (TypeError, ValueError):
         raise SettingsError(
             f"{name} from {source} must be {kind.__name__}, not {value!r}."
         ) from None
-    if name in LIMITS:
-        low, high = LIMITS[name]
+    if setting.bounds:
+        low, high = setting.bounds
         if not low <= value <= high:
             raise SettingsError(
                 f"{name} from {source} must be between {low} and {high}, not {value}."
@@ -151,10 +113,10 @@ def read_settings_file(data_dir: Path) -> dict[str, Any]:
 
 def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     settings = {}
-    for name in DEFAULTS:
-        value = environ.get(f"SHEAF_{name}")
+    for setting in SETTINGS:
+        value = environ.get(setting.env)
         if value is not None:
-            settings[name] = coerce_setting(name, value, f"SHEAF_{name}")
+            settings[setting.name] = coerce_setting(setting.name, value, setting.env)
     return settings
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
+from markupsafe import escape
 
 from server.db import database
 from server.models import AuditEvent
+from server.settings_table import SETTINGS, by_section
 from server.users.accounts import AccountError
 
 from .conftest import make_app, make_user, signed_in
@@ -38,6 +41,32 @@ def test_the_page_shows_the_settings_in_force(admin_app):
     page = signed_in(admin_app, "ada").get("/settings").get_data(as_text=True)
     assert 'name="idle_lock_minutes" required type="number" value="15"' in page
     assert 'name="max_content_length" required type="number" value="1024"' in page  # MiB
+
+
+ON_PAGE = [setting for setting in SETTINGS if setting.on_page]
+
+
+def test_the_page_is_the_table_of_settings(admin_app):
+    """Fields, order, sections, labels, help and bounds all come from server.settings_table."""
+    page = signed_in(admin_app, "ada").get("/settings").get_data(as_text=True)
+    start = page.index('<form method="post" class="panel')
+    form = page[start : page.index("</form>", start)]
+    names = re.findall(r'<input [^>]*name="(\w+)"', form)
+    assert names == ["csrf_token"] + [setting.key for setting in ON_PAGE] == ["csrf_token", *FORM]
+    assert re.findall(r"<legend>(.*?)</legend>", form) == [
+        str(escape(title)) for title in by_section(ON_PAGE)
+    ]
+    for setting in ON_PAGE:
+        tag = re.search(rf'<input [^>]*name="{setting.key}"[^>]*>', form).group()
+        assert f"{escape(setting.label)}</" in form, setting.name
+        assert f'id="{setting.key}-help">{escape(setting.help)}</p>' in form, setting.name
+        if setting.bounds:
+            low, high = setting.bounds
+            scale = setting.page_scale
+            assert f'min="{-(-low // scale)}"' in tag and f'max="{high // scale}"' in tag
+            assert f'value="{setting.default // scale}"' in tag
+        else:
+            assert "checked" in tag if setting.default else "checked" not in tag
 
 
 def test_a_change_is_saved_audited_and_in_force_at_once(admin_app):

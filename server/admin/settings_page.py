@@ -14,77 +14,58 @@ from typing import Any
 
 from flask import Response, current_app, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField
+from wtforms import BooleanField, Field, IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
 from ..audit_trail import record
-from ..config import DEFAULTS, LIMITS, SETTINGS_FILE, SettingsError, coerce_setting
+from ..config import SETTINGS_FILE, SettingsError, coerce_setting
 from ..permissions import require_permission
+from ..settings_table import SETTINGS, Setting, by_section
 from .routes import bp
 
-MIB = 1024 * 1024
-# Setting → (label, what it does). MAX_CONTENT_LENGTH is shown in MiB.
-EDITABLE: dict[str, tuple[str, str]] = {
-    "IDLE_LOCK_MINUTES": (
-        "Idle lock (minutes)",
-        "Minutes without input before a session locks and asks for the password again.",
-    ),
-    "LOCKOUT_THRESHOLD": (
-        "Wrong passwords before lock-out",
-        "Wrong passwords in a row that lock an account.",
-    ),
-    "LOCKOUT_MINUTES": (
-        "Lock-out (minutes)",
-        "How long a lock-out lasts; an admin can unlock sooner.",
-    ),
-    "PASSWORD_MIN_LENGTH": (
-        "Shortest password (characters)",
-        "For new passwords; existing ones keep working. NIST suggests 15.",
-    ),
-    "MAX_CONTENT_LENGTH": ("Largest upload (MiB)", "Larger files are refused before reading."),
-    "PAGE_SIZE": ("Rows per page", "In datasets and long lists such as the audit log."),
-    "BACKUP_AUTOMATIC": (
-        "Automatic backups",
-        "At start-up, when the newest backup is more than a day old.",
-    ),
-    "BACKUP_KEEP": ("Automatic backups kept", "Older automatic backups are deleted."),
-}
+#: The settings this page edits, in the table's order.
+EDITABLE: tuple[Setting, ...] = tuple(setting for setting in SETTINGS if setting.on_page)
 
 
-def _shown(name: str, value: Any) -> Any:
-    return value // MIB if name == "MAX_CONTENT_LENGTH" else value
+def _shown(setting: Setting, value: Any) -> Any:
+    return value // setting.page_scale if setting.page_scale != 1 else value
 
 
-def _stored(name: str, value: Any) -> Any:
-    return value * MIB if name == "MAX_CONTENT_LENGTH" else value
+def _stored(setting: Setting, value: Any) -> Any:
+    return value * setting.page_scale if setting.page_scale != 1 else value
 
 
-def _pinned(name: str) -> bool:
-    return f"SHEAF_{name}" in os.environ
+def _pinned(setting: Setting) -> bool:
+    return setting.env in os.environ
+
+
+def _field(setting: Setting) -> Field:
+    pinned = {"disabled": True} if _pinned(setting) else {}
+    description = f"Set by {setting.env}; change it there." if pinned else setting.help
+    if setting.kind is bool:
+        return BooleanField(setting.label, description=description, render_kw=pinned)
+    low, high = setting.bounds
+    # The smallest and largest whole numbers the page's unit allows.
+    low, high = -(-low // setting.page_scale), high // setting.page_scale
+    return IntegerField(
+        setting.label,
+        validators=[
+            InputRequired(message="Enter a whole number."),
+            NumberRange(low, high, message=f"Choose from {low:,} to {high:,}."),
+        ],
+        description=description,
+        render_kw={"min": low, "max": high, **pinned},
+    )
 
 
 def settings_form() -> FlaskForm:
+    """A form with a field per editable setting, named by its settings.json key."""
+
     class SettingsForm(FlaskForm):
         pass
 
-    for name, (label, help_text) in EDITABLE.items():
-        pinned = {"disabled": True} if _pinned(name) else {}
-        description = f"Set by SHEAF_{name}; change it there." if pinned else help_text
-        if isinstance(DEFAULTS[name], bool):
-            field = BooleanField(label, description=description, render_kw=pinned)
-        else:
-            low, high = LIMITS[name]
-            low, high = _shown(name, low) or 1, _shown(name, high)
-            field = IntegerField(
-                label,
-                validators=[
-                    InputRequired(message="Enter a whole number."),
-                    NumberRange(low, high, message=f"Choose from {low:,} to {high:,}."),
-                ],
-                description=description,
-                render_kw={"min": low, "max": high, **pinned},
-            )
-        setattr(SettingsForm, name.lower(), field)
+    for setting in EDITABLE:
+        setattr(SettingsForm, setting.key, _field(setting))
     return SettingsForm()
 
 
@@ -120,39 +101,47 @@ def settings() -> str | Response:
     config = current_app.config
     if form.validate_on_submit():
         changes, problems = {}, []
-        for name in EDITABLE:
-            if _pinned(name):
+        for setting in EDITABLE:
+            if _pinned(setting):
                 continue
-            field = getattr(form, name.lower())
+            field = form[setting.key]
             try:
-                value = coerce_setting(name, _stored(name, field.data), "the Settings page")
+                value = coerce_setting(
+                    setting.name, _stored(setting, field.data), "the Settings page"
+                )
             except SettingsError as exc:
                 field.errors.append(str(exc))
-                problems.append(name)
+                problems.append(setting.name)
                 continue
-            if value != config[name]:
-                changes[name] = value
+            if value != config[setting.name]:
+                changes[setting.name] = value
         if not problems:
             if changes:
                 save_settings(config["DATA_DIR"], changes)
                 before = {name: config[name] for name in changes}
                 apply_settings(changes)
+                changed = [setting for setting in EDITABLE if setting.name in changes]
                 record(
                     "settings.changed",
                     object_type="settings",
                     details={
-                        name.lower(): [_shown(name, before[name]), _shown(name, value)]
-                        for name, value in changes.items()
+                        setting.key: [
+                            _shown(setting, before[setting.name]),
+                            _shown(setting, changes[setting.name]),
+                        ]
+                        for setting in changed
                     },
                 )
-                flash(
-                    f"Saved; in force now ({', '.join(EDITABLE[n][0] for n in changes)}).",
-                    "success",
-                )
+                labels = ", ".join(setting.label for setting in changed)
+                flash(f"Saved; in force now ({labels}).", "success")
             else:
                 flash("Nothing changed.", "info")
             return redirect(url_for("admin.settings"))
     elif not form.is_submitted():
-        for name in EDITABLE:
-            getattr(form, name.lower()).data = _shown(name, config[name])
-    return render_template("admin/settings.html", form=form)
+        for setting in EDITABLE:
+            form[setting.key].data = _shown(setting, config[setting.name])
+    sections = {
+        title: [form[setting.key] for setting in group]
+        for title, group in by_section(EDITABLE).items()
+    }
+    return render_template("admin/settings.html", form=form, sections=sections)
