@@ -22,20 +22,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask import Flask
     from flask_login import current_user
 
-    from . import db, errors, lockdown, native_dialogs, security, template_cache
-    from .admin import backup_routes, settings_page  # noqa: F401 - admin pages of their own
+    from . import admin, db, errors, lockdown, native_dialogs, security, template_cache
     from .admin.maintenance import guard_damaged, quick_check
-    from .admin.routes import bp as admin_bp
     from .audit_trail import record
     from .auth import session
     from .auth.routes import bp as auth_bp
     from .backup import finish_restore
     from .config import build_settings, ensure_data_dir, resolve_data_dir
+    from .datasets import web as datasets_web
     from .datasets.loading.jobs import clean_leftovers
-    from .datasets.loading.runner import ImportRunner
-    from .datasets.web import import_pages  # adds the import views to the datasets blueprint
-    from .datasets.web.api import bp as api_bp
-    from .datasets.web.pages import bp as datasets_bp
+    from .datasets.loading.runner import ImportRunner, limits_from
     from .home import bp as home_bp
     from .migrations import migrate
     from .permissions import PERMISSIONS, has_permission
@@ -75,11 +71,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     session.init_app(app)
     errors.init_app(app)
     app.extensions["sheaf.picked"] = PickedFiles()
-    app.extensions["sheaf.imports"] = ImportRunner(
-        app.config["DATA_DIR"], import_pages.limits_from(app.config)
-    )
-    for blueprint in (auth_bp, home_bp, users_bp, admin_bp, datasets_bp, api_bp):
+    app.extensions["sheaf.imports"] = ImportRunner(app.config["DATA_DIR"], limits_from(app.config))
+    for blueprint in (auth_bp, home_bp, users_bp):
         app.register_blueprint(blueprint)
+    admin.register(app)
+    datasets_web.register(app)
 
     @app.template_filter("plural")
     def _plural(count: int, word: str, many: str | None = None) -> str:

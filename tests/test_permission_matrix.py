@@ -62,30 +62,30 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("users.role", "POST"): ADMIN_ONLY_ACTION,  # saved unchanged
     ("users.delete_role", "POST"): ADMIN_ONLY_ACTION,
     ("admin.audit_log", "GET"): row(viewer=403, admin=200, custom=200),
-    ("admin.backups", "GET"): ADMIN_ONLY_PAGE,
-    ("admin.backup_new", "POST"): ADMIN_ONLY_ACTION,
-    ("admin.backup_file", "GET"): ADMIN_ONLY_PAGE,
-    ("admin.backup_verify", "POST"): ADMIN_ONLY_ACTION,
-    ("admin.backup_upload", "POST"): row(viewer=403, admin=400),  # no file: the form says so
-    ("admin.backup_restore", "GET"): ADMIN_ONLY_PAGE,
-    ("admin.backup_restore", "POST"): ADMIN_ONLY_PAGE,  # not confirmed: the form says so
-    ("admin.backup_restore_cancel", "POST"): ADMIN_ONLY_ACTION,
-    ("admin.data_check", "POST"): ADMIN_ONLY_ACTION,
-    ("admin.settings", "GET"): ADMIN_ONLY_PAGE,
-    ("admin.settings", "POST"): ADMIN_ONLY_PAGE,  # an empty form: the fields say what is missing
+    ("backups.backups", "GET"): ADMIN_ONLY_PAGE,
+    ("backups.backup_new", "POST"): ADMIN_ONLY_ACTION,
+    ("backups.backup_file", "GET"): ADMIN_ONLY_PAGE,
+    ("backups.backup_verify", "POST"): ADMIN_ONLY_ACTION,
+    ("backups.backup_upload", "POST"): row(viewer=403, admin=400),  # no file: the form says so
+    ("backups.backup_restore", "GET"): ADMIN_ONLY_PAGE,
+    ("backups.backup_restore", "POST"): ADMIN_ONLY_PAGE,  # not confirmed: the form says so
+    ("backups.backup_restore_cancel", "POST"): ADMIN_ONLY_ACTION,
+    ("backups.data_check", "POST"): ADMIN_ONLY_ACTION,
+    ("settings.settings", "GET"): ADMIN_ONLY_PAGE,
+    ("settings.settings", "POST"): ADMIN_ONLY_PAGE,  # an empty form: the fields say what is missing
     ("datasets.dataset_list", "GET"): row(),
     # The dataset is the editor's own; admins read every dataset (datasets.view_all).
     ("datasets.dataset_view", "GET"): row(viewer=404, editor=200, admin=200),
-    ("datasets.upload", "GET"): row(viewer=403, editor=200),
-    ("datasets.upload", "POST"): row(viewer=403, editor=200),  # no file: the form says so
-    ("datasets.upload_picked", "POST"): row(viewer=403, editor=404),  # no dialog chose a file
+    ("imports.upload", "GET"): row(viewer=403, editor=200),
+    ("imports.upload", "POST"): row(viewer=403, editor=200),  # no file: the form says so
+    ("imports.upload_picked", "POST"): row(viewer=403, editor=404),  # no dialog chose a file
     # Imports are the editor's own: nobody else sees them, not even an admin.
-    ("datasets.import_preview", "GET"): row(viewer=403, editor=200, admin=404),
-    ("datasets.import_preview", "POST"): row(viewer=403, editor=200, admin=404),
-    ("datasets.import_status", "GET"): row(viewer=403, editor=200, admin=404),
-    ("datasets.import_progress", "GET"): row(viewer=403, editor=200, admin=404),
-    ("datasets.import_cancel", "POST"): row(viewer=403, editor=302, admin=404),
-    ("datasets.import_problems", "GET"): row(viewer=403, editor=200, admin=404),
+    ("imports.import_preview", "GET"): row(viewer=403, editor=200, admin=404),
+    ("imports.import_preview", "POST"): row(viewer=403, editor=200, admin=404),
+    ("imports.import_status", "GET"): row(viewer=403, editor=200, admin=404),
+    ("imports.import_progress", "GET"): row(viewer=403, editor=200, admin=404),
+    ("imports.import_cancel", "POST"): row(viewer=403, editor=302, admin=404),
+    ("imports.import_problems", "GET"): row(viewer=403, editor=200, admin=404),
     # Changing, sharing and deleting: the owner, and admins (datasets.edit_all / .share).
     ("datasets.dataset_about", "GET"): row(viewer=404, editor=200, admin=200),
     ("datasets.dataset_about", "POST"): row(viewer=404, editor=302, admin=302),  # unchanged
@@ -158,7 +158,7 @@ def _url(app, endpoint, method, who):
             )
             params["share_id"] = share.id
         if "job_id" in rule.arguments:
-            status = "ready" if endpoint == "datasets.import_preview" else "done"
+            status = "ready" if endpoint == "imports.import_preview" else "done"
             params["job_id"] = make_import(app, User.get(User.login == "eddie"), status).id
         if "name" in rule.arguments:
             from server import backup

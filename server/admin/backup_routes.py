@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import (
+    Blueprint,
     Response,
     abort,
     current_app,
@@ -29,9 +30,10 @@ from ..migrations import current_version
 from ..permissions import require_permission
 from .forms import BackupUploadForm, RestoreForm
 from .maintenance import full_check
-from .routes import bp
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.zip$")
+
+bp = Blueprint("backups", __name__)
 
 
 def _data_dir() -> Path:
@@ -92,7 +94,7 @@ def backup_new() -> Response:
             details={"files": info.files, "datasets": info.datasets, "bytes": info.size},
         )
         flash(f"Backup {info.path.name} made ({info.datasets} datasets).", "success")
-    return redirect(url_for("admin.backups"))
+    return redirect(url_for("backups.backups"))
 
 
 @bp.route("/backups/<name>")
@@ -136,7 +138,7 @@ def backup_verify(name: str) -> Response:
             "check.",
             "success",
         )
-    return redirect(url_for("admin.backups"))
+    return redirect(url_for("backups.backups"))
 
 
 @bp.route("/backups/upload", methods=["POST"])
@@ -157,7 +159,7 @@ def backup_upload() -> str | Response:
             partial.replace(target)
             record("backup.uploaded", object_type="backup", object_id=target.name)
             flash(f"The backup was checked and kept as {target.name}; restore it below.", "success")
-            return redirect(url_for("admin.backups"))
+            return redirect(url_for("backups.backups"))
     return _backups_page(form), 400
 
 
@@ -201,7 +203,7 @@ def backup_restore(name: str) -> str | Response:
                     "restore; the data of now is kept as a backup first.",
                     "success",
                 )
-                return redirect(url_for("admin.backups"))
+                return redirect(url_for("backups.backups"))
     return render_template("admin/restore.html", form=form, name=name)
 
 
@@ -212,7 +214,7 @@ def backup_restore_cancel() -> Response:
         backup.cancel_restore(_data_dir())
         record("backup.restore_cancelled")
         flash("The restore is cancelled; nothing was changed.", "info")
-    return redirect(url_for("admin.backups"))
+    return redirect(url_for("backups.backups"))
 
 
 @bp.route("/backups/check", methods=["POST"])
@@ -234,4 +236,4 @@ def data_check() -> Response:
         )
     else:
         flash(f"All {len(results)} database files pass SQLite's full integrity check.", "success")
-    return redirect(url_for("admin.backups"))
+    return redirect(url_for("backups.backups"))

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from flask import Response, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, IntegerField
 from wtforms.validators import InputRequired, NumberRange
@@ -21,7 +21,8 @@ from ..audit_trail import record
 from ..config import SETTINGS_FILE, SettingsError, coerce_setting
 from ..permissions import require_permission
 from ..settings_table import SETTINGS, Setting, by_section
-from .routes import bp
+
+bp = Blueprint("settings", __name__)
 
 #: The settings this page edits, in the table's order.
 EDITABLE: tuple[Setting, ...] = tuple(setting for setting in SETTINGS if setting.on_page)
@@ -136,7 +137,7 @@ def settings() -> str | Response:
                 flash(f"Saved; in force now ({labels}).", "success")
             else:
                 flash("Nothing changed.", "info")
-            return redirect(url_for("admin.settings"))
+            return redirect(url_for("settings.settings"))
     elif not form.is_submitted():
         for setting in EDITABLE:
             form[setting.key].data = _shown(setting, config[setting.name])

@@ -36,9 +36,9 @@ NOT_PAGES = {
     "auth.setup",
     "datasets.dataset_export",
     "datasets.dataset_chart_svg",
-    "datasets.import_problems",
-    "datasets.import_progress",
-    "admin.backup_file",
+    "imports.import_problems",
+    "imports.import_progress",
+    "backups.backup_file",
 }
 
 

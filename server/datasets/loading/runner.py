@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ...db import database
 from ...importers import Limits, Meter
@@ -18,6 +19,16 @@ from . import jobs
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
+
+
+def limits_from(config: Mapping[str, Any]) -> Limits:
+    """The import limits set in the app's settings."""
+    return Limits(
+        max_cell_chars=config["IMPORT_MAX_CELL_CHARS"],
+        json_max_depth=config["IMPORT_JSON_MAX_DEPTH"],
+        xlsx_max_uncompressed=config["IMPORT_XLSX_MAX_UNCOMPRESSED_MIB"] * 1024**2,
+        xlsx_max_ratio=config["IMPORT_XLSX_MAX_RATIO"],
+    )
 
 
 @dataclass

@@ -1,3 +1,15 @@
 """The datasets' web layer: page routes, the import flow, the JSON API and their forms, and
 :mod:`.access`, the one place that loads a dataset for a request and checks the person's access.
 Routes stay thin: they read a form, call one domain function, and render."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Attach the dataset pages, the import flow and the JSON API to ``app``."""
+    from . import api, import_pages, pages
+
+    for blueprint in (pages.bp, import_pages.bp, api.bp):
+        app.register_blueprint(blueprint)

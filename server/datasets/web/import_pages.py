@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from flask import (
+    Blueprint,
     Response,
     abort,
     current_app,
@@ -35,24 +36,16 @@ from ...permissions import require_permission
 from ..catalog import editable_datasets
 from ..cleaning import recipes
 from ..loading import jobs
-from ..loading.runner import ImportRunner
+from ..loading.runner import ImportRunner, limits_from
 from .forms import ENCODINGS, PreviewForm, UploadForm
-from .pages import bp
 
 PREVIEW_ROWS = 20
+
+bp = Blueprint("imports", __name__)
 
 
 def limits() -> Limits:
     return limits_from(current_app.config)
-
-
-def limits_from(config) -> Limits:
-    return Limits(
-        max_cell_chars=config["IMPORT_MAX_CELL_CHARS"],
-        json_max_depth=config["IMPORT_JSON_MAX_DEPTH"],
-        xlsx_max_uncompressed=config["IMPORT_XLSX_MAX_UNCOMPRESSED_MIB"] * 1024**2,
-        xlsx_max_ratio=config["IMPORT_XLSX_MAX_RATIO"],
-    )
 
 
 def runner() -> ImportRunner:
@@ -87,7 +80,7 @@ def upload() -> str | Response:
         except jobs.ImportRefused as exc:
             form.file.errors.append(str(exc))
         else:
-            return redirect(url_for("datasets.import_preview", job_id=job.id))
+            return redirect(url_for("imports.import_preview", job_id=job.id))
     recent = (
         ImportJob.select()
         .where(ImportJob.user == current_user.id)
@@ -113,7 +106,7 @@ def _options_from(form: PreviewForm, fmt: str | None) -> ReadOptions:
 def import_preview(job_id: int) -> str | Response:
     job = _job_or_404(job_id)
     if job.status != "ready":
-        return redirect(url_for("datasets.import_status", job_id=job.id))
+        return redirect(url_for("imports.import_status", job_id=job.id))
     form = PreviewForm()
     targets = list(editable_datasets(current_user))
     form.target.choices = [(0, "Choose a dataset")] + [(d.id, d.name) for d in targets]
@@ -166,7 +159,7 @@ def import_preview(job_id: int) -> str | Response:
         else:
             jobs.queue(job, plan)
             runner().start(job.id, job.file_size)
-            return redirect(url_for("datasets.import_status", job_id=job.id))
+            return redirect(url_for("imports.import_status", job_id=job.id))
     return render_template(
         "datasets/import_preview.html",
         job=job,
@@ -209,7 +202,7 @@ def _fill_choices(form: PreviewForm, sample) -> None:
 def import_status(job_id: int) -> str | Response:
     job = _job_or_404(job_id)
     if job.status == "ready":
-        return redirect(url_for("datasets.import_preview", job_id=job.id))
+        return redirect(url_for("imports.import_preview", job_id=job.id))
     problems = list(job.problems.order_by(ImportProblem.row, ImportProblem.id).limit(200))
     return render_template(
         "datasets/import_status.html",
@@ -236,10 +229,10 @@ def import_cancel(job_id: int) -> Response:
     if job.status == "ready":
         jobs.abandon(job, _data_dir())
         flash("The file was not imported.", "info")
-        return redirect(url_for("datasets.upload"))
+        return redirect(url_for("imports.upload"))
     if not runner().cancel(job.id) and not job.finished:
         jobs.cancel_queued(job, _data_dir())
-    return redirect(url_for("datasets.import_status", job_id=job.id))
+    return redirect(url_for("imports.import_status", job_id=job.id))
 
 
 @bp.route("/import/<int:job_id>/problems.csv")
@@ -288,5 +281,5 @@ def upload_picked() -> Response:
             else (f"Sheaf could not read {path.name}: {exc.strerror or exc}.")
         )
         flash(message, "error")
-        return redirect(url_for("datasets.upload"))
-    return redirect(url_for("datasets.import_preview", job_id=job.id))
+        return redirect(url_for("imports.upload"))
+    return redirect(url_for("imports.import_preview", job_id=job.id))
