@@ -22,11 +22,13 @@ run: $(VENV)/.run-installed
 
 test: $(VENV)/.test-installed
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # The double-click app: dist/Sheaf/ (one folder), and with `package` dist/Sheaf-linux.tar.xz.
 build: $(VENV)/.test-installed

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from flask import Flask
 
-__version__ = "0.1.0"
+from .version import __version__
+
+__all__ = ["__version__", "create_app"]
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
@@ -22,7 +24,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask import Flask
     from flask_login import current_user
 
-    from . import admin, db, errors, lockdown, native_dialogs, security, template_cache
+    from . import (
+        admin,
+        db,
+        errors,
+        lockdown,
+        native_dialogs,
+        security,
+        template_cache,
+        template_filters,
+    )
     from .admin.maintenance import guard_damaged, quick_check
     from .audit_trail import record
     from .auth import session
@@ -77,29 +88,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     admin.register(app)
     datasets_web.register(app)
 
-    @app.template_filter("plural")
-    def _plural(count: int, word: str, many: str | None = None) -> str:
-        """ "1 row", "2 rows", "1,204 values" """
-        return f"{count:,} {word if count == 1 else (many or word + 's')}"
-
-    @app.template_filter("filesize")
-    def _filesize(size: int) -> str:
-        for unit in ("bytes", "KB", "MB", "GB"):
-            if size < 1024 or unit == "GB":
-                return f"{size:,} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
-            size /= 1024
-        return str(size)
-
-    @app.template_filter("type_label")
-    def _type_label(kind: str) -> str:
-        from .importers.types import TYPE_LABELS
-
-        return TYPE_LABELS.get(kind, kind)
-
-    @app.template_filter("reject_filters")
-    def _reject_filters(args: dict[str, str]) -> dict[str, str]:
-        """A view's arguments without its column filters (for "Clear filters")."""
-        return {k: v for k, v in args.items() if "." not in k}
+    app.jinja_env.filters.update(template_filters.FILTERS)
 
     @app.context_processor
     def _template_helpers() -> dict[str, Any]:

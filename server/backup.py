@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from . import __version__
 from .config import DATABASE_FILE, SECRET_KEY_FILE, SETTINGS_FILE
 from .sqlite_files import copy_file
+from .version import __version__
 
 BACKUP_DIR = "backups"
 PENDING_DIR = "restore-pending"
