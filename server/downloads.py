@@ -10,6 +10,18 @@ from pathlib import Path
 from flask import Response, abort, current_app, jsonify, request
 
 
+def download_name(title: str, extension: str) -> str:
+    """A file name for a download, made from a name a person typed (a dataset's, a file's):
+    letters, digits, ``-_. `` and spaces kept, anything else ``_``, at most 80 characters."""
+    base = "".join(ch if ch.isalnum() or ch in "-_ ." else "_" for ch in title).strip()
+    return f"{base[:80] or 'download'}.{extension}"
+
+
+def attachment(name: str) -> dict[str, str]:
+    """The headers that make a response download as ``name``."""
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
 def save_target() -> Path | None:
     """Where the desktop's save dialog said this download goes (``save`` token), or None for
     an ordinary download; an unknown or used token is 404."""

@@ -8,6 +8,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 LOG_DIR = "logs"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # helpers write the same lines
 
 
 def configure_logging(data_dir: Path) -> Path:
@@ -16,7 +17,7 @@ def configure_logging(data_dir: Path) -> Path:
     folder.mkdir(mode=0o700, exist_ok=True)
     path = folder / "sheaf.log"
     handler = RotatingFileHandler(path, maxBytes=1 << 20, backupCount=4, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
     root = logging.getLogger()
     if not any(getattr(h, "baseFilename", None) == str(path) for h in root.handlers):
         root.addHandler(handler)

@@ -40,7 +40,11 @@ def test_the_layer_contracts_hold():
         ("server/datasets/storage.py", "from .cleaning import steps", "Datasets in layers"),
         ("server/datasets/reading/browse.py", "from ..web import access", "Datasets in layers"),
         ("server/audit_trail.py", "from .users import accounts", "Foundation imports no feature"),
-        ("server/template_filters.py", "from .permissions import has_permission", "Template filters decide"),
+        (
+            "server/template_filters.py",
+            "from .permissions import has_permission",
+            "Template filters decide",
+        ),
     ],
 )
 def test_a_wrong_import_breaks_a_contract(tmp_path, module, wrong_import, contract):

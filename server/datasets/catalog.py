@@ -1,7 +1,8 @@
 """Dataset records: where their files are, and who may see them.
 
-Every query that lists datasets goes through :func:`visible_datasets`, and every route that
-acts on one loads it through :func:`dataset_for` — the one place record-level access is decided.
+Every query that lists datasets goes through :func:`visible_datasets`, and every question
+"may this person do that to this dataset?" is answered by :func:`may` — the one place
+record-level access is decided (the web layer's ``access.dataset_or_404`` asks it).
 """
 
 from __future__ import annotations
@@ -88,6 +89,24 @@ def can_share(user: User, dataset: Dataset) -> bool:
 
 def can_delete(user: User, dataset: Dataset) -> bool:
     return dataset.owner_id == user.id or has_permission(user, "datasets.edit_all")
+
+
+ACTIONS = {
+    "read": lambda user, dataset: access_to(user, dataset) is not None,
+    "edit": can_edit,
+    "share": can_share,
+    "delete": can_delete,
+}
+
+
+def visible_dataset(user: User, dataset_id: int) -> Dataset | None:
+    """The dataset if ``user`` may read it, else None (it is invisible to them)."""
+    return visible_datasets(user).where(Dataset.id == dataset_id).first()
+
+
+def may(user: User, dataset: Dataset, action: str) -> bool:
+    """Whether ``user`` may ``action`` ("read", "edit", "share", "delete") ``dataset``."""
+    return ACTIONS[action](user, dataset)
 
 
 def editable_datasets(user: User) -> list[Dataset]:

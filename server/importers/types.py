@@ -30,6 +30,19 @@ _ISO_DATETIME = re.compile(
 TRUE_WORDS = ("true", "yes", "y", "t")
 FALSE_WORDS = ("false", "no", "n", "f")
 _BOOLEAN_WORDS = frozenset(TRUE_WORDS + FALSE_WORDS)
+
+
+def yes_or_no(text: str) -> int | None:
+    """1 or 0 for a yes/no word or digit (any case), None for anything else: the one reading
+    of yes/no that imports, filters and cleaning share."""
+    lowered = text.strip().lower()
+    if lowered in TRUE_WORDS or lowered == "1":
+        return 1
+    if lowered in FALSE_WORDS or lowered == "0":
+        return 0
+    return None
+
+
 # Longer digit strings are identifiers (card, account, barcode numbers), not quantities.
 MAX_INTEGER_DIGITS = 15
 INT64_MAX = 2**63 - 1

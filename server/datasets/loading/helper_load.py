@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ...importers import Limits, Meter, TableSample
+from ...logs import LOG_FORMAT
 from . import pipeline
 from .helper_process import Helper, shared_counter, shared_flag, watch_parent
 from .pipeline import Outcome
@@ -101,7 +102,7 @@ def _load(send, path, dest, sample, types, kwargs, progress, rows, cancel, log_f
     """In the helper process: the import itself; its outcome or its exception goes back."""
     if log_file:  # appended to, never rotated from here: the web server's process rotates it
         handler = logging.FileHandler(log_file, encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
         logging.getLogger().addHandler(handler)
         logging.getLogger().setLevel(logging.INFO)
     parent_gone = watch_parent()

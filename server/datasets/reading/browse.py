@@ -14,12 +14,12 @@ import hashlib
 import json
 import re
 import sqlite3
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
+from ...importers.types import yes_or_no
+from ...lru import LRUCache
 from ..storage import Column
 
 OPERATORS = {
@@ -118,12 +118,10 @@ def _convert(column: Column, raw: str) -> object:
         if kind == "datetime":
             return datetime.fromisoformat(raw).isoformat(sep=" ")
         if kind == "boolean":
-            lowered = raw.lower()
-            if lowered in ("yes", "true", "1"):
-                return 1
-            if lowered in ("no", "false", "0"):
-                return 0
-            raise ValueError(raw)
+            flag = yes_or_no(raw)
+            if flag is None:
+                raise ValueError(raw)
+            return flag
     except ValueError:
         wanted = {
             "integer": "a whole number",
@@ -366,22 +364,11 @@ class CountCache:
     """Filtered row counts, kept until the dataset changes, so paging does not recount."""
 
     def __init__(self, size: int = 256) -> None:
-        self._entries: OrderedDict[tuple, int] = OrderedDict()
-        self._lock = threading.Lock()
-        self._size = size
+        self._cache: LRUCache[int] = LRUCache(size)
 
     def count(self, con: sqlite3.Connection, version: str, sql: str, params: list) -> int:
         key = (version, sql, tuple(params))
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                return self._entries[key]
-        total = con.execute(sql, params).fetchone()[0]
-        with self._lock:
-            self._entries[key] = total
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-        return total
+        return self._cache.get(key, lambda: con.execute(sql, params).fetchone()[0])[0]
 
 
 def has_search_index(con: sqlite3.Connection) -> bool:

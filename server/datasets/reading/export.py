@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from ...formula_guard import RISKY_STARTS, neutralise
 from ..storage import Column
 from .browse import View, where
 
@@ -30,14 +31,7 @@ MEDIA_TYPES = {
     "json": "application/json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-_RISKY = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 1000
-
-
-def neutralise(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_RISKY):
-        return "'" + value
-    return value
 
 
 def _display(column: Column, value: object) -> object:
@@ -77,7 +71,7 @@ def csv_select(columns: list[Column]) -> list[str]:
     makes the export several times faster. Text that a spreadsheet would run as a formula
     gets its leading apostrophe here (its first character's code is compared: cheaper than
     cutting it out). NULL stays NULL, which the csv writer writes as an empty cell."""
-    risky = ", ".join(str(ord(char)) for char in _RISKY)
+    risky = ", ".join(str(ord(char)) for char in RISKY_STARTS)
     quote = "''''"  # SQL for a string holding one apostrophe
     expressions = []
     for c in columns:
@@ -164,9 +158,3 @@ def xlsx_file(columns: list[Column], rows: Iterator[tuple], sheet_name: str) -> 
 def _sheet_title(name: str) -> str:
     cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in name).strip("'") or "Data"
     return cleaned[:31]
-
-
-def file_name(dataset_name: str, fmt: str) -> str:
-    base = "".join(ch if ch.isalnum() or ch in "-_ ." else "_" for ch in dataset_name).strip()
-    extension = {"csv-bom": "csv"}.get(fmt, fmt)
-    return f"{base[:80] or 'dataset'}.{extension}"

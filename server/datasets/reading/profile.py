@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import math
 import sqlite3
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from ...lru import LRUCache
 from ..storage import Column
 from .browse import ensure_sort_index
 
@@ -120,22 +119,11 @@ class ProfileCache:
     """Profiles by dataset version: the first look computes them, later looks are free."""
 
     def __init__(self, size: int = 32) -> None:
-        self._entries: OrderedDict[tuple, list[ColumnProfile]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._size = size
+        self._cache: LRUCache[list[ColumnProfile]] = LRUCache(size)
 
     def get(
         self, con: sqlite3.Connection, version: str, columns: list[Column]
     ) -> tuple[list[ColumnProfile], bool]:
         """The profiles, and whether they came from the cache."""
         key = (version, tuple(c.name for c in columns))
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                return self._entries[key], True
-        profiles = [profile_column(con, c) for c in columns]
-        with self._lock:
-            self._entries[key] = profiles
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-        return profiles, False
+        return self._cache.get(key, lambda: [profile_column(con, c) for c in columns])

@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from ...models import Dataset
 from ...sqlite_files import connect
-from ..catalog import access_to, can_delete, can_share, dataset_file, visible_datasets
+from ..catalog import dataset_file, may, visible_dataset
 from ..reading import browse
 
 counts = browse.CountCache()
@@ -24,16 +24,10 @@ counts = browse.CountCache()
 def dataset_or_404(dataset_id: int, need: str = "read") -> Dataset:
     """The dataset if the signed-in person may ``need`` ("read", "edit", "share", "delete")
     it: 404 when they may not even see it, 403 when they see it but may not do that."""
-    dataset = visible_datasets(current_user).where(Dataset.id == dataset_id).first()
+    dataset = visible_dataset(current_user, dataset_id)
     if dataset is None:
         abort(404)
-    allowed = {
-        "read": lambda: True,
-        "edit": lambda: access_to(current_user, dataset) == "edit",
-        "share": lambda: can_share(current_user, dataset),
-        "delete": lambda: can_delete(current_user, dataset),
-    }[need]
-    if not allowed():
+    if need != "read" and not may(current_user, dataset, need):
         abort(403)
     return dataset
 

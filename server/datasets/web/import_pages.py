@@ -22,6 +22,8 @@ from flask import (
 from flask_login import current_user
 
 from ...auth.session import passive
+from ...downloads import attachment, download_name
+from ...formula_guard import neutralise
 from ...importers import (
     FORMATS,
     TYPE_LABELS,
@@ -244,25 +246,10 @@ def import_problems(job_id: int) -> Response:
     writer.writerow(["row", "column", "value", "problem"])
     for problem in job.problems.order_by(ImportProblem.row, ImportProblem.id):
         writer.writerow(
-            [problem.row, problem.column_label, _neutralise(problem.value), problem.message]
+            [problem.row, problem.column_label, neutralise(problem.value), problem.message]
         )
-    name = f"{Path(job.file_name).stem}-problems.csv"
-    return Response(
-        "\ufeff" + buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{_safe_filename(name)}"'},
-    )
-
-
-def _neutralise(value: str) -> str:
-    """Spreadsheets run cells that start like a formula; a leading quote makes them text."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def _safe_filename(name: str) -> str:
-    return (
-        "".join(ch if ch.isalnum() or ch in "-_. " else "_" for ch in name)[:100] or "problems.csv"
-    )
+    name = download_name(f"{Path(job.file_name).stem}-problems", "csv")
+    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv", headers=attachment(name))
 
 
 @bp.route("/import/picked", methods=["POST"])

@@ -25,7 +25,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from ...audit_trail import record
-from ...downloads import save_target, saved
+from ...downloads import attachment, download_name, save_target, saved
 from ...importers.types import TYPE_LABELS
 from ...models import Dataset, DatasetShare, Role, User
 from ...permissions import has_permission, require_permission
@@ -196,9 +196,7 @@ def dataset_export(dataset_id: int) -> Response:
         object_id=dataset.id,
         details={"format": fmt, "view": view.args()},
     )
-    headers = {
-        "Content-Disposition": f'attachment; filename="{export.file_name(dataset.name, fmt)}"'
-    }
+    headers = attachment(download_name(dataset.name, {"csv-bom": "csv"}.get(fmt, fmt)))
     rows = export.rows_of(con, columns, view, searchable)
     try:
         target = save_target()
@@ -312,14 +310,14 @@ def dataset_chart_svg(dataset_id: int) -> Response:
         chart = _chart(dataset)
     except charts.ChartError:
         abort(400)
-    name = export.file_name(f"{dataset.name} {chart.kind}", "svg")
+    name = download_name(f"{dataset.name} {chart.kind}", "svg")
     target = save_target()
     if target is not None:
         return saved(iter([charts.svg(chart).encode()]), target)
     return Response(
         charts.svg(chart),
         mimetype="image/svg+xml",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers=attachment(name),
     )
 
 
