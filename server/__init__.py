@@ -65,9 +65,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             if restored is not None:
                 record("backup.restored", details={"previous_data": restored.name})
 
+    lockdown.init_app(app)  # first: its check runs before every other before-request hook
     db.init_app(app)
     template_cache.init_app(app)
-    lockdown.init_app(app)
     native_dialogs.init_app(app)
     security.init_app(app)
     if problem != "ok":
