@@ -40,7 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .migrations import migrate
     from .permissions import PERMISSIONS, has_permission
     from .picked_files import PickedFiles
-    from .routing import LazyBuilderRule
+    from .routing import rule_class
     from .users.routes import bp as users_bp
 
     app = Flask(
@@ -49,7 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_url_path="/assets",
         template_folder="templates",
     )
-    app.url_rule_class = LazyBuilderRule
+    app.url_rule_class = rule_class()
     # A restore staged by the backup page (or a crash half-way through one) is finished first,
     # before the settings file and the secret key are read or the database is opened.
     restored = finish_restore(ensure_data_dir(resolve_data_dir(config)))
