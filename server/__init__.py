@@ -47,7 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .migrations import migrate
     from .permissions import PERMISSIONS, has_permission
     from .picked_files import PickedFiles
-    from .routing import LazyBuilderRule
+    from .routing import rule_class
     from .users.routes import bp as users_bp
 
     app = Flask(
@@ -56,7 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_url_path="/assets",
         template_folder="templates",
     )
-    app.url_rule_class = LazyBuilderRule
+    app.url_rule_class = rule_class()
     # A restore staged by the backup page (or a crash half-way through one) is finished first,
     # before the settings file and the secret key are read or the database is opened.
     restored = finish_restore(ensure_data_dir(resolve_data_dir(config)))
@@ -72,9 +72,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             if restored is not None:
                 record("backup.restored", details={"previous_data": restored.name})
 
+    lockdown.init_app(app)  # first: its check runs before every other before-request hook
     db.init_app(app)
     template_cache.init_app(app)
-    lockdown.init_app(app)
     native_dialogs.init_app(app)
     security.init_app(app)
     if problem != "ok":

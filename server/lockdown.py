@@ -46,12 +46,17 @@ def _guard(app: Flask) -> Response | None:
 
 
 def init_app(app: Flask) -> None:
-    """Lock the app to one launch (only when the shell configured LAUNCH_SECRET)."""
+    """Lock the app to one launch (only when the shell configured LAUNCH_SECRET).
+
+    Call it before any other ``init_app`` that adds a before-request hook: Flask runs them in
+    the order they were added, and this one must come before all, the database connection
+    included (tests/desktop/test_lockdown.py checks it)."""
     if not app.config.get("LAUNCH_SECRET"):
         return
 
-    # Runs before everything else, the database connection included.
-    app.before_request_funcs.setdefault(None, []).insert(0, lambda: _guard(app))
+    @app.before_request
+    def _lockdown() -> Response | None:
+        return _guard(app)
 
     @app.route("/launch")
     def launch() -> Response:  # answered by the guard; reaching here means a bad token

@@ -3,6 +3,7 @@ nothing."""
 
 import pytest
 
+from server import db
 from server.models import User
 
 from ..conftest import PASSWORD, Client, make_app, make_user
@@ -76,3 +77,43 @@ def test_a_post_from_a_foreign_origin_is_refused(desktop):
 
 def test_without_a_launch_secret_nothing_is_locked(app, anon):
     assert anon.get("/launch").status_code == 404
+
+
+def test_the_lockdown_check_runs_before_every_other_hook(desktop, monkeypatch):
+    """Flask runs before-request hooks in the order they were added, and create_app calls
+    lockdown.init_app first: nothing else (the database connection, the sign-in guard) sees a
+    request it refuses, and it sees every request first."""
+    called = []
+    ensure_sync = desktop.ensure_sync  # Flask calls every hook and view through it
+
+    def spy(func):
+        called.append(f"{func.__module__}.{func.__name__}")
+        return ensure_sync(func)
+
+    monkeypatch.setattr(desktop, "ensure_sync", spy)
+    for launched, status in ((False, 403), (True, 200)):
+        client = client_for(desktop, launched)
+        called.clear()
+        assert client.get("/sign-in").status_code == status
+        assert called[0] == "server.lockdown._lockdown", called
+        assert ("server.db._connect" in called) is launched, called
+
+
+def test_a_hook_added_by_a_later_init_runs_after_the_lockdown_check(tmp_path, monkeypatch):
+    ran = []
+    db_init_app = db.init_app  # the first init after lockdown's in create_app
+
+    def init_app(app):
+        db_init_app(app)
+
+        @app.before_request
+        def _too_early():
+            ran.append(True)
+            return "a hook that answers itself", 418
+
+    monkeypatch.setattr(db, "init_app", init_app)
+    app = make_app(tmp_path / "d", LAUNCH_SECRET=SECRET, LAUNCH_HOST=HOST)
+    assert client_for(app, launched=False).get("/sign-in").status_code == 403
+    assert not ran
+    assert client_for(app).get("/sign-in").status_code == 418  # it runs, but after
+    assert ran
