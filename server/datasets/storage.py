@@ -3,7 +3,8 @@
 A file per dataset keeps a long import from ever holding the application database's write lock
 (people keep signing in and browsing), makes an import all-or-nothing by construction (the
 rows are written to a temporary file that only becomes a dataset when it is complete), and lets
-the bulk load run with the journal off. Everything SQLite-specific about dataset rows lives here.
+the bulk load run with the journal off. This module is the file format; the bulk-load engine
+that writes it is ``loading.bulk_load``, and opening and copying files is ``sqlite_files``.
 
 Inside, the table is ``rows`` with columns ``c1`` … ``cN``: identifiers Sheaf makes, never
 taken from the file. Values are bound exactly as read; SQLite converts them (column affinity and

@@ -1,8 +1,9 @@
-"""Column types: guessing them from a sample of values, and the SQL that stores each one.
+"""Column types: their names and labels, guessing a column's type from a sample of its values,
+and the one list of yes/no words (:func:`yes_or_no`) that imports and filters share.
 
-Storage binds the values exactly as read and lets SQLite convert them (column affinity and a
-small SQL expression per type), which keeps the bulk load free of per-value Python work; a
-single scan afterwards finds the values that did not fit (see ``server.datasets.storage``).
+The SQL that stores and checks each type is the dataset file format's
+(``server.datasets.storage``): the bulk load binds values exactly as read and lets SQLite convert
+them, then one scan finds the values that did not fit.
 """
 
 from __future__ import annotations
