@@ -93,7 +93,7 @@ def seed_folder(data_dir: Path, csv_path: Path, clients: int, importers: int) ->
     from server.datasets.loading.pipeline import load_file
     from server.db import database
     from server.models import Dataset, DatasetShare, Role
-    from tests.conftest import PASSWORD, make_app, make_user
+    from tests.helpers import PASSWORD, make_app, make_user
 
     app = make_app(data_dir)
     with database.connection_context():

@@ -1,51 +1,25 @@
-"""Shared fixtures: an app on a temporary data folder, people of every role, and clients that
-sign in and post forms the way a browser does (with the CSRF token from the page)."""
+"""Shared fixtures: an app on a temporary data folder, one person of every role and a signed-in
+client for each, and Debian's Chromium through Playwright. Plain helpers live in
+tests/helpers.py."""
 
 from __future__ import annotations
 
-import os
-import re
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
-from server import create_app
-from server.auth.passwords import make_hasher
-from server.models import Dataset, ImportJob, Role, RolePermission, User, name_key
-
-# Argon2 at its cheapest: the tests exercise the logic, not the cost.
-FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1}
-HASHER = make_hasher(1, 8, 1)
-PASSWORD = "correct horse battery staple"
-ARTIFACTS = Path(__file__).parent / "artifacts"
-
-_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-
-
-class Client(FlaskClient):
-    """A test client that can fetch a CSRF token and post forms with it."""
-
-    def csrf_token(self) -> str:
-        page = self.get("/", follow_redirects=True).get_data(as_text=True)
-        match = _TOKEN.search(page)
-        assert match, "no CSRF token on the page"
-        return match.group(1)
-
-    def post_form(self, url: str, data: dict | None = None, **kwargs):
-        data = dict(data or {})
-        data.setdefault("csrf_token", self.csrf_token())
-        return self.post(url, data=data, **kwargs)
-
-    def sign_in(self, login: str, password: str = PASSWORD, **kwargs):
-        return self.post_form("/sign-in", {"login": login, "password": password}, **kwargs)
-
-
-def make_app(data_dir: Path, **config) -> Flask:
-    app = create_app({"DATA_DIR": data_dir, "TESTING": True, **FAST_HASHING, **config})
-    app.test_client_class = Client
-    return app
+from server.models import User
+from tests.helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Client,
+    make_app,
+    make_role,
+    make_user,
+    require_browser,
+    signed_in,
+)
 
 
 @pytest.fixture
@@ -57,42 +31,6 @@ def app(tmp_path: Path) -> Flask:
 @pytest.fixture
 def anon(app: Flask) -> Client:
     return app.test_client()
-
-
-def make_user(
-    login: str,
-    role: str | Role = "viewer",
-    password: str = PASSWORD,
-    *,
-    display_name: str | None = None,
-    must_change_password: bool = False,
-    active: bool = True,
-) -> User:
-    if isinstance(role, str):
-        role = Role.get(Role.builtin == role)
-    return User.create(
-        login=login,
-        login_key=name_key(login),
-        display_name=display_name or login.title(),
-        password_hash=HASHER.hash(password),
-        role=role,
-        must_change_password=must_change_password,
-        active=active,
-    )
-
-
-def make_role(name: str, permissions: list[str]) -> Role:
-    role = Role.create(name=name, name_key=name_key(name))
-    for permission in permissions:
-        RolePermission.create(role=role, permission=permission)
-    return role
-
-
-def signed_in(app: Flask, login: str) -> Client:
-    client = app.test_client()
-    response = client.sign_in(login)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
 
 
 @pytest.fixture
@@ -127,73 +65,9 @@ def custom_client(app: Flask, people) -> Client:
     return signed_in(app, "cus")
 
 
-def make_dataset(
-    app: Flask, owner: User, csv_text: str = "id,name\n1,Ada\n2,Grace\n", name: str = "People"
-) -> Dataset:
-    """A dataset owned by ``owner``, imported from ``csv_text`` the way an import does it."""
-    import secrets
-
-    from server.datasets.catalog import columns_json, dataset_file
-    from server.datasets.loading.pipeline import load_file
-
-    source = Path(app.config["DATA_DIR"]) / f"source-{secrets.token_hex(4)}.csv"
-    source.write_text(csv_text, encoding="utf-8")
-    key = secrets.token_hex(16)
-    outcome = load_file(source, dataset_file(app.config["DATA_DIR"], key))
-    source.unlink()
-    return Dataset.create(
-        name=name,
-        owner=owner,
-        storage_key=key,
-        row_count=outcome.result.rows,
-        columns=columns_json(outcome.columns),
-    )
-
-
-def make_import(
-    app: Flask, owner: User, status: str = "ready", content: bytes = b"id,name\n1,Ada\n"
-) -> ImportJob:
-    """An import of ``owner``'s, its file stored as an upload would be."""
-    import hashlib
-    import secrets
-
-    from server.datasets.loading.jobs import originals_dir
-
-    key = secrets.token_hex(16)
-    (originals_dir(app.config["DATA_DIR"]) / key).write_bytes(content)
-    return ImportJob.create(
-        user=owner,
-        file_name="upload.csv",
-        file_size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        original_key=key,
-        status=status,
-    )
-
-
-# Debian's headless Chromium driven by Playwright, shared by the browser and package tests.
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _require_browser() -> None:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"{CHROMIUM} is missing: install the Debian package `chromium`")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        pytest.skip("Playwright is missing: install the pip package `playwright`")
-
-
 @pytest.fixture(scope="session")
 def playwright_instance():
-    _require_browser()
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -6,8 +6,7 @@ import peewee
 import pytest
 
 from server.models import AuditEvent, User
-
-from .conftest import make_user
+from tests.helpers import make_user
 
 
 def test_sign_ins_failures_and_lockouts_are_recorded(anon, people):

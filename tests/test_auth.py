@@ -7,8 +7,7 @@ from argon2 import PasswordHasher
 
 from server.auth.signin import GENERIC_FAILURE
 from server.models import AuditEvent, User, utcnow
-
-from .conftest import PASSWORD, make_user, signed_in
+from tests.helpers import PASSWORD, make_app, make_user, signed_in
 
 
 def events(action):
@@ -65,8 +64,6 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(anon, admin_client, 
 
 
 def test_lock_out_threshold_and_duration_are_settings(tmp_path):
-    from .conftest import make_app
-
     app = make_app(tmp_path / "d", LOCKOUT_THRESHOLD=2, LOCKOUT_MINUTES=1)
     make_user("vera")
     client = app.test_client()
@@ -215,8 +212,6 @@ def test_idle_session_locks_and_returns_to_where_the_person_was(app, viewer_clie
 
 
 def test_idle_time_is_a_setting(tmp_path):
-    from .conftest import make_app
-
     app = make_app(tmp_path / "d", IDLE_LOCK_MINUTES=1)
     make_user("vera")
     client = signed_in(app, "vera")

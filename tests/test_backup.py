@@ -18,8 +18,7 @@ from server import backup
 from server.audit_trail import record
 from server.db import database
 from server.models import AuditEvent, Dataset, User
-
-from .conftest import PASSWORD, make_app, make_dataset, make_import, make_user, signed_in
+from tests.helpers import PASSWORD, make_app, make_dataset, make_import, make_user, signed_in
 
 
 def _tree(data_dir: Path) -> dict[str, str]:

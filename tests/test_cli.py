@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 from desktop.cli import main
 from server import __version__
 from server.models import AuditEvent, User
-
-from .conftest import FAST_HASHING, make_app, make_user
+from tests.helpers import FAST_HASHING, make_app, make_user
 
 
 def test_version(capsys):

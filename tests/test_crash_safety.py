@@ -20,9 +20,8 @@ import pytest
 
 from server.db import database
 from server.models import Dataset, DatasetStep, ImportJob
-
-from .conftest import make_app, make_dataset, make_import, make_user
-from .datasets.test_import_flow import _big_csv
+from tests.datasets.helpers import big_csv
+from tests.helpers import make_app, make_dataset, make_import, make_user
 
 ROOT = Path(__file__).parents[1]
 RUNS = 20
@@ -34,7 +33,7 @@ WORKER = textwrap.dedent(
     from server.datasets.loading import jobs as imports
     from server.importers import Limits, Meter, guess_types
     from server.models import Dataset, ImportJob, User
-    from tests.conftest import make_app
+    from tests.helpers import make_app
 
     data, what, ident = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     app = make_app(data)
@@ -65,7 +64,7 @@ def folder(tmp_path_factory):
     data = tmp_path_factory.mktemp("crash") / "data"
     app = make_app(data)
     editor = make_user("eddie", "editor")
-    make_dataset(app, editor, _big_csv(100_000).decode(), "Orders")
+    make_dataset(app, editor, big_csv(100_000).decode(), "Orders")
     make_dataset(app, editor, "id,name\n1,Ada\n2,Grace\n", "People")
     database.close()
     return data
@@ -82,7 +81,7 @@ def test_a_kill_at_any_moment_loses_nothing(folder, run):
     what = "import" if run % 2 == 0 else "clean"
     if what == "import":
         editor = next(iter(Dataset.select())).owner
-        ident = make_import(app, editor, content=_big_csv(rng.choice([50_000, 150_000]))).id
+        ident = make_import(app, editor, content=big_csv(rng.choice([50_000, 150_000]))).id
     else:
         ident = Dataset.get(Dataset.name == "Orders").id
     database.close()

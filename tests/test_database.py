@@ -8,8 +8,7 @@ from server import create_app
 from server.db import open_database
 from server.migrations import MigrationError, available, migrate
 from server.models import AuditEvent, Role, User
-
-from .conftest import FAST_HASHING, PASSWORD, make_app
+from tests.helpers import FAST_HASHING, PASSWORD, make_app
 
 
 def test_database_runs_in_wal_with_foreign_keys_and_full_sync(app):

@@ -3,7 +3,7 @@
 import pytest
 from werkzeug.exceptions import BadRequest, Forbidden
 
-from .conftest import make_app, make_user, signed_in
+from tests.helpers import make_app, make_user, signed_in
 
 
 def test_404_page(admin_client):

@@ -16,9 +16,8 @@ from hypothesis import strategies as st
 from server.datasets.loading.bulk_load import BadValues
 from server.datasets.loading.pipeline import load_file
 from server.importers import Limits, UnreadableFile, inspect_file
-
-from .conftest import make_app, make_user, signed_in
-from .test_permission_matrix import MATRIX, _url
+from tests.helpers import make_app, make_role, make_user, signed_in
+from tests.permission_matrix import MATRIX, case_url
 
 QUICK = settings(
     max_examples=40,
@@ -128,7 +127,6 @@ def fuzz_world(tmp_path_factory):
     make_user("eddie", "editor")
     make_user("vera", "viewer")
     from server.models import Role
-    from tests.conftest import make_role
 
     make_role("Auditor", ["audit.view"])
     assert Role.select().count() >= 4
@@ -138,7 +136,7 @@ def fuzz_world(tmp_path_factory):
 @pytest.mark.parametrize(("endpoint", "method"), POSTS)
 def test_every_form_field_takes_anything_without_a_500(fuzz_world, endpoint, method):
     app = fuzz_world
-    url = _url(app, endpoint, method, "admin")
+    url = case_url(app, endpoint, method, "admin")
     client = signed_in(app, "ada")
     page = client.get(url)
     parser = _Fields()

@@ -3,8 +3,7 @@
 import re
 
 from server.models import AuditEvent, Role, User
-
-from .conftest import PASSWORD, make_user
+from tests.helpers import PASSWORD, make_user
 
 
 def test_people_list_and_search(admin_client, people):

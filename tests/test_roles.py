@@ -2,8 +2,7 @@
 
 from server.models import AuditEvent, Role, User
 from server.permissions import PERMISSIONS
-
-from .conftest import make_role, make_user, signed_in
+from tests.helpers import make_role, make_user, signed_in
 
 
 def test_builtin_roles_exist_and_cannot_be_deleted(admin_client):

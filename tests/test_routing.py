@@ -13,8 +13,7 @@ from werkzeug.routing import BuildError, Rule
 
 from server import routing
 from server.routing import LazyBuilderRule, fits, rule_class
-
-from .conftest import make_app
+from tests.helpers import make_app
 
 
 def _app() -> Flask:

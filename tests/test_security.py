@@ -1,8 +1,7 @@
 """Headers, cookies and CSRF: what protects every page, whatever its content."""
 
 from server.models import User
-
-from .conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 def test_pages_carry_the_security_headers(anon, people):

@@ -13,8 +13,7 @@ from server.db import database
 from server.models import AuditEvent
 from server.settings_table import SETTINGS, by_section
 from server.users.accounts import AccountError
-
-from .conftest import make_app, make_user, signed_in
+from tests.helpers import make_app, make_user, signed_in
 
 FORM = {
     "idle_lock_minutes": "15",

@@ -1,8 +1,7 @@
 """First run: nothing but /setup until the first admin exists; then /setup is gone."""
 
 from server.models import AuditEvent, Role, User
-
-from .conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 def test_every_page_leads_to_setup_while_no_account_exists(anon):

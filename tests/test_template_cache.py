@@ -12,9 +12,8 @@ from jinja2.bccache import Bucket
 
 from server import template_cache
 from server.template_cache import CACHE_DIR, TemplateCache
+from tests.helpers import make_app
 from tools.precompile_templates import precompile
-
-from .conftest import make_app
 
 
 def _setup_page(app) -> str:

@@ -6,7 +6,7 @@ What it does, in order:
    project's ``.venv``): ``<temp dir>/sheaf-security-tools`` unless ``--tools-dir`` says otherwise.
    A missing one is created with ``python3 -m venv`` and ``pip install`` of the pinned versions
    below (PyPI is the only network access the scan needs, and only that first time).
-2. Seeds a fresh, temporary data folder with the test helpers (``tests/conftest.py``): an admin
+2. Seeds a fresh, temporary data folder with the test helpers (``tests/helpers.py``): an admin
    ``ada`` and a dataset of 120 rows with text, whole-number, decimal, date and yes/no columns.
 3. Starts the real server (``python -m desktop.cli --data-dir DIR serve``) on 127.0.0.1 with
    cheap Argon2 hashing, the lock-out threshold at its maximum (100), a 60-minute idle lock and no
@@ -165,7 +165,7 @@ EXPECTED_TYPES = ["integer", "text", "text", "date", "real", "boolean"]
 SEED = """
 import json, sys
 from pathlib import Path
-from tests.conftest import PASSWORD, make_app, make_dataset, make_user
+from tests.helpers import PASSWORD, make_app, make_dataset, make_user
 app = make_app(Path(sys.argv[1]))
 with app.app_context():
     admin = make_user(sys.argv[2], "admin", display_name="Scan Admin")

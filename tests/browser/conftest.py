@@ -2,27 +2,18 @@
 headless Chromium driven by Playwright (sync API), and a fresh browser context per test.
 
 Nothing is downloaded: Playwright's own browsers are never used (no ``playwright install``).
-Without /usr/bin/chromium or the ``playwright`` package the browser tests are skipped."""
+Without /usr/bin/chromium or the ``playwright`` package the browser tests are skipped. Plain
+helpers live in tests/browser/helpers.py."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import ARTIFACTS, make_app
-
-VIEWPORT = {"width": 1280, "height": 800}
-
-
-def shot(page, name: str) -> Path:
-    """Save a full-page screenshot as tests/artifacts/<name>.png and return its path."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
+from tests.browser.helpers import VIEWPORT, ConsoleLog
+from tests.helpers import make_app
 
 
 @pytest.fixture(scope="module")
@@ -39,31 +30,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         server.close()
         thread.join(timeout=5)
-
-
-class ConsoleLog:
-    """Console errors, uncaught exceptions and CSP violations seen by one page."""
-
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-
-    def watch(self, page) -> None:
-        page.on(
-            "console",
-            lambda msg: (
-                self.errors.append(f"console.{msg.type}: {msg.text} ({msg.location})")
-                if msg.type == "error"
-                else None
-            ),
-        )
-        page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
-        # CSP violations are logged as console errors by Chromium; surface the DOM event too,
-        # in case a future Chromium reports them only there.
-        page.add_init_script(
-            "document.addEventListener('securitypolicyviolation', function (e) {"
-            " console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + e.blockedURI);"
-            "});"
-        )
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import VIEWPORT
-from tests.conftest import PASSWORD, make_app, make_user
-from tests.test_permission_matrix import MATRIX, _url
+from tests.browser.helpers import VIEWPORT
+from tests.helpers import PASSWORD, make_app, make_user
+from tests.permission_matrix import MATRIX, case_url
 
 pytestmark = pytest.mark.browser
 
@@ -75,7 +75,7 @@ def pages(tmp_path_factory) -> Iterator[tuple[str, list[tuple[str, str]]]]:
             continue
         if MATRIX[(endpoint, method)]["admin"] != 200:
             continue  # not the admin's page (an editor's own import, say)
-        paths.append((endpoint, _url(app, endpoint, method, "admin")))
+        paths.append((endpoint, case_url(app, endpoint, method, "admin")))
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, name="waitress-a11y", daemon=True)
     thread.start()

@@ -27,9 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import shot
-from tests.browser.test_page_tour import _new_page, _sign_in, _unexpected
-from tests.conftest import make_app, make_dataset, make_user
+from tests.browser.helpers import new_page, shot, sign_in, unexpected_errors
+from tests.helpers import make_app, make_dataset, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -179,7 +178,7 @@ def _clean_step(page, title: str, column: str, **selects: str) -> None:
 
 
 def _assert_clean(log, status: int = 200) -> None:
-    errors = _unexpected(log.errors, status)
+    errors = unexpected_errors(log.errors, status)
     assert errors == [], "\n".join(errors)
     log.errors.clear()
 
@@ -195,10 +194,10 @@ def test_editor_shares_and_viewer_sees(site: Site, browser) -> None:
     found = [r for r in DATA if SEARCH.lower() in r.name.lower()]
     assert 0 < len(filtered) < PAGE_SIZE and 0 < len(found) < PAGE_SIZE
 
-    eddie_context, page, log = _new_page(browser)
+    eddie_context, page, log = new_page(browser)
     try:
         # --- 4. Eddie browses ----------------------------------------------------------------
-        assert _sign_in(page, base, "eddie").status == 200
+        assert sign_in(page, base, "eddie").status == 200
         expect(page.locator("main h1")).to_have_text("Hello, Eddie Editor")
         step(page, "eddie-home")
 
@@ -406,9 +405,9 @@ def test_editor_shares_and_viewer_sees(site: Site, browser) -> None:
         eddie_context.close()
 
     # --- 6 (cont.). Vera sees only what is shared with her -----------------------------------
-    vera_context, page, log = _new_page(browser)
+    vera_context, page, log = new_page(browser)
     try:
-        assert _sign_in(page, base, "vera").status == 200
+        assert sign_in(page, base, "vera").status == 200
         _click(
             page, page.get_by_role("navigation", name="Main").get_by_role("link", name="Datasets")
         )

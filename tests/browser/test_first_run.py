@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import VIEWPORT, shot
+from tests.browser.helpers import VIEWPORT, shot
 
 pytestmark = pytest.mark.browser
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import VIEWPORT, ConsoleLog, shot
-from tests.conftest import PASSWORD, make_app, make_user
+from tests.browser.helpers import ConsoleLog, new_page, shot
+from tests.helpers import PASSWORD, make_app, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -68,15 +68,6 @@ def orders_csv(rows: int) -> bytes:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-def _new_page(browser, scheme: str = "light"):
-    context = browser.new_context(color_scheme=scheme, viewport=VIEWPORT)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    log = ConsoleLog()
-    log.watch(page)
-    return context, page, log
-
-
 def _sign_in(page, base: str) -> None:
     from playwright.sync_api import expect
 
@@ -183,7 +174,7 @@ def test_drag_adjust_watch_and_open(site: Site, browser) -> None:
     from playwright.sync_api import expect
 
     content = orders_csv(BIG_ROWS)
-    context, page, log = _new_page(browser)
+    context, page, log = new_page(browser)
     try:
         _sign_in(page, site.url)
 
@@ -278,7 +269,7 @@ def test_bad_value_refused_then_stored_as_empty(site: Site, browser) -> None:
     from playwright.sync_api import expect
 
     content = b"n\n1\nx\n3\n"
-    context, page, log = _new_page(browser)
+    context, page, log = new_page(browser)
     try:
         _sign_in(page, site.url)
         page.goto(site.url + "/datasets")
@@ -348,7 +339,7 @@ def test_bad_value_refused_then_stored_as_empty(site: Site, browser) -> None:
 def test_preview_in_dark_colour_scheme(site: Site, browser) -> None:
     from playwright.sync_api import expect
 
-    context, page, log = _new_page(browser, "dark")
+    context, page, log = new_page(browser, "dark")
     try:
         _sign_in(page, site.url)
         _open_import(page)
@@ -368,10 +359,10 @@ def test_a_workbook_is_previewed_imported_and_shown(site: Site, browser, tmp_pat
     rows streamed in the import's helper process."""
     from playwright.sync_api import expect
 
-    from tests.importers.test_excel_stream import typical, workbook
+    from tests.importers.helpers import typical, workbook
 
     path = workbook(tmp_path / "visits.xlsx", [typical(i) for i in range(3000)])
-    context, page, log = _new_page(browser)
+    context, page, log = new_page(browser)
     try:
         _sign_in(page, site.url)
         _open_import(page)

@@ -23,8 +23,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.browser.conftest import VIEWPORT, ConsoleLog, shot
-from tests.conftest import PASSWORD, make_app, make_role, make_user
+from tests.browser.helpers import ConsoleLog, new_page, shot, sign_in, submit, unexpected_errors
+from tests.helpers import PASSWORD, make_app, make_role, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -41,37 +41,6 @@ class Site:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-def _new_page(browser, scheme: str = "light"):
-    context = browser.new_context(color_scheme=scheme, viewport=VIEWPORT)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    log = ConsoleLog()
-    log.watch(page)
-    return context, page, log
-
-
-def _submit(page, button_name: str):
-    """Click a submit button and return the response of the navigation it causes."""
-    with page.expect_navigation() as navigation:
-        page.get_by_role("button", name=button_name, exact=True).click()
-    return navigation.value
-
-
-def _sign_in(page, base: str, login: str, password: str = PASSWORD):
-    page.goto(base + "/sign-in")
-    page.get_by_label("Sign-in name").fill(login)
-    page.get_by_label("Password").fill(password)
-    return _submit(page, "Sign in")
-
-
-def _unexpected(errors: list[str], status: int) -> list[str]:
-    """Console errors, less Chromium's own note that the document came with an error status."""
-    expected = re.compile(
-        rf"Failed to load resource: the server responded with a status of {status}\b"
-    )
-    return [e for e in errors if not (status >= 400 and expected.search(e))]
-
-
 def _check(page, log: ConsoleLog, response, *, name: str, scheme: str, status: int, heading: str):
     from playwright.sync_api import expect
 
@@ -83,7 +52,7 @@ def _check(page, log: ConsoleLog, response, *, name: str, scheme: str, status: i
     expect(h1).to_contain_text(heading)
     page.evaluate("document.fonts.ready")
     shot(page, f"tour-{name}-{scheme}")
-    errors = _unexpected(log.errors, status)
+    errors = unexpected_errors(log.errors, status)
     assert errors == [], f"{name} ({scheme}):\n" + "\n".join(errors)
     log.errors.clear()
 
@@ -91,15 +60,15 @@ def _check(page, log: ConsoleLog, response, *, name: str, scheme: str, status: i
 # --- the site --------------------------------------------------------------------------------
 def _seed_audit_events(browser, base: str) -> None:
     """Failed and successful sign-ins through the form; 'lola' ends up locked."""
-    context, page, _log = _new_page(browser)
+    context, page, _log = new_page(browser)
     try:
-        assert _sign_in(page, base, "nobody", "not a password").status == 401
+        assert sign_in(page, base, "nobody", "not a password").status == 401
         for _ in range(LOCKOUT_THRESHOLD):
-            assert _sign_in(page, base, "lola", "wrong password entirely").status == 401
-        assert _sign_in(page, base, "dora").status == 401  # disabled
+            assert sign_in(page, base, "lola", "wrong password entirely").status == 401
+        assert sign_in(page, base, "dora").status == 401  # disabled
         for login in ("eddie", "cus"):
             context.clear_cookies()
-            assert _sign_in(page, base, login).status == 200
+            assert sign_in(page, base, login).status == 200
     finally:
         context.close()
 
@@ -149,7 +118,7 @@ def test_admin_tour(site: Site, browser, scheme: str) -> None:
     from playwright.sync_api import expect
 
     base = site.url
-    context, page, log = _new_page(browser, scheme)
+    context, page, log = new_page(browser, scheme)
     try:
 
         def visit(name: str, path: str, heading: str, status: int = 200):
@@ -157,7 +126,7 @@ def test_admin_tour(site: Site, browser, scheme: str) -> None:
             _check(page, log, response, name=name, scheme=scheme, status=status, heading=heading)
 
         def after_submit(name: str, button: str, heading: str, status: int = 200):
-            response = _submit(page, button)
+            response = submit(page, button)
             _check(page, log, response, name=name, scheme=scheme, status=status, heading=heading)
 
         # Sign-in: the page, a wrong password, then the admin through the form.
@@ -270,10 +239,10 @@ def test_viewer_forbidden_and_idle_lock(
     import server.auth.session as guard
 
     base = site.url
-    context, page, log = _new_page(browser, scheme)
+    context, page, log = new_page(browser, scheme)
     try:
         page.clock.install()
-        assert _sign_in(page, base, "vera").status == 200
+        assert sign_in(page, base, "vera").status == 200
         expect(page.locator("main h1")).to_have_text("Hello, Vera Viewer")
         nav = page.get_by_role("navigation", name="Main")
         expect(nav.get_by_role("link")).to_have_text(["Home", "Datasets"])
@@ -313,9 +282,9 @@ def test_viewer_forbidden_and_idle_lock(
 
         # And the password unlocks it, back where the person was going.
         page.get_by_label("Password").fill(PASSWORD)
-        assert _submit(page, "Unlock").status == 200
+        assert submit(page, "Unlock").status == 200
         expect(page.locator("main h1")).to_have_text("Your account")
-        assert _unexpected(log.errors, 200) == [], "\n".join(log.errors)
+        assert unexpected_errors(log.errors, 200) == [], "\n".join(log.errors)
     finally:
         context.close()
 
@@ -323,7 +292,7 @@ def test_viewer_forbidden_and_idle_lock(
 def test_sign_in_by_keyboard(site: Site, browser) -> None:
     from playwright.sync_api import expect
 
-    context, page, log = _new_page(browser)
+    context, page, log = new_page(browser)
     try:
         page.goto(site.url + "/sign-in")
         describe = """() => {

@@ -1,8 +1,7 @@
 """The JSON API: the same reads as the pages, behind the same checks."""
 
 from server.models import DatasetShare
-
-from ..conftest import make_dataset, signed_in
+from tests.helpers import make_dataset, signed_in
 
 
 def test_lists_only_visible_datasets(app, people, editor_client, viewer_client):

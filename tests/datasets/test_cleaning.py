@@ -10,9 +10,7 @@ import pytest
 from server.datasets.catalog import columns_of, dataset_file
 from server.datasets.cleaning import steps
 from server.models import AuditEvent, Dataset, DatasetStep
-from tests.helpers import read_rows
-
-from ..conftest import make_dataset
+from tests.helpers import make_app, make_dataset, read_rows
 
 BODY = (
     "id,name,city,amount,when\n"
@@ -179,8 +177,6 @@ def test_a_reader_cannot_clean(app, dataset, viewer_client, people):
 
 
 def test_undo_files_survive_a_restart(app, editor_client, dataset):
-    from ..conftest import make_app
-
     step(editor_client, dataset, "trim", column="c2")
     make_app(Path(app.config["DATA_DIR"]))  # start-up cleaning must keep the undo file
     assert editor_client.post_form(f"/datasets/{dataset.id}/undo").status_code == 302

@@ -11,59 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from server.datasets.catalog import columns_of, dataset_file
+from server.datasets.catalog import columns_of
 from server.datasets.loading import helper_load, jobs
 from server.models import AuditEvent, Dataset, ImportJob, ImportProblem
-from tests.helpers import read_rows
-
-from ..conftest import make_dataset, make_user, signed_in
-
-
-def upload(client, content: bytes, name: str = "data.csv"):
-    return client.post_form(
-        "/import", {"file": (io.BytesIO(content), name)}, content_type="multipart/form-data"
-    )
-
-
-def preview_form(client, job_id: int) -> dict:
-    """The preview form's fields as the page fills them in (what a person would submit)."""
-    page = client.get(f"/import/{job_id}/preview").get_data(as_text=True)
-    form = {
-        "csrf_token": client.csrf_token(),
-        "action": "import",
-        "mode": "new",
-        "target": "0",
-        "on_bad": "empty",
-    }
-    for name, value in re.findall(r'<input[^>]*name="(name|header_row)"[^>]*value="([^"]*)"', page):
-        form[name] = value
-    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
-        chosen = re.search(
-            r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', body
-        )
-        if chosen:
-            form[name] = chosen.group(1) or chosen.group(2)
-    return form
-
-
-def run_import(app, client, content: bytes, name: str = "data.csv", **changes) -> ImportJob:
-    response = upload(client, content, name)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    job_id = int(response.headers["Location"].split("/")[2])
-    form = preview_form(client, job_id)
-    form.update(changes)
-    response = client.post(f"/import/{job_id}/preview", data=form)
-    assert response.status_code == 302, re.findall(
-        r'role="alert">(.*?)</', response.get_data(as_text=True), re.S
-    )
-    assert response.headers["Location"] == f"/import/{job_id}"
-    assert app.extensions["sheaf.imports"].wait(job_id, 30)
-    return ImportJob.get_by_id(job_id)
-
-
-def stored(app, dataset: Dataset) -> list[tuple]:
-    path = dataset_file(app.config["DATA_DIR"], dataset.storage_key)
-    return [row[1:] for row in read_rows(path, columns_of(dataset), 10_000)]
+from tests.datasets.helpers import big_csv, preview_form, run_import, stored, upload
+from tests.helpers import make_app, make_dataset, make_import, make_user, signed_in
 
 
 def leftovers(app) -> dict[str, list[str]]:
@@ -155,8 +107,6 @@ def test_an_empty_upload_is_refused(app, editor):
 
 
 def test_an_upload_over_the_limit_gets_the_413_page(tmp_path):
-    from ..conftest import make_app
-
     app = make_app(tmp_path / "d", MAX_CONTENT_LENGTH=4096)
     make_user("eddie", "editor")
     client = signed_in(app, "eddie")
@@ -222,15 +172,6 @@ def test_nobody_appends_to_a_dataset_they_cannot_change(app, editor, people):
     assert theirs.row_count == Dataset.get_by_id(theirs.id).row_count
 
 
-def _big_csv(rows: int) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["id", "amount", "day", "note"])
-    for i in range(rows):
-        writer.writerow([i, f"{i * 0.37:.2f}", f"2024-01-{i % 28 + 1:02d}", f'row {i}, quoted "x"'])
-    return out.getvalue().encode()
-
-
 def _gate_until_cancelled(monkeypatch):
     """Hold each import until it is cancelled, so a test can cancel it mid-way for sure."""
     real = helper_load.load_file
@@ -248,7 +189,7 @@ def test_cancel_mid_import_leaves_nothing(app, editor, monkeypatch):
     existing = make_dataset(app, User_get("eddie"), name="Earlier")
     before = (leftovers(app), stored(app, existing))
     _gate_until_cancelled(monkeypatch)
-    response = upload(editor, _big_csv(20_000))
+    response = upload(editor, big_csv(20_000))
     job_id = int(response.headers["Location"].split("/")[2])
     editor.post(f"/import/{job_id}/preview", data=preview_form(editor, job_id))
     page = editor.get(f"/import/{job_id}").get_data(as_text=True)
@@ -273,7 +214,7 @@ def User_get(login):
 
 def test_a_reader_error_mid_file_leaves_nothing(app, editor):
     # Valid UTF-8 for the first 1.2 MB (so detection says UTF-8), then a byte that is not.
-    content = _big_csv(30_000) + b"99999,1.00,2024-01-01,caf\xe9\n"
+    content = big_csv(30_000) + b"99999,1.00,2024-01-01,caf\xe9\n"
     job = run_import(app, editor, content)
     assert job.status == "failed" and "not valid utf-8" in job.message
     assert Dataset.select().count() == 0 and leftovers(app)["datasets"] == []
@@ -283,7 +224,7 @@ def test_a_reader_error_mid_file_leaves_nothing(app, editor):
 def test_two_imports_at_once_both_complete(app, editor):
     jobs = []
     for name in ("first.csv", "second.csv"):
-        response = upload(editor, _big_csv(5_000), name)
+        response = upload(editor, big_csv(5_000), name)
         job_id = int(response.headers["Location"].split("/")[2])
         editor.post(f"/import/{job_id}/preview", data=preview_form(editor, job_id))
         jobs.append(job_id)
@@ -295,7 +236,7 @@ def test_two_imports_at_once_both_complete(app, editor):
 
 def test_sign_in_and_browsing_stay_responsive_during_an_import(app, editor, people, monkeypatch):
     dataset = make_dataset(app, people["editor"])
-    response = upload(editor, _big_csv(150_000))
+    response = upload(editor, big_csv(150_000))
     job_id = int(response.headers["Location"].split("/")[2])
     editor.post(f"/import/{job_id}/preview", data=preview_form(editor, job_id))
     timings = []
@@ -324,8 +265,6 @@ def test_the_problem_list_downloads_as_csv_with_formulas_neutralised(app, editor
 
 
 def test_leftovers_of_a_killed_import_are_cleaned_at_start_up(app, people):
-    from ..conftest import make_app, make_import
-
     data = Path(app.config["DATA_DIR"])
     kept = make_dataset(app, people["editor"], name="Kept")
     job = make_import(app, people["editor"], status="running")
@@ -348,7 +287,7 @@ def test_progress_is_reported_while_running(app, editor, monkeypatch):
         return real(*args, meter=meter, **kwargs)
 
     monkeypatch.setattr(helper_load, "load_file", slow)
-    response = upload(editor, _big_csv(1000))
+    response = upload(editor, big_csv(1000))
     job_id = int(response.headers["Location"].split("/")[2])
     editor.post(f"/import/{job_id}/preview", data=preview_form(editor, job_id))
     assert started.wait(5)

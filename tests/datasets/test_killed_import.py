@@ -13,9 +13,8 @@ import time
 from pathlib import Path
 
 from server.models import Dataset, ImportJob
-
-from ..conftest import make_app, make_dataset, make_user
-from .test_import_flow import _big_csv
+from tests.datasets.helpers import big_csv
+from tests.helpers import make_app, make_dataset, make_import, make_user
 
 WORKER = textwrap.dedent(
     """
@@ -24,7 +23,7 @@ WORKER = textwrap.dedent(
     from server.datasets.loading import jobs as imports
     from server.importers import Limits, Meter, guess_types
     from server.models import ImportJob
-    from tests.conftest import make_app
+    from tests.helpers import make_app
 
     data = Path(sys.argv[1])
     app = make_app(data)
@@ -59,9 +58,7 @@ def test_sigkill_mid_import_leaves_nothing_after_restart(tmp_path):
     kept = make_dataset(app, editor, name="Kept")
     kept_file = data / "datasets" / f"{kept.storage_key}.sqlite"
     kept_hash = _digest(kept_file)
-    from ..conftest import make_import
-
-    job = make_import(app, editor, content=_big_csv(200_000))
+    job = make_import(app, editor, content=big_csv(200_000))
     process = subprocess.Popen(
         [sys.executable, "-c", WORKER, str(data), str(job.id)],
         stdout=subprocess.PIPE,

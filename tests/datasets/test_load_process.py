@@ -10,8 +10,8 @@ import pytest
 from server.datasets.loading import helper_load
 from server.datasets.loading.bulk_load import BadValues, Stopped
 from server.importers import UnreadableFile, inspect_file
-
-from .test_import_flow import _big_csv
+from tests.datasets.helpers import big_csv
+from tests.importers.helpers import ROWS, typical, workbook
 
 
 def _load_watching_processes(source, dest):
@@ -28,7 +28,7 @@ def _load_watching_processes(source, dest):
 
 def test_the_rows_are_read_in_a_helper_process(tmp_path):
     source = tmp_path / "orders.csv"
-    source.write_bytes(_big_csv(50_000))
+    source.write_bytes(big_csv(50_000))
     outcome, seen = _load_watching_processes(source, tmp_path / "d.sqlite")
     assert outcome.result.rows == 50_000
     assert "sheaf-import" in seen
@@ -36,8 +36,6 @@ def test_the_rows_are_read_in_a_helper_process(tmp_path):
 
 
 def test_an_xlsx_workbook_is_read_in_a_helper_process_too(tmp_path):
-    from tests.importers.test_excel_stream import ROWS, typical, workbook
-
     source = workbook(tmp_path / "book.xlsx", [typical(i) for i in range(ROWS)])
     outcome, seen = _load_watching_processes(source, tmp_path / "d.sqlite")
     assert outcome.result.rows == ROWS and not outcome.problems
@@ -65,7 +63,7 @@ def test_its_errors_come_back_as_they_are(tmp_path):
 
 def test_a_cancel_stops_the_helper_and_leaves_nothing(tmp_path):
     source = tmp_path / "orders.csv"
-    source.write_bytes(_big_csv(300_000))
+    source.write_bytes(big_csv(300_000))
     with pytest.raises(Stopped):
         helper_load.load_file(
             source, tmp_path / "d.sqlite", inspect_file(source), should_stop=lambda: True
@@ -78,7 +76,7 @@ def test_a_large_file_is_still_read_in_two_halves_there(tmp_path):
     from server.datasets.loading.split_load import MIN_BYTES
 
     source = tmp_path / "large.csv"
-    source.write_bytes(_big_csv(450_000))
+    source.write_bytes(big_csv(450_000))
     assert source.stat().st_size > MIN_BYTES
     outcome = helper_load.load_file(source, tmp_path / "d.sqlite", inspect_file(source))
     assert outcome.result.rows == 450_000

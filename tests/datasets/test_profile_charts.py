@@ -10,8 +10,7 @@ import pytest
 from server.datasets.catalog import columns_of, dataset_file
 from server.datasets.reading.profile import ProfileCache, profile_column
 from server.sqlite_files import connect
-
-from ..conftest import make_dataset
+from tests.helpers import make_dataset
 
 AMOUNTS = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5]
 CITIES = ["Oslo", "Lima", "Oslo", ""]

@@ -6,8 +6,7 @@ import re
 
 from server.datasets.catalog import columns_of
 from server.models import AuditEvent, Dataset, Recipe
-
-from .test_import_flow import preview_form, run_import, stored, upload
+from tests.datasets.helpers import preview_form, run_import, stored, upload
 
 JANUARY = b"id,name,amount,unit\n1,  Ada ,10,kg\n2,Grace,x,kg\n"
 FEBRUARY = b"ID,Name,Amount,Unit\n3, Alan ,7.5,g\n4,Hedy,,kg\n"

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from server.models import AuditEvent, Dataset, DatasetShare, Role
-
-from ..conftest import make_dataset, make_user, signed_in
+from tests.helpers import make_dataset, make_user, signed_in
 
 CORPUS = Path(__file__).parents[1] / "data" / "corpus"
 

@@ -7,9 +7,8 @@ import pytest
 
 from desktop.bridge import Bridge
 from server.models import Dataset, ImportJob
-
-from ..conftest import make_dataset
-from ..datasets.test_import_flow import preview_form
+from tests.datasets.helpers import preview_form
+from tests.helpers import make_dataset
 
 
 class StubWindow:

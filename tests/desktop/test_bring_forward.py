@@ -6,8 +6,7 @@ from pathlib import Path
 from waitress.server import create_server
 
 from desktop import instance
-
-from ..conftest import make_app
+from tests.helpers import make_app
 
 
 def test_a_second_start_brings_the_window_forward(tmp_path: Path):

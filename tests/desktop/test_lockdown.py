@@ -1,41 +1,10 @@
 """Desktop mode: without the launch cookie, with a wrong Host, or from a foreign Origin:
 nothing."""
 
-import pytest
-
 from server import db
 from server.models import User
-
-from ..conftest import PASSWORD, Client, make_app, make_user
-
-SECRET = "s3cret-launch-token-0123456789abcdef"
-HOST = "127.0.0.1:50123"
-
-
-@pytest.fixture
-def desktop(tmp_path):
-    app = make_app(tmp_path / "d", LAUNCH_SECRET=SECRET, LAUNCH_HOST=HOST)
-    make_user("vera")
-    return app
-
-
-class WindowClient(Client):
-    """What the desktop window sends: every request to http://127.0.0.1:<port>/."""
-
-    def open(self, *args, **kwargs):
-        kwargs.setdefault("base_url", f"http://{HOST}")
-        return super().open(*args, **kwargs)
-
-
-def client_for(app, launched=True):
-    app.test_client_class = WindowClient
-    client = app.test_client()
-    if launched:
-        response = client.get(f"/launch?token={SECRET}")
-        assert response.status_code == 302 and response.headers["Location"] == "/sign-in"
-        cookie = response.headers["Set-Cookie"]
-        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-    return client
+from tests.desktop.helpers import HOST, SECRET, client_for
+from tests.helpers import PASSWORD, make_app
 
 
 def test_the_window_gets_in_with_the_launch_token(desktop):

@@ -5,9 +5,8 @@ token, and the open dialog only for people who may import."""
 import pytest
 
 from server import native_dialogs
-
-from ..conftest import PASSWORD, make_user
-from .test_lockdown import client_for, desktop  # noqa: F401 - the fixture
+from tests.desktop.helpers import client_for
+from tests.helpers import PASSWORD, make_role, make_user
 
 
 class StubDialogs:
@@ -24,7 +23,7 @@ class StubDialogs:
 
 
 @pytest.fixture
-def dialogs(desktop):  # noqa: F811
+def dialogs(desktop):
     stub = StubDialogs()
     desktop.extensions[native_dialogs.EXTENSION] = stub
     return stub
@@ -42,7 +41,7 @@ def ask(client, kind, **fields):
     return client.post(f"/desktop/dialog/{kind}", data=fields, headers=headers)
 
 
-def test_a_page_gets_the_chosen_file_as_a_token(desktop, dialogs):  # noqa: F811
+def test_a_page_gets_the_chosen_file_as_a_token(desktop, dialogs):
     editor = signed_in(desktop, make_user("eddie", "editor").login)
     page = editor.get("/import").get_data(as_text=True)
     assert '<meta name="sheaf-dialogs" content="/desktop/dialog/">' in page
@@ -54,7 +53,7 @@ def test_a_page_gets_the_chosen_file_as_a_token(desktop, dialogs):  # noqa: F811
     assert dialogs.asked == ["open", ("save", "orders.csv")]
 
 
-def test_who_may_not_ask_is_refused(desktop, dialogs):  # noqa: F811
+def test_who_may_not_ask_is_refused(desktop, dialogs):
     viewer = signed_in(desktop, make_user("val", "viewer").login)
     assert ask(viewer, "open").status_code == 403  # a viewer may not import
     assert ask(viewer, "save", name="x.csv").status_code == 200  # but may save an export
@@ -75,7 +74,7 @@ def test_without_the_window_there_are_no_dialogs(app, editor_client):
     assert 'name="sheaf-dialogs"' not in editor_client.get("/import").get_data(as_text=True)
 
 
-def test_one_dialog_at_a_time(desktop):  # noqa: F811
+def test_one_dialog_at_a_time(desktop):
     import threading
 
     from desktop.bridge import Bridge
@@ -119,9 +118,7 @@ DIALOG_MATRIX = {
 
 
 @pytest.mark.parametrize("who", DIALOG_MATRIX)
-def test_every_kind_of_person_against_the_dialog_routes(desktop, dialogs, who):  # noqa: F811
-    from ..conftest import make_role
-
+def test_every_kind_of_person_against_the_dialog_routes(desktop, dialogs, who):
     if who == "anonymous":
         client = client_for(desktop)
     else:

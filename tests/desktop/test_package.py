@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import screenshot
+from tests.desktop.helpers import screenshot
 
 BINARY = Path(__file__).parents[2] / "dist" / "Sheaf" / "Sheaf"
 pytestmark = [

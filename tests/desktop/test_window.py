@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import PASSWORD, make_app, make_dataset, make_user
-from .conftest import PageSocket, screenshot
+from tests.desktop.helpers import PageSocket, screenshot
+from tests.helpers import PASSWORD, make_app, make_dataset, make_user
 
 pytestmark = pytest.mark.desktop
 

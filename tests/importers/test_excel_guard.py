@@ -6,6 +6,7 @@ import zipfile
 import pytest
 
 from server.importers import Limits, ReadOptions, UnreadableFile, inspect_file
+from tests.importers.helpers import minimal_workbook
 
 CORPUS = __import__("pathlib").Path(__file__).parents[1] / "data" / "corpus" / "xlsx"
 
@@ -38,37 +39,6 @@ def test_the_unpacked_size_limit_is_a_setting(tmp_path):
         "id",
         "name",
     ]
-
-
-def minimal_workbook(path, rows):
-    """A smallest valid .xlsx: inline strings, numbers, and ("#ERR", code) error cells."""
-
-    def cell(ref, value):
-        if isinstance(value, tuple):
-            return f'<c r="{ref}" t="e"><v>{value[1]}</v></c>'
-        if isinstance(value, str):
-            return f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>'
-        return f'<c r="{ref}"><v>{value}</v></c>'
-
-    body = "".join(
-        f'<row r="{r}">'
-        + "".join(cell(f"{chr(65 + c)}{r}", v) for c, v in enumerate(row))
-        + "</row>"
-        for r, row in enumerate(rows, start=1)
-    )
-    parts = {
-        "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>',  # noqa: E501
-        "_rels/.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',  # noqa: E501
-        "xl/workbook.xml": '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>',  # noqa: E501
-        "xl/_rels/workbook.xml.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',  # noqa: E501
-        "xl/worksheets/sheet1.xml": '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-        + body
-        + "</sheetData></worksheet>",
-    }
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, text in parts.items():
-            archive.writestr(name, text)
-    return path
 
 
 def test_error_cells_become_empty_with_a_warning(tmp_path):

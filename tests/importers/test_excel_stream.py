@@ -3,48 +3,13 @@ result must be exactly what converting each cell on its own gives, values that d
 column must still be found, and a sheet that breaks half-way must leave nothing behind."""
 
 import zipfile
-from datetime import date, datetime
 
 import pytest
-import xlsxwriter
 
 from server.datasets.loading.pipeline import load_file
 from server.importers import UnreadableFile, excel, inspect_file, iter_rows
 from tests.helpers import read_rows
-
-from .test_excel_guard import minimal_workbook
-
-ROWS = 4500  # more than two of the reader's batches
-
-
-def workbook(path, rows, header=("n", "ratio", "day", "at", "ok", "name", "code")):
-    book = xlsxwriter.Workbook(str(path))
-    sheet = book.add_worksheet("Data")
-    day = book.add_format({"num_format": "yyyy-mm-dd"})
-    stamp = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-    sheet.write_row(0, 0, header)
-    for r, row in enumerate(rows, start=1):
-        for c, value in enumerate(row):
-            if isinstance(value, datetime):
-                sheet.write_datetime(r, c, value, stamp)
-            elif isinstance(value, date):
-                sheet.write_datetime(r, c, datetime(value.year, value.month, value.day), day)
-            elif value is not None:
-                sheet.write(r, c, value)
-    book.close()
-    return path
-
-
-def typical(i):
-    return [
-        i,
-        i / 8 if i % 3 else None,
-        date(2020, 1 + i % 12, 1 + i % 28),
-        datetime(2021, 1 + i % 12, 1 + i % 28, i % 24, i % 60, i % 60),  # midnight: a date
-        i % 2 == 0,
-        f'name {i}, "quoted" é 北京' if i % 5 else "",
-        f"{i:05d}",
-    ]
+from tests.importers.helpers import ROWS, minimal_workbook, typical, workbook
 
 
 def rows_of(path, checked):

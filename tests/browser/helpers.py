@@ -1,0 +1,77 @@
+"""Helpers for the browser tests: screenshots, a page's console errors, and a fresh page that
+signs in through the real form."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.helpers import ARTIFACTS, PASSWORD
+
+VIEWPORT = {"width": 1280, "height": 800}
+
+
+def shot(page, name: str) -> Path:
+    """Save a full-page screenshot as tests/artifacts/<name>.png and return its path."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+class ConsoleLog:
+    """Console errors, uncaught exceptions and CSP violations seen by one page."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def watch(self, page) -> None:
+        page.on(
+            "console",
+            lambda msg: (
+                self.errors.append(f"console.{msg.type}: {msg.text} ({msg.location})")
+                if msg.type == "error"
+                else None
+            ),
+        )
+        page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
+        # CSP violations are logged as console errors by Chromium; surface the DOM event too,
+        # in case a future Chromium reports them only there.
+        page.add_init_script(
+            "document.addEventListener('securitypolicyviolation', function (e) {"
+            " console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + e.blockedURI);"
+            "});"
+        )
+
+
+def new_page(browser, scheme: str = "light"):
+    """A page in a browser context of its own (own cookies), and its console log."""
+    context = browser.new_context(color_scheme=scheme, viewport=VIEWPORT)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    log = ConsoleLog()
+    log.watch(page)
+    return context, page, log
+
+
+def submit(page, button_name: str):
+    """Click a submit button and return the response of the navigation it causes."""
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name=button_name, exact=True).click()
+    return navigation.value
+
+
+def sign_in(page, base: str, login: str, password: str = PASSWORD):
+    """Sign in through the form; the response of the page it leads to."""
+    page.goto(base + "/sign-in")
+    page.get_by_label("Sign-in name").fill(login)
+    page.get_by_label("Password").fill(password)
+    return submit(page, "Sign in")
+
+
+def unexpected_errors(errors: list[str], status: int) -> list[str]:
+    """Console errors, less Chromium's own note that the document came with an error status."""
+    expected = re.compile(
+        rf"Failed to load resource: the server responded with a status of {status}\b"
+    )
+    return [e for e in errors if not (status >= 400 and expected.search(e))]

@@ -1,0 +1,138 @@
+"""Who may use each route: the table of expected answers that the permission matrix test checks
+route by route, and that the accessibility and fuzz tests use to find every page and form."""
+
+from __future__ import annotations
+
+from server.models import User
+from tests.helpers import make_dataset, make_import, make_role, make_user
+
+WHO = ("anonymous", "viewer", "editor", "admin", "custom")
+
+# (endpoint, method) -> expected status for anonymous, viewer, editor, admin, custom
+# ("custom" holds a role with audit.view only). Requests carry a valid CSRF token, so the
+# answers show the permission checks, not CSRF refusals (tested in test_security.py).
+LOGIN = 302  # anonymous: sent to the sign-in page
+
+
+def row(anonymous=LOGIN, viewer=200, editor=None, admin=None, custom=None):
+    editor = viewer if editor is None else editor
+    admin = editor if admin is None else admin
+    custom = viewer if custom is None else custom
+    return dict(zip(WHO, (anonymous, viewer, editor, admin, custom), strict=True))
+
+
+ADMIN_ONLY_PAGE = row(viewer=403, admin=200)
+ADMIN_ONLY_ACTION = row(viewer=403, admin=302)
+
+MATRIX: dict[tuple[str, str], dict[str, int]] = {
+    ("static", "GET"): row(anonymous=200),
+    ("auth.setup", "GET"): row(anonymous=404, viewer=404),
+    ("auth.setup", "POST"): row(anonymous=404, viewer=404),
+    ("auth.sign_in", "GET"): row(anonymous=200, viewer=302),
+    ("auth.sign_in", "POST"): row(anonymous=401, viewer=302),
+    ("auth.sign_out", "POST"): row(viewer=302),
+    ("auth.unlock", "GET"): row(viewer=302),
+    ("auth.unlock", "POST"): row(viewer=302),
+    ("auth.keep_alive", "POST"): row(viewer=204),
+    ("auth.account", "GET"): row(),
+    ("auth.account", "POST"): row(viewer=302),  # the unchanged name is saved
+    ("auth.change_password", "GET"): row(),
+    ("auth.change_password", "POST"): row(),
+    ("home.index", "GET"): row(),
+    ("users.people", "GET"): ADMIN_ONLY_PAGE,
+    ("users.new_person", "GET"): ADMIN_ONLY_PAGE,
+    ("users.new_person", "POST"): ADMIN_ONLY_PAGE,
+    ("users.person", "GET"): ADMIN_ONLY_PAGE,
+    ("users.person", "POST"): ADMIN_ONLY_PAGE,
+    ("users.disable_person", "POST"): ADMIN_ONLY_ACTION,
+    ("users.enable_person", "POST"): ADMIN_ONLY_ACTION,
+    ("users.unlock_person", "POST"): ADMIN_ONLY_ACTION,
+    ("users.reset_person_password", "POST"): ADMIN_ONLY_PAGE,
+    ("users.role_list", "GET"): ADMIN_ONLY_PAGE,
+    ("users.new_role", "GET"): ADMIN_ONLY_PAGE,
+    ("users.new_role", "POST"): ADMIN_ONLY_PAGE,
+    ("users.role", "GET"): ADMIN_ONLY_PAGE,
+    ("users.role", "POST"): ADMIN_ONLY_ACTION,  # saved unchanged
+    ("users.delete_role", "POST"): ADMIN_ONLY_ACTION,
+    ("admin.audit_log", "GET"): row(viewer=403, admin=200, custom=200),
+    ("backups.backups", "GET"): ADMIN_ONLY_PAGE,
+    ("backups.backup_new", "POST"): ADMIN_ONLY_ACTION,
+    ("backups.backup_file", "GET"): ADMIN_ONLY_PAGE,
+    ("backups.backup_verify", "POST"): ADMIN_ONLY_ACTION,
+    ("backups.backup_upload", "POST"): row(viewer=403, admin=400),  # no file: the form says so
+    ("backups.backup_restore", "GET"): ADMIN_ONLY_PAGE,
+    ("backups.backup_restore", "POST"): ADMIN_ONLY_PAGE,  # not confirmed: the form says so
+    ("backups.backup_restore_cancel", "POST"): ADMIN_ONLY_ACTION,
+    ("backups.data_check", "POST"): ADMIN_ONLY_ACTION,
+    ("settings.settings", "GET"): ADMIN_ONLY_PAGE,
+    ("settings.settings", "POST"): ADMIN_ONLY_PAGE,  # an empty form: the fields say what is missing
+    ("datasets.dataset_list", "GET"): row(),
+    # The dataset is the editor's own; admins read every dataset (datasets.view_all).
+    ("datasets.dataset_view", "GET"): row(viewer=404, editor=200, admin=200),
+    ("imports.upload", "GET"): row(viewer=403, editor=200),
+    ("imports.upload", "POST"): row(viewer=403, editor=200),  # no file: the form says so
+    ("imports.upload_picked", "POST"): row(viewer=403, editor=404),  # no dialog chose a file
+    # Imports are the editor's own: nobody else sees them, not even an admin.
+    ("imports.import_preview", "GET"): row(viewer=403, editor=200, admin=404),
+    ("imports.import_preview", "POST"): row(viewer=403, editor=200, admin=404),
+    ("imports.import_status", "GET"): row(viewer=403, editor=200, admin=404),
+    ("imports.import_progress", "GET"): row(viewer=403, editor=200, admin=404),
+    ("imports.import_cancel", "POST"): row(viewer=403, editor=302, admin=404),
+    ("imports.import_problems", "GET"): row(viewer=403, editor=200, admin=404),
+    # Changing, sharing and deleting: the owner, and admins (datasets.edit_all / .share).
+    ("datasets.dataset_about", "GET"): row(viewer=404, editor=200, admin=200),
+    ("datasets.dataset_about", "POST"): row(viewer=404, editor=302, admin=302),  # unchanged
+    ("datasets.dataset_delete", "GET"): row(viewer=404, editor=200, admin=200),
+    ("datasets.dataset_delete", "POST"): row(viewer=404, editor=302, admin=302),
+    ("datasets.dataset_sharing", "GET"): row(viewer=404, editor=200, admin=200),
+    ("datasets.dataset_sharing", "POST"): row(viewer=404, editor=200, admin=200),  # no target
+    ("datasets.dataset_revoke", "POST"): row(viewer=404, editor=302, admin=302),
+    ("datasets.dataset_export", "GET"): row(viewer=403, editor=200, admin=200, custom=403),
+    ("datasets.dataset_profile", "GET"): row(viewer=404, editor=200, admin=200),
+    ("datasets.dataset_chart", "GET"): row(viewer=404, editor=200, admin=200),
+    ("datasets.dataset_chart_svg", "GET"): row(viewer=404, editor=400, admin=400),  # no column
+    ("datasets.dataset_clean", "GET"): row(viewer=404, editor=200, admin=200),
+    ("datasets.dataset_clean", "POST"): row(viewer=404, editor=400, admin=400),  # no step chosen
+    ("datasets.dataset_undo", "POST"): row(viewer=404, editor=302, admin=302),
+    ("datasets.dataset_save_recipe", "POST"): row(viewer=404, editor=302, admin=302),
+    # The JSON API answers 401 instead of sending anonymous callers to the sign-in page.
+    ("api.datasets", "GET"): row(anonymous=401),
+    ("api.dataset", "GET"): row(anonymous=401, viewer=404, editor=200, admin=200),
+    ("api.rows", "GET"): row(anonymous=401, viewer=404, editor=200, admin=200),
+}
+
+
+def case_url(app, endpoint, method, who):
+    """The URL of one case: it acts on objects of its own, so one case's change cannot affect
+    another."""
+    params = {}
+    with app.test_request_context():
+        from flask import url_for
+
+        rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+        if "user_id" in rule.arguments:
+            params["user_id"] = make_user(f"target-{endpoint}-{method}-{who}", "viewer").id
+        if "role_id" in rule.arguments:
+            params["role_id"] = make_role(f"role-{endpoint}-{method}-{who}", []).id
+        if "dataset_id" in rule.arguments:
+            params["dataset_id"] = make_dataset(app, User.get(User.login == "eddie")).id
+        if "share_id" in rule.arguments:
+            from server.models import DatasetShare, Role
+
+            share = DatasetShare.create(
+                dataset=params["dataset_id"], role=Role.get(Role.builtin == "editor")
+            )
+            params["share_id"] = share.id
+        if "job_id" in rule.arguments:
+            status = "ready" if endpoint == "imports.import_preview" else "done"
+            params["job_id"] = make_import(app, User.get(User.login == "eddie"), status).id
+        if "name" in rule.arguments:
+            from server import backup
+
+            data_dir = app.config["DATA_DIR"]
+            params["name"] = backup.make_backup(
+                data_dir, backup.new_backup_path(data_dir)
+            ).path.name
+        if "filename" in rule.arguments:
+            params["filename"] = "css/sheaf.css"
+        return url_for(endpoint, **params)
