@@ -283,10 +283,11 @@ def build_data_folder(data_dir: Path, csv_path: Path) -> tuple[int, int, float]:
     sys.path.insert(0, str(ROOT))
     from server import create_app
     from server.auth.passwords import make_hasher
-    from server.datasets.catalog import columns_json, dataset_file
+    from server.datasets.catalog import dataset_file
     from server.datasets.loading.pipeline import load_file
+    from server.datasets.versions import new_dataset
     from server.db import database
-    from server.models import Dataset, Role, User, name_key
+    from server.models import Role, User, name_key
 
     app = create_app({"DATA_DIR": data_dir, **FAST_HASHING})
     hasher = make_hasher(1, 8, 1)
@@ -304,12 +305,13 @@ def build_data_folder(data_dir: Path, csv_path: Path) -> tuple[int, int, float]:
         started = time.perf_counter()
         outcome = load_file(csv_path, dataset_file(app.config["DATA_DIR"], key))
         seconds = time.perf_counter() - started
-        dataset = Dataset.create(
-            name="Browse bench",
-            owner=owner,
-            storage_key=key,
-            row_count=outcome.result.rows,
-            columns=columns_json(outcome.columns),
+        dataset = new_dataset(
+            "Browse bench",
+            owner,
+            key,
+            outcome.columns,
+            outcome.result.rows,
+            "Imported",
         )
         types = [f"{c.name}={c.type}" for c in outcome.columns]
     say(f"  column types: {' '.join(types)}")

@@ -89,10 +89,11 @@ def seed_folder(data_dir: Path, csv_path: Path, clients: int, importers: int) ->
     sys.path.insert(0, str(ROOT))
     import secrets
 
-    from server.datasets.catalog import columns_json, dataset_file
+    from server.datasets.catalog import dataset_file
     from server.datasets.loading.pipeline import load_file
+    from server.datasets.versions import new_dataset
     from server.db import database
-    from server.models import Dataset, DatasetShare, Role
+    from server.models import DatasetShare, Role
     from tests.helpers import PASSWORD, make_app, make_user
 
     app = make_app(data_dir)
@@ -107,12 +108,13 @@ def seed_folder(data_dir: Path, csv_path: Path, clients: int, importers: int) ->
         started = time.perf_counter()
         outcome = load_file(csv_path, dataset_file(app.config["DATA_DIR"], key))
         seconds = time.perf_counter() - started
-        dataset = Dataset.create(
-            name="Load bench",
-            owner=owner,
-            storage_key=key,
-            row_count=outcome.result.rows,
-            columns=columns_json(outcome.columns),
+        dataset = new_dataset(
+            "Load bench",
+            owner,
+            key,
+            outcome.columns,
+            outcome.result.rows,
+            "Imported",
         )
         # Read-only for everyone with the Editor role: every client sees it through a share.
         DatasetShare.create(dataset=dataset, role=Role.get(Role.builtin == "editor"))

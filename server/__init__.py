@@ -43,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .datasets import web as datasets_web
     from .datasets.loading.jobs import clean_leftovers
     from .datasets.loading.runner import ImportRunner, limits_from
+    from .datasets.versions import recover as recover_versions
     from .home import bp as home_bp
     from .migrations import migrate
     from .permissions import PERMISSIONS, has_permission
@@ -69,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         with database.connection_context():
             migrate(database)
             clean_leftovers(app.config["DATA_DIR"])
+            recover_versions(app.config["DATA_DIR"])
             if restored is not None:
                 record("backup.restored", details={"previous_data": restored.name})
 

@@ -156,6 +156,7 @@ class Dataset(BaseModel):
     columns = TextField()  # JSON: [{"name": "c1", "label": "…", "type": "integer"}, …]
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
+    version = IntegerField(default=1)  # the number of its latest DatasetVersion
 
     @property
     def column_list(self) -> list[dict[str, str]]:
@@ -214,22 +215,36 @@ class DatasetShare(BaseModel):
     created_at = UTCDateTimeField(default=utcnow)
 
 
-class DatasetStep(BaseModel):
-    dataset = ForeignKeyField(Dataset, backref="steps", on_delete="CASCADE")
-    user = ForeignKeyField(User, backref="+")
-    kind = CharField()
-    params = TextField(default="{}")
+class DatasetVersion(BaseModel):
+    """One change to a dataset and the state after it (server.datasets.versions)."""
+
+    dataset = ForeignKeyField(Dataset, backref="versions", on_delete="CASCADE")
+    number = IntegerField()  # 1, 2, 3… per dataset, never reused
+    kind = CharField()  # import, start, step, append, replace, edit, add, delete, undo, redo…
     summary = TextField(default="")
-    rows_changed = IntegerField(default=0)
-    previous_key = CharField()  # the dataset file before this step: what undo goes back to
-    previous_columns = TextField()
-    previous_row_count = IntegerField()
-    undone = BooleanField(default=False)
+    params = TextField(default="{}")  # a step's kind and parameters; a go-back's target
+    user = ForeignKeyField(User, null=True, backref="+")
     created_at = UTCDateTimeField(default=utcnow)
+    rows_touched = IntegerField(default=0)
+    row_count = IntegerField()  # after
+    columns = TextField()  # after, as Dataset.columns
+    file_key = CharField()  # the dataset file holding this version's rows
+    previous_file_key = CharField(null=True)  # the file current before it (whole-file versions)
+    whole_file = BooleanField()  # True: file_key is a file of its own; False: rows changed in place
+    reverts = ForeignKeyField("self", null=True, backref="+")  # for undo and redo
 
     @property
     def param_dict(self) -> dict[str, Any]:
         return json.loads(self.params)
+
+
+class RowChange(BaseModel):
+    """A row before and after a row-level version (None: the row did not exist)."""
+
+    version = ForeignKeyField(DatasetVersion, backref="changes", on_delete="CASCADE")
+    row_id = IntegerField()
+    before = TextField(null=True)  # JSON list of the row's values, in column order
+    after = TextField(null=True)
 
 
 class Recipe(BaseModel):

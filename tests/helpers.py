@@ -94,21 +94,16 @@ def make_dataset(
     """A dataset owned by ``owner``, imported from ``csv_text`` the way an import does it."""
     import secrets
 
-    from server.datasets.catalog import columns_json, dataset_file
+    from server.datasets.catalog import dataset_file
     from server.datasets.loading.pipeline import load_file
+    from server.datasets.versions import new_dataset
 
     source = Path(app.config["DATA_DIR"]) / f"source-{secrets.token_hex(4)}.csv"
     source.write_text(csv_text, encoding="utf-8")
     key = secrets.token_hex(16)
     outcome = load_file(source, dataset_file(app.config["DATA_DIR"], key))
     source.unlink()
-    return Dataset.create(
-        name=name,
-        owner=owner,
-        storage_key=key,
-        row_count=outcome.result.rows,
-        columns=columns_json(outcome.columns),
-    )
+    return new_dataset(name, owner, key, outcome.columns, outcome.result.rows, "Imported")
 
 
 def make_import(

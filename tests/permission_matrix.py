@@ -93,7 +93,19 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("datasets.dataset_chart_svg", "GET"): row(viewer=404, editor=400, admin=400),  # no column
     ("datasets.dataset_clean", "GET"): row(viewer=404, editor=200, admin=200),
     ("datasets.dataset_clean", "POST"): row(viewer=404, editor=400, admin=400),  # no step chosen
-    ("datasets.dataset_undo", "POST"): row(viewer=404, editor=302, admin=302),
+    ("history.dataset_history", "GET"): row(viewer=404, editor=200, admin=200),
+    ("history.dataset_undo", "POST"): row(viewer=404, editor=302, admin=302),
+    ("history.dataset_redo", "POST"): row(viewer=404, editor=302, admin=302),  # nothing to redo
+    # Version 1 is the current one: "choose an earlier version", back to the history.
+    ("history.dataset_go_back", "GET"): row(viewer=404, editor=302, admin=302),
+    ("history.dataset_go_back", "POST"): row(viewer=404, editor=302, admin=302),
+    ("rows.row_edit", "GET"): row(viewer=404, editor=200, admin=200),
+    ("rows.row_edit", "POST"): row(viewer=404, editor=302, admin=302),  # nothing changed
+    ("rows.row_new", "GET"): row(viewer=404, editor=200, admin=200),
+    ("rows.row_new", "POST"): row(viewer=404, editor=400, admin=400),  # no version: out of date
+    ("rows.rows_delete", "POST"): row(viewer=404, editor=302, admin=302),  # no rows chosen
+    ("rows.cell_edit", "POST"): row(viewer=404, editor=400, admin=400),  # no version: refused
+    ("rows.row_history", "GET"): row(viewer=404, editor=200, admin=200),
     ("datasets.dataset_save_recipe", "POST"): row(viewer=404, editor=302, admin=302),
     # The JSON API answers 401 instead of sending anonymous callers to the sign-in page.
     ("api.datasets", "GET"): row(anonymous=401),
@@ -133,6 +145,10 @@ def case_url(app, endpoint, method, who):
             params["name"] = backup.make_backup(
                 data_dir, backup.new_backup_path(data_dir)
             ).path.name
+        if "row_id" in rule.arguments:
+            params["row_id"] = 1
+        if "number" in rule.arguments:
+            params["number"] = 1
         if "filename" in rule.arguments:
             params["filename"] = "css/sheaf.css"
         return url_for(endpoint, **params)

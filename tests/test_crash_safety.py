@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from server.datasets.catalog import kept_files
 from server.db import database
-from server.models import Dataset, DatasetStep, ImportJob
+from server.models import Dataset, DatasetVersion, ImportJob
 from tests.datasets.helpers import big_csv
 from tests.helpers import make_app, make_dataset, make_import, make_user
 
@@ -49,7 +50,8 @@ WORKER = textwrap.dedent(
     else:
         dataset = Dataset.get_by_id(ident)
         user = User.get(User.login == "eddie")
-        cleaning.apply_step(dataset, "case", {"column": "c4", "mode": "upper"}, user, data)
+        cleaning.apply_step(dataset, "case", {"column": "c4", "mode": "upper"}, user, data,
+                            dataset.version)
     print("FINISHED", flush=True)
     """
 )
@@ -76,7 +78,7 @@ def test_a_kill_at_any_moment_loses_nothing(folder, run):
     app = make_app(folder)
     before = {p.name: _digest(p) for p in (folder / "datasets").glob("*.sqlite")}
     datasets_before = {d.id: d.storage_key for d in Dataset.select()}
-    steps_before = DatasetStep.select().count()
+    steps_before = DatasetVersion.select().count()
     fresh_before = Dataset.select().where(Dataset.name == "Fresh").count()
     what = "import" if run % 2 == 0 else "clean"
     if what == "import":
@@ -113,8 +115,7 @@ def test_a_kill_at_any_moment_loses_nothing(folder, run):
         assert _digest(folder / "datasets" / name) == digest, f"{name} changed"
     live = {d.storage_key for d in Dataset.select()}
     on_disk = {p.stem for p in (folder / "datasets").glob("*.sqlite")}
-    kept_for_undo = {s.previous_key for s in DatasetStep.select().where(~DatasetStep.undone)}
-    assert on_disk == live | kept_for_undo, "a dataset file without a dataset, or the reverse"
+    assert on_disk == live | kept_files(), "a dataset file without a dataset, or the reverse"
     for dataset in Dataset.select():
         path = folder / "datasets" / f"{dataset.storage_key}.sqlite"
         con = sqlite3.connect(path)
@@ -129,7 +130,7 @@ def test_a_kill_at_any_moment_loses_nothing(folder, run):
         assert (job.status, fresh) in {("failed", 0), ("done", 1)}, job.status
         assert set(datasets_before) <= {d.id for d in Dataset.select()}
     else:
-        steps = DatasetStep.select().count()
+        steps = DatasetVersion.select().count()
         orders = Dataset.get_by_id(ident)
         assert steps in (steps_before, steps_before + 1)
         assert (orders.storage_key == datasets_before[ident]) == (steps == steps_before)

@@ -202,3 +202,82 @@
     });
   });
 })();
+
+// Editing a cell in the table (people who may edit see a table with data-edit-cell): a
+// double-click or Enter opens the cell, Enter saves, Escape cancels, Tab saves and moves on.
+// The server checks everything again; a refused value says why in place.
+(function () {
+  "use strict";
+  var table = document.querySelector("table[data-edit-cell]");
+  if (!table) return;
+  var base = table.getAttribute("data-edit-cell");
+  var names = table.getAttribute("data-columns").split(",");
+  var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
+  table.querySelectorAll("tbody td:not(.rownum)").forEach(function (cell) {
+    cell.tabIndex = -1;
+  });
+  var open = null;
+  var close = function (cell, text) {
+    cell.textContent = "";
+    if (text === null || text === "") {
+      var empty = document.createElement("span");
+      empty.className = "empty-cell";
+      empty.textContent = "empty";
+      cell.appendChild(empty);
+    } else {
+      cell.textContent = text;
+    }
+    open = null;
+  };
+  var show = function (value, cell) {
+    if (value === null) return "";
+    if (cell.classList.contains("boolean")) return value === 1 ? "yes" : value === 0 ? "no" : String(value);
+    return String(value);
+  };
+  var edit = function (cell) {
+    if (open || !cell || cell.classList.contains("rownum")) return;
+    var row = cell.parentElement;
+    var rowId = row.querySelector(".rownum input").value;
+    var column = names[cell.cellIndex - 1];
+    var before = cell.querySelector(".empty-cell") ? "" : cell.textContent;
+    var input = document.createElement("input");
+    input.type = "text";
+    input.value = before;
+    input.setAttribute("aria-label", "New value");
+    var message = document.createElement("span");
+    message.className = "cell-error";
+    message.setAttribute("role", "alert");
+    cell.textContent = "";
+    cell.appendChild(input);
+    cell.appendChild(message);
+    open = cell;
+    input.focus();
+    input.select();
+    var save = function (next) {
+      if (input.value === before) { close(cell, before); if (next) edit(next); else cell.focus(); return; }
+      var body = new URLSearchParams({ column: column, value: input.value,
+                                       version: table.getAttribute("data-version") });
+      fetch(base + rowId + "/cell", {
+        method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf }, body: body
+      }).then(function (response) {
+        return response.json().then(function (answer) { return [response.ok, answer]; });
+      }).then(function (result) {
+        if (!result[0]) { message.textContent = result[1].error || "Not saved."; input.focus(); return; }
+        table.setAttribute("data-version", result[1].version);
+        close(cell, show(result[1].value, cell));
+        if (next) edit(next); else cell.focus();
+      }).catch(function () {
+        message.textContent = "Not saved: Sheaf did not answer. Reload the page.";
+      });
+    };
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { event.preventDefault(); save(null); }
+      else if (event.key === "Escape") { event.preventDefault(); close(cell, before); cell.focus(); }
+      else if (event.key === "Tab") { event.preventDefault(); save(event.shiftKey ? cell.previousElementSibling : cell.nextElementSibling); }
+    });
+  };
+  table.addEventListener("dblclick", function (event) { edit(event.target.closest("td")); });
+  table.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.tagName === "TD") { event.preventDefault(); edit(event.target); }
+  });
+})();

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from peewee import ModelSelect
 
-from ..models import Dataset, DatasetShare, DatasetStep, User
+from ..models import Dataset, DatasetShare, DatasetVersion, User
 from ..permissions import has_permission
 from .storage import Column
 
@@ -114,8 +114,18 @@ def editable_datasets(user: User) -> list[Dataset]:
     return [d for d in visible_datasets(user).order_by(Dataset.name) if can_edit(user, d)]
 
 
-def kept_files(dataset: Dataset) -> set[str]:
-    """Storage keys the dataset still needs: its own and those undo can go back to."""
-    keys = {dataset.storage_key}
-    keys.update(s.previous_key for s in dataset.steps.where(~DatasetStep.undone))
+def kept_files(dataset: Dataset | None = None) -> set[str]:
+    """Storage keys still needed: each dataset's own file and every file its history refers
+    to (what undo, redo and go-back switch to). Without ``dataset``: all datasets'."""
+    keys: set[str] = set()
+    datasets = Dataset.select(Dataset.storage_key)
+    versions = DatasetVersion.select(DatasetVersion.file_key, DatasetVersion.previous_file_key)
+    if dataset is not None:
+        datasets = datasets.where(Dataset.id == dataset.id)
+        versions = versions.where(DatasetVersion.dataset == dataset.id)
+    keys.update(d.storage_key for d in datasets)
+    for version in versions:
+        keys.add(version.file_key)
+        if version.previous_file_key:
+            keys.add(version.previous_file_key)
     return keys

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from server.datasets import versions
 from server.datasets.catalog import columns_of, dataset_file
-from server.datasets.cleaning import steps
-from server.models import AuditEvent, Dataset, DatasetStep
+from server.models import AuditEvent, Dataset, DatasetVersion
 from tests.helpers import make_app, make_dataset, read_rows
 
 BODY = (
@@ -43,9 +43,17 @@ def digest(app, dataset_id: int) -> str:
     return hashlib.sha256(repr((dataset.columns, dataset.row_count, rows)).encode()).hexdigest()
 
 
+def current(dataset) -> int:
+    return Dataset.get_by_id(dataset.id).version
+
+
 def step(client, dataset, kind, **fields):
-    data = {"kind": kind, **fields}
+    data = {"kind": kind, "version": current(dataset), **fields}
     return client.post_form(f"/datasets/{dataset.id}/clean", data)
+
+
+def undo(client, dataset, **kwargs):
+    return client.post_form(f"/datasets/{dataset.id}/undo", {"version": current(dataset)}, **kwargs)
 
 
 def col(dataset, label):
@@ -82,7 +90,11 @@ def test_each_step_does_what_it_says(app, editor_client, dataset):
 def test_remove_duplicates_by_chosen_columns(app, editor_client, dataset):
     response = editor_client.post_form(
         f"/datasets/{dataset.id}/clean",
-        {"kind": "dedupe", "columns": [col(dataset, "name"), col(dataset, "city")]},
+        {
+            "kind": "dedupe",
+            "version": current(dataset),
+            "columns": [col(dataset, "name"), col(dataset, "city")],
+        },
     )
     assert response.status_code == 302
     assert [r[0] for r in table(app, dataset.id)] == [1, 2, 4, 5]
@@ -93,7 +105,7 @@ def test_cast_reports_what_fails(app, editor_client, dataset):
     assert [c.type for c in columns_of(dataset)][3] == "text"  # "x" made it text at import
     step(editor_client, dataset, "cast", column=col(dataset, "amount"), type="real")
     assert [r[3] for r in table(app, dataset.id)] == [10.0, None, 10.0, 7.5, None]
-    last = DatasetStep.select().order_by(DatasetStep.id.desc()).get()
+    last = DatasetVersion.select().order_by(DatasetVersion.id.desc()).get()
     assert "1 values" in last.summary and "row 2: “x”" in last.summary
     assert columns_of(Dataset.get_by_id(dataset.id))[3].type == "real"
 
@@ -101,7 +113,8 @@ def test_cast_reports_what_fails(app, editor_client, dataset):
 def test_delete_rows_matching_the_filter(app, editor_client, dataset):
     city = col(dataset, "city")
     response = editor_client.post_form(
-        f"/datasets/{dataset.id}/clean", {"kind": "delete_rows", f"view:{city}.eq": "oslo"}
+        f"/datasets/{dataset.id}/clean",
+        {"kind": "delete_rows", "version": current(dataset), f"view:{city}.eq": "oslo"},
     )
     assert response.status_code == 302
     assert [r[0] for r in table(app, dataset.id)] == [2, 4, 5]
@@ -123,12 +136,11 @@ def test_undo_restores_the_data_exactly_step_after_step(app, editor_client, data
         states.append(digest(app, dataset.id))
     assert len(set(states)) == len(states)
     for expected in reversed(states[:-1]):
-        assert editor_client.post_form(f"/datasets/{dataset.id}/undo").status_code == 302
+        assert undo(editor_client, dataset).status_code == 302
         assert digest(app, dataset.id) == expected
-    page = editor_client.post_form(f"/datasets/{dataset.id}/undo", follow_redirects=True)
-    assert "There is no step to undo." in page.get_data(as_text=True)
-    files = list((Path(app.config["DATA_DIR"]) / "datasets").glob("*.sqlite"))
-    assert [f.stem for f in files] == [Dataset.get_by_id(dataset.id).storage_key]
+    page = undo(editor_client, dataset, follow_redirects=True)
+    assert "There is nothing to undo." in page.get_data(as_text=True)
+    assert current(dataset) == 9  # the import, four steps, four undos: history only grows
     assert AuditEvent.select().where(AuditEvent.action == "dataset.undo").count() == 4
 
 
@@ -158,13 +170,13 @@ def test_a_failed_step_changes_nothing(app, editor_client, dataset, kind, fields
         sorted(p.name for p in (Path(app.config["DATA_DIR"]) / "datasets").iterdir()),
     )
     assert after == before
-    assert DatasetStep.select().count() == 0
+    assert DatasetVersion.select().count() == 1  # the import's only
 
 
 def test_the_history_lists_who_and_when(app, editor_client, dataset, people):
     step(editor_client, dataset, "trim", column="c2")
     page = editor_client.get(f"/datasets/{dataset.id}/clean").get_data(as_text=True)
-    assert "Trim spaces" in page and "Eddie Editor" in page and "Undo the last step" in page
+    assert "Trim spaces" in page and "Eddie Editor" in page and "Undo the last change" in page
 
 
 def test_a_reader_cannot_clean(app, dataset, viewer_client, people):
@@ -173,15 +185,15 @@ def test_a_reader_cannot_clean(app, dataset, viewer_client, people):
     DatasetShare.create(dataset=dataset, user=people["viewer"])
     assert viewer_client.get(f"/datasets/{dataset.id}/clean").status_code == 403
     assert step(viewer_client, dataset, "trim", column="c2").status_code == 403
-    assert viewer_client.post_form(f"/datasets/{dataset.id}/undo").status_code == 403
+    assert undo(viewer_client, dataset).status_code == 403
 
 
 def test_undo_files_survive_a_restart(app, editor_client, dataset):
     step(editor_client, dataset, "trim", column="c2")
     make_app(Path(app.config["DATA_DIR"]))  # start-up cleaning must keep the undo file
-    assert editor_client.post_form(f"/datasets/{dataset.id}/undo").status_code == 302
+    assert undo(editor_client, dataset).status_code == 302
     assert table(app, dataset.id)[0][1] == "  Ada "
-    assert steps.history(Dataset.get_by_id(dataset.id))[0].undone
+    assert versions.history(Dataset.get_by_id(dataset.id))[0].kind == "undo"
 
 
 def test_a_step_never_answers_with_the_search_results_of_the_rows_before_it(
@@ -192,7 +204,13 @@ def test_a_step_never_answers_with_the_search_results_of_the_rows_before_it(
     assert "2 of 5 rows match" in page
     response = editor_client.post_form(
         f"/datasets/{dataset.id}/clean",
-        {"kind": "replace", "column": name, "find": "Ada", "replacement": "Ida"},
+        {
+            "kind": "replace",
+            "version": current(dataset),
+            "column": name,
+            "find": "Ada",
+            "replacement": "Ida",
+        },
     )
     assert response.status_code == 302
     page = editor_client.get(f"/datasets/{dataset.id}?q=ada&sort=c1").get_data(as_text=True)

@@ -153,7 +153,7 @@ def test_append_and_replace_need_matching_columns(app, editor, people):
     assert Dataset.get_by_id(dataset.id).row_count == 2
     job = run_import(app, editor, b"id,name\n7,Hedy\n", mode="replace", target=str(dataset.id))
     assert stored(app, Dataset.get_by_id(dataset.id)) == [(7, "Hedy")]
-    assert len(leftovers(app)["datasets"]) == 1  # the replaced file is gone
+    assert len(leftovers(app)["datasets"]) == 3  # each version's file, for undo
     response = upload(editor, b"id,email\n1,a@b\n")
     job_id = int(response.headers["Location"].split("/")[2])
     form = preview_form(editor, job_id) | {"mode": "append", "target": str(dataset.id)}

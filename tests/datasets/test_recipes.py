@@ -19,6 +19,7 @@ def clean_like_january(client, dataset_id: int) -> None:
         {"kind": "drop", "column": "c4"},
         {"kind": "case", "column": "c2", "mode": "upper"},
     ]:
+        fields["version"] = Dataset.get_by_id(dataset_id).version
         assert client.post_form(f"/datasets/{dataset_id}/clean", fields).status_code == 302
 
 

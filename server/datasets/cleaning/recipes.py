@@ -8,30 +8,30 @@ from pathlib import Path
 
 from ...audit_trail import record
 from ...db import database
-from ...models import Dataset, DatasetStep, Recipe, User
-from ..storage import (
-    Column,
-)
-
-# --- recipes -----------------------------------------------------------------------------------
+from ...models import Dataset, Recipe, User
+from .. import versions
+from ..storage import Column
 from .steps import StepError, run_operation
 
 
 def save_recipe(dataset: Dataset, name: str, user: User) -> Recipe:
-    """The dataset's steps so far (not undone), in order, as a named recipe."""
+    """The dataset's cleaning steps in effect (not undone), in order, as a named recipe; it
+    starts from the columns the first of them was made on."""
     name = " ".join((name or "").split())[:200]
     if not name:
         raise StepError("Give the recipe a name.")
-    steps = list(dataset.steps.where(~DatasetStep.undone).order_by(DatasetStep.id))
-    if not steps:
+    done, _undone = versions.stacks(dataset)
+    positions = [i for i, v in enumerate(done) if v.kind == "step"]
+    if not positions:
         raise StepError("There are no steps to save yet.")
+    steps = [done[i].param_dict for i in positions]
     with database.atomic():
         recipe = Recipe.create(
             name=name,
             owner=user,
-            columns=steps[0].previous_columns,
+            columns=done[positions[0] - 1].columns,
             steps=json.dumps(
-                [{"kind": s.kind, "params": s.param_dict} for s in steps], ensure_ascii=False
+                [{"kind": s["step"], "params": s["params"]} for s in steps], ensure_ascii=False
             ),
         )
         record(

@@ -1,25 +1,19 @@
-"""Cleaning steps: each one a transaction on a copy of the dataset's file, listed in its
-history, and undoable (the last step, again and again) by going back to the file before it.
-
-Keeping the file before each step makes undo exact, whatever the step did; the price is disk
-space, one copy of the dataset per step kept.
-"""
+"""Cleaning steps: each one a transaction on a copy of the dataset's file, and a version in
+its history (server.datasets.versions), so undo is exact whatever the step did; the price is
+disk space, one copy of the dataset per step kept."""
 
 from __future__ import annotations
 
-import json
 import re
-import secrets
 import sqlite3
 from pathlib import Path
 from typing import Any
 
-from ...audit_trail import record
-from ...db import database
 from ...importers.types import TYPES
-from ...models import Dataset, DatasetStep, User, utcnow
-from ...sqlite_files import connect, copy_file, durable_rename
-from ..catalog import columns_json, columns_of, dataset_file, remove_dataset_file
+from ...models import Dataset, DatasetVersion, User
+from ...sqlite_files import connect
+from .. import versions
+from ..catalog import columns_of
 from ..reading import browse
 from ..storage import (
     STORAGE_TYPES,
@@ -307,76 +301,29 @@ def run_operation(
 
 
 def apply_step(
-    dataset: Dataset, kind: str, params: dict[str, Any], user: User, data_dir: Path
-) -> DatasetStep:
-    """Apply a step to a copy of the dataset's file; the dataset then points at the copy."""
-    columns = columns_of(dataset)
-    new_key = secrets.token_hex(16)
-    target = dataset_file(data_dir, new_key)
-    partial = target.with_name(target.name + ".partial")
-    try:
-        copy_file(dataset_file(data_dir, dataset.storage_key), partial)
-        new_columns, changed, summary, rows = run_operation(partial, columns, kind, params)
-        durable_rename(partial, target)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    try:
-        with database.atomic():
-            step = DatasetStep.create(
-                dataset=dataset,
-                user=user,
-                kind=kind,
-                params=json.dumps(params, ensure_ascii=False),
-                summary=summary,
-                rows_changed=changed,
-                previous_key=dataset.storage_key,
-                previous_columns=dataset.columns,
-                previous_row_count=dataset.row_count,
-            )
-            dataset.storage_key, dataset.columns = new_key, columns_json(new_columns)
-            dataset.row_count, dataset.updated_at = rows, utcnow()
-            dataset.save()
-            record(
-                "dataset.step",
-                object_type="dataset",
-                object_id=dataset.id,
-                actor=user,
-                details={"step": STEPS[kind], "summary": summary, "rows_changed": changed},
-            )
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
-    return step
+    dataset: Dataset,
+    kind: str,
+    params: dict[str, Any],
+    user: User,
+    data_dir: Path,
+    base: int | None,
+) -> DatasetVersion:
+    """Apply a step, made on version ``base``, to a copy of the dataset's file: a new version."""
+    if kind not in OPERATIONS:
+        raise StepError("Choose a step.")
 
+    def change(current: Dataset, copy: Path) -> tuple[list[Column], int, int, str]:
+        columns, changed, summary, rows = run_operation(copy, columns_of(current), kind, params)
+        return columns, changed, rows, f"{STEPS[kind]}: {summary}"
 
-def undo_last(dataset: Dataset, user: User, data_dir: Path) -> DatasetStep:
-    """Go back to the file before the last step that is not undone yet."""
-    step = (
-        DatasetStep.select()
-        .where((DatasetStep.dataset == dataset) & ~DatasetStep.undone)
-        .order_by(DatasetStep.id.desc())
-        .first()
+    return versions.file_change(
+        dataset.id,
+        base,
+        data_dir,
+        change,
+        user=user,
+        kind="step",
+        params={"step": kind, "params": params},
+        audit="dataset.step",
+        audit_details=lambda summary, changed: {"step": STEPS[kind], "rows_changed": changed},
     )
-    if step is None:
-        raise StepError("There is no step to undo.")
-    current = dataset.storage_key
-    with database.atomic():
-        dataset.storage_key, dataset.columns = step.previous_key, step.previous_columns
-        dataset.row_count, dataset.updated_at = step.previous_row_count, utcnow()
-        dataset.save()
-        step.undone = True
-        step.save()
-        record(
-            "dataset.undo",
-            object_type="dataset",
-            object_id=dataset.id,
-            actor=user,
-            details={"step": STEPS.get(step.kind, step.kind), "summary": step.summary},
-        )
-    remove_dataset_file(data_dir, current)
-    return step
-
-
-def history(dataset: Dataset) -> list[DatasetStep]:
-    return list(dataset.steps.order_by(DatasetStep.id.desc()))

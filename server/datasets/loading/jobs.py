@@ -21,10 +21,12 @@ from ...audit_trail import record
 from ...db import database
 from ...importers import TYPES, Limits, Meter, ReadOptions, TableSample, UnreadableFile
 from ...importers import inspect_file as inspect
-from ...models import Dataset, DatasetStep, ImportJob, ImportProblem, Recipe, User, utcnow
-from ..catalog import columns_json, columns_of, dataset_file, datasets_dir, remove_dataset_file
+from ...models import Dataset, ImportJob, ImportProblem, Recipe, User, utcnow
+from .. import versions
+from ..catalog import columns_of, dataset_file, datasets_dir, kept_files
 from ..cleaning.recipes import recipe_columns, replay
 from ..cleaning.steps import StepError
+from ..versions import VersionError
 from .bulk_load import BadValues, Problem, Stopped, append_rows
 
 log = logging.getLogger(__name__)
@@ -101,6 +103,7 @@ class Plan:
     target_id: int | None = None
     refuse_bad_values: bool = False
     recipe_id: int | None = None
+    base_version: int | None = None  # the target's version the plan was made on
 
     def read_options(self) -> ReadOptions:
         return ReadOptions(**self.options)
@@ -133,6 +136,7 @@ def check_plan(plan: Plan, user: User, editable: list[Dataset]) -> Dataset | Non
     target = next((d for d in editable if d.id == plan.target_id), None)
     if target is None:
         raise ImportRefused("Choose a dataset you may change to append to or replace.")
+    plan.base_version = target.version  # a change to it before the import ends refuses it
     if plan.recipe_id is not None:
         return target  # the columns the recipe produces are compared after it has run
     theirs = [c.label.casefold() for c in columns_of(target)]
@@ -173,7 +177,6 @@ def run(job_id: int, data_dir: Path, limits: Limits, meter: Meter, should_stop) 
     new_key = secrets.token_hex(16)
     dest = dataset_file(data_dir, new_key)
     target = Dataset.get_or_none(Dataset.id == plan.target_id) if plan.target_id else None
-    old_key = target.storage_key if target is not None else None
     recipe = Recipe.get_or_none(Recipe.id == plan.recipe_id) if plan.recipe_id else None
     appending = plan.mode == "append" and target is not None
     # With a recipe, the file's rows are cleaned on their own first, then joined to the target.
@@ -224,26 +227,13 @@ def run(job_id: int, data_dir: Path, limits: Limits, meter: Meter, should_stop) 
             "Sheaf hit an unexpected problem; it has been logged. Nothing was changed.",
         )
     try:
-        with database.atomic():
-            dataset = _publish(job, plan, target, new_key, outcome)
-            _store_problems(job, outcome.problems)
-            job.status, job.finished_at = "done", utcnow()
-            job.rows, job.problem_count = outcome.result.rows, outcome.problem_count
-            job.dataset = dataset
-            job.warnings = json.dumps(outcome.result.warnings, ensure_ascii=False)
-            job.save()
-            record(
-                f"dataset.import_{plan.mode}",
-                object_type="dataset",
-                object_id=dataset.id,
-                actor=job.user,
-                details=_audit_details(job, dataset),
-            )
+        dataset = _publish(job, plan, target, new_key, outcome)
+    except VersionError as exc:
+        dest.unlink(missing_ok=True)
+        return _finish(job, data_dir, "failed", str(exc))
     except Exception:
         dest.unlink(missing_ok=True)
         raise
-    if old_key is not None:
-        remove_dataset_file(data_dir, old_key)  # the rows now live in the new file
     log.info(
         "Import %s: %s rows into dataset %s%s.",
         job.id,
@@ -272,19 +262,62 @@ def _apply_recipe(
 
 
 def _publish(job: ImportJob, plan: Plan, target: Dataset | None, key: str, outcome) -> Dataset:
+    """Make the loaded file a dataset, or the target's next version: all in one transaction
+    with the job's outcome and its audit event."""
     if target is None:
-        return Dataset.create(
-            name=plan.name.strip(),
-            owner=job.user,
-            storage_key=key,
-            row_count=outcome.result.rows,
-            columns=columns_json(outcome.columns),
+        with database.atomic():
+            dataset = versions.new_dataset(
+                plan.name.strip(),
+                job.user,
+                key,
+                outcome.columns,
+                outcome.result.rows,
+                f"Imported {job.file_name}",
+            )
+            _done(job, outcome, outcome.result.rows, dataset)
+            record(
+                "dataset.import_new",
+                object_type="dataset",
+                object_id=dataset.id,
+                actor=job.user,
+                details=_audit_details(job, dataset),
+            )
+        return dataset
+    with versions.writing(target.id) as dataset:
+        versions.require_current(dataset, plan.base_version)
+        appended = plan.mode == "append"
+        added = outcome.result.rows - dataset.row_count if appended else outcome.result.rows
+        rows = f"{added:,} {'row' if added == 1 else 'rows'}"
+        summary = (
+            f"Added {rows} from {job.file_name}"
+            if appended
+            else f"Replaced the rows with {rows} from {job.file_name}"
         )
-    target.storage_key, target.row_count, target.updated_at = key, outcome.result.rows, utcnow()
-    if plan.mode == "replace":
-        target.columns = columns_json(outcome.columns)
-    target.save()
-    return target
+        columns = columns_of(dataset) if appended else outcome.columns
+        with database.atomic():
+            _done(job, outcome, added, dataset)
+            versions.commit_file(
+                dataset,
+                job.user,
+                plan.mode,
+                summary,
+                new_key=key,
+                columns=columns,
+                row_count=outcome.result.rows,
+                rows_touched=added,
+                audit=f"dataset.import_{plan.mode}",
+                audit_details=_audit_details(job, dataset),
+            )
+    return dataset
+
+
+def _done(job: ImportJob, outcome, rows: int, dataset: Dataset) -> None:
+    _store_problems(job, outcome.problems)
+    job.status, job.finished_at = "done", utcnow()
+    job.rows, job.problem_count = rows, outcome.problem_count
+    job.dataset = dataset
+    job.warnings = json.dumps(outcome.result.warnings, ensure_ascii=False)
+    job.save()
 
 
 def _store_problems(job: ImportJob, problems: list[Problem]) -> None:
@@ -372,10 +405,7 @@ def clean_leftovers(data_dir: Path) -> None:
         (ImportJob.status == "ready") & (ImportJob.created_at < day_ago)
     ):
         abandon(job, data_dir)
-    live = {d.storage_key for d in Dataset.select(Dataset.storage_key)}
-    # The files undo can go back to belong to their dataset too.
-    undoable = DatasetStep.select(DatasetStep.previous_key).where(~DatasetStep.undone)
-    live |= {step.previous_key for step in undoable}
+    live = kept_files()  # every dataset's file, and the files its history can go back to
     for path in datasets_dir(data_dir).iterdir():
         key = path.name.split(".", 1)[0]
         if key not in live:

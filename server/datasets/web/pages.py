@@ -30,13 +30,14 @@ from ...importers.types import TYPE_LABELS
 from ...models import Dataset, DatasetShare, Role, User
 from ...permissions import has_permission, require_permission
 from ...sqlite_files import connect
-from .. import sharing
+from .. import sharing, versions
 from ..catalog import access_to, can_delete, can_share, columns_of, visible_datasets
 from ..cleaning import recipes, steps
 from ..reading import browse, charts, export
 from ..reading.profile import ProfileCache
 from .access import _path, _rows_of, dataset_or_404, read_page
 from .forms import DescribeForm, ShareForm
+from .history_pages import base_version
 
 bp = Blueprint("datasets", __name__)
 profiles = ProfileCache()
@@ -355,18 +356,20 @@ def dataset_clean(dataset_id: int) -> str | Response:
         if FlaskForm().validate_on_submit():
             kind = request.form.get("kind", "")
             try:
-                step = steps.apply_step(
+                version = steps.apply_step(
                     dataset,
                     kind,
                     _step_params(kind, request.form),
                     current_user._get_current_object(),
                     current_app.config["DATA_DIR"],
+                    base_version(),
                 )
-            except steps.StepError as exc:
+            except (steps.StepError, versions.VersionError) as exc:
                 problem = str(exc)
             else:
                 flash(
-                    f"{steps.STEPS[kind]}: {step.summary} ({step.rows_changed:,} rows).",
+                    f"{version.summary} ({version.rows_touched:,} rows). "
+                    f"Now at version {version.number:,}.",
                     "success",
                 )
                 return redirect(url_for("datasets.dataset_clean", dataset_id=dataset.id))
@@ -376,25 +379,12 @@ def dataset_clean(dataset_id: int) -> str | Response:
         dataset=dataset,
         columns=columns_of(dataset),
         steps=steps.STEPS,
-        history=steps.history(dataset),
+        history=versions.history(dataset),
+        stacks=versions.stacks(dataset),
         problem=problem,
         view=view,
         types=TYPE_LABELS,
     ), (400 if problem else 200)
-
-
-@bp.route("/datasets/<int:dataset_id>/undo", methods=["POST"])
-def dataset_undo(dataset_id: int) -> Response:
-    dataset = dataset_or_404(dataset_id, "edit")
-    try:
-        step = steps.undo_last(
-            dataset, current_user._get_current_object(), current_app.config["DATA_DIR"]
-        )
-    except steps.StepError as exc:
-        flash(str(exc), "error")
-    else:
-        flash(f"Undone: {steps.STEPS.get(step.kind, step.kind)} ({step.summary}).", "success")
-    return redirect(url_for("datasets.dataset_clean", dataset_id=dataset.id))
 
 
 @bp.route("/datasets/<int:dataset_id>/recipes", methods=["POST"])

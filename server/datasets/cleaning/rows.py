@@ -1,0 +1,177 @@
+"""Changing rows by hand: a cell, a whole row, a new row, rows deleted. Each is a row-level
+version (server.datasets.versions): the rows before and after are recorded, nothing is copied,
+and undo applies the inverse.
+
+Values arrive as text (a form field, a cell typed in the table) and are stored as the column's
+type stores them; a value that does not fit is refused with a message for the person, and
+nothing changes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from ...importers.types import yes_or_no
+from ...models import Dataset, DatasetVersion, RowChange, User
+from .. import versions
+from ..catalog import columns_of
+from ..storage import Column
+
+MAX_TEXT = 100_000
+MAX_ROWS_DELETED = 10_000
+INT64 = (-(2**63), 2**63 - 1)
+
+
+class RowError(ValueError):
+    """A value or a row that cannot be stored; the message says why. Nothing changed."""
+
+
+def parse_value(column: Column, raw: str | None) -> Any:
+    """``raw`` as ``column`` stores it: empty text is an empty cell."""
+    text = "" if raw is None else str(raw)
+    if column.type != "text":
+        text = text.strip()
+    if text == "":
+        return None
+    kind = column.type
+    try:
+        if kind == "integer":
+            value = int(text.replace(" ", "").replace("\u00a0", ""))
+            if INT64[0] <= value <= INT64[1]:
+                return value
+        if kind == "real":
+            number = float(text.replace(" ", ""))
+            if math.isfinite(number):
+                return number
+            raise ValueError(text)
+        if kind == "date":
+            return date.fromisoformat(text).isoformat()
+        if kind == "datetime":
+            return datetime.fromisoformat(text.replace("T", " ")).isoformat(sep=" ")
+        if kind == "boolean":
+            flag = yes_or_no(text)
+            if flag is None:
+                raise ValueError(text)
+            return flag
+    except ValueError:
+        wanted = {
+            "integer": "a whole number",
+            "real": "a number",
+            "date": "a date (YYYY-MM-DD)",
+            "datetime": "a date and time (YYYY-MM-DD HH:MM)",
+            "boolean": "yes or no",
+        }[kind]
+        raise RowError(f"{column.label}: “{text[:40]}” is not {wanted}.") from None
+    if kind == "integer":
+        raise RowError(f"{column.label}: {text[:40]} is too large for a whole number.")
+    if len(text) > MAX_TEXT:
+        raise RowError(f"{column.label}: at most {MAX_TEXT:,} characters.")
+    return text
+
+
+def _typed(columns: list[Column], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Values by column name, checked; a name the dataset does not have is refused."""
+    by_name = {c.name: c for c in columns}
+    unknown = [name for name in values if name not in by_name]
+    if unknown:
+        raise RowError("The dataset's columns have changed: open the row again.")
+    return {name: parse_value(by_name[name], raw) for name, raw in values.items()}
+
+
+def edit_row(
+    dataset_id: int,
+    base: int | None,
+    row_id: int,
+    values: Mapping[str, str | None],
+    user: User,
+    data_dir: Path,
+) -> DatasetVersion:
+    """Change some cells of one row (``values`` by column name, as text)."""
+    with versions.writing(dataset_id) as dataset:
+        versions.require_rows_unchanged(dataset, base, [row_id])
+        columns = columns_of(dataset)
+        typed = _typed(columns, values)
+        if not typed:
+            raise RowError("Nothing to change.")
+        labels = [c.label for c in columns if c.name in typed]
+        what = labels[0] if len(labels) == 1 else f"{len(labels)} cells"
+        return versions.commit_rows(
+            dataset,
+            user,
+            "edit",
+            f"Edited {what} of row {row_id:,}",
+            data_dir,
+            [(row_id, None, typed)],
+            audit="dataset.row_edited",
+            audit_details={"row": row_id, "columns": labels},
+        )
+
+
+def add_row(
+    dataset_id: int, base: int | None, values: Mapping[str, str | None], user: User, data_dir: Path
+) -> DatasetVersion:
+    """A new row, after every other. Changes since ``base`` do not matter unless they removed
+    one of the row's columns."""
+    if base is None:
+        raise RowError("This page is out of date: open it again and repeat the change.")
+    with versions.writing(dataset_id) as dataset:
+        typed = _typed(columns_of(dataset), values)
+        return versions.commit_rows(
+            dataset,
+            user,
+            "add",
+            "Added a row",
+            data_dir,
+            [(None, None, typed)],
+            audit="dataset.row_added",
+        )
+
+
+def delete_rows(
+    dataset_id: int, base: int | None, row_ids: Sequence[int], user: User, data_dir: Path
+) -> DatasetVersion:
+    """Delete the chosen rows (refused when one of them changed since ``base``)."""
+    chosen = sorted(set(row_ids))
+    if not chosen:
+        raise RowError("Choose the rows to delete.")
+    if len(chosen) > MAX_ROWS_DELETED:
+        raise RowError(
+            f"Delete at most {MAX_ROWS_DELETED:,} rows at once; for more, filter the table "
+            "and use the cleaning step “Delete the rows the filter shows”."
+        )
+    with versions.writing(dataset_id) as dataset:
+        versions.require_rows_unchanged(dataset, base, chosen)
+        count = len(chosen)
+        return versions.commit_rows(
+            dataset,
+            user,
+            "delete",
+            f"Deleted {count:,} {'row' if count == 1 else 'rows'}",
+            data_dir,
+            [(row_id, None, None) for row_id in chosen],
+            audit="dataset.rows_deleted",
+            audit_details={"rows": chosen[:100]},
+        )
+
+
+def row_history(dataset: Dataset, row_id: int) -> list[tuple[DatasetVersion, dict, dict]]:
+    """Each version that changed the row, newest first, with the row before and after."""
+    changes = (
+        RowChange.select(RowChange, DatasetVersion)
+        .join(DatasetVersion)
+        .where((DatasetVersion.dataset == dataset) & (RowChange.row_id == row_id))
+        .order_by(DatasetVersion.number.desc())
+    )
+    return [
+        (
+            change.version,
+            json.loads(change.before) if change.before else {},
+            json.loads(change.after) if change.after else {},
+        )
+        for change in changes
+    ]

@@ -1,0 +1,261 @@
+"""Editing rows: a row in a form (typed fields built from the dataset's columns), a new row,
+rows deleted, one cell edited in the table, and a row's history. Each change needs edit access
+to the dataset and names the version it was made on."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import NumberRange, Optional
+
+from ...sqlite_files import connect
+from .. import versions
+from ..catalog import columns_of, dataset_file, may
+from ..cleaning import rows
+from ..storage import Column
+from .access import dataset_or_404
+from .history_pages import base_version
+
+bp = Blueprint("rows", __name__)
+INT64 = rows.INT64
+
+
+def _field(column: Column):
+    """The WTForms field that fits the column's type; every field may be left empty."""
+    label, optional = column.label, [Optional()]
+    return {
+        "integer": lambda: IntegerField(label, [*optional, NumberRange(*INT64)]),
+        "real": lambda: DecimalField(label, optional, places=None),
+        "date": lambda: DateField(label, optional),
+        "datetime": lambda: DateTimeLocalField(
+            label, optional, format=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
+        ),
+        "boolean": lambda: SelectField(
+            label, choices=[("", "—"), ("yes", "Yes"), ("no", "No")], validate_choice=True
+        ),
+        "text": lambda: TextAreaField(label, optional, render_kw={"rows": 1}),
+    }.get(column.type, lambda: StringField(label, optional))()
+
+
+def row_form(columns: list[Column], values: dict[str, Any] | None = None) -> FlaskForm:
+    """A form with one typed field per column, filled with ``values`` (as stored)."""
+
+    class RowForm(FlaskForm):
+        version = StringField()
+
+    for column in columns:
+        setattr(RowForm, column.name, _field(column))
+    form = RowForm()
+    if request.method == "GET" and values is not None:
+        for column in columns:
+            getattr(form, column.name).data = _shown(column, values.get(column.name))
+    return form
+
+
+def _shown(column: Column, value: Any) -> Any:
+    """A stored value as the form field holds it."""
+    if value is None:
+        return "" if column.type == "boolean" else None
+    try:
+        if column.type == "date":
+            return date.fromisoformat(str(value))
+        if column.type == "datetime":
+            return datetime.fromisoformat(str(value))
+        if column.type == "boolean":
+            return "yes" if value == 1 else "no" if value == 0 else ""
+        if column.type == "real":
+            return Decimal(str(value))
+    except ValueError:
+        return None
+    return value
+
+
+def _as_text(value: Any) -> str:
+    """A form field's value as the text :func:`rows.parse_value` reads."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_row(dataset, row_id: int) -> dict[str, Any]:
+    columns = columns_of(dataset)
+    con = connect(dataset_file(current_app.config["DATA_DIR"], dataset.storage_key))
+    try:
+        names = ", ".join(c.name for c in columns)
+        row = con.execute(f"SELECT {names} FROM rows WHERE rowid = ?", (row_id,)).fetchone()  # noqa: S608
+    finally:
+        con.close()
+    if row is None:
+        abort(404)
+    return dict(zip([c.name for c in columns], row, strict=True))
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+@bp.route("/datasets/<int:dataset_id>/rows/<int:row_id>/edit", methods=["GET", "POST"])
+def row_edit(dataset_id: int, row_id: int) -> str | Response:
+    dataset = dataset_or_404(dataset_id, "edit")
+    columns = columns_of(dataset)
+    values = _read_row(dataset, row_id)
+    form = row_form(columns, values)
+    problem = None
+    if request.method == "POST":
+        if form.validate_on_submit():
+            sent = {
+                c.name: _as_text(getattr(form, c.name).data)
+                for c in columns
+                if c.name in request.form
+            }
+            changed = {
+                name: text
+                for name, text in sent.items()
+                if rows.parse_value(_column(columns, name), text) != values.get(name)
+            }
+            try:
+                if changed:
+                    version = rows.edit_row(
+                        dataset.id,
+                        base_version(),
+                        row_id,
+                        changed,
+                        _user(),
+                        current_app.config["DATA_DIR"],
+                    )
+                    flash(f"Saved: {version.summary} (version {version.number:,}).", "success")
+                else:
+                    flash("Nothing changed.", "info")
+                return redirect(url_for("datasets.dataset_view", dataset_id=dataset.id))
+            except (rows.RowError, versions.VersionError) as exc:
+                problem = str(exc)
+        else:
+            problem = "Some values do not fit their column: see the fields below."
+    return render_template(
+        "datasets/row_form.html",
+        dataset=dataset,
+        form=form,
+        columns=columns,
+        row_id=row_id,
+        problem=problem,
+    ), (400 if problem else 200)
+
+
+def _column(columns: list[Column], name: str) -> Column:
+    return next(c for c in columns if c.name == name)
+
+
+@bp.route("/datasets/<int:dataset_id>/rows/new", methods=["GET", "POST"])
+def row_new(dataset_id: int) -> str | Response:
+    dataset = dataset_or_404(dataset_id, "edit")
+    columns = columns_of(dataset)
+    form = row_form(columns)
+    problem = None
+    if request.method == "POST":
+        if form.validate_on_submit():
+            values = {c.name: _as_text(getattr(form, c.name).data) for c in columns}
+            try:
+                version = rows.add_row(
+                    dataset.id, base_version(), values, _user(), current_app.config["DATA_DIR"]
+                )
+            except (rows.RowError, versions.VersionError) as exc:
+                problem = str(exc)
+            else:
+                flash(f"Added a row (version {version.number:,}).", "success")
+                return redirect(url_for("datasets.dataset_view", dataset_id=dataset.id, last=1))
+        else:
+            problem = "Some values do not fit their column: see the fields below."
+    return render_template(
+        "datasets/row_form.html",
+        dataset=dataset,
+        form=form,
+        columns=columns,
+        row_id=None,
+        problem=problem,
+    ), (400 if problem else 200)
+
+
+@bp.route("/datasets/<int:dataset_id>/rows/delete", methods=["POST"])
+def rows_delete(dataset_id: int) -> Response:
+    dataset = dataset_or_404(dataset_id, "edit")
+    if FlaskForm().validate_on_submit():
+        try:
+            chosen = [int(value) for value in request.form.getlist("row")]
+            version = rows.delete_rows(
+                dataset.id, base_version(), chosen, _user(), current_app.config["DATA_DIR"]
+            )
+        except ValueError as exc:  # RowError and VersionError are ValueErrors too
+            message = (
+                str(exc)
+                if isinstance(exc, rows.RowError | versions.VersionError)
+                else ("Choose the rows to delete.")
+            )
+            flash(message, "error")
+        else:
+            flash(
+                f"{version.summary} (version {version.number:,}). Undo brings them back.", "success"
+            )
+    return redirect(url_for("datasets.dataset_view", dataset_id=dataset.id))
+
+
+@bp.route("/datasets/<int:dataset_id>/rows/<int:row_id>/cell", methods=["POST"])
+def cell_edit(dataset_id: int, row_id: int) -> tuple[Response, int]:
+    """One cell typed in the table (answers JSON for the page's script)."""
+    dataset = dataset_or_404(dataset_id, "edit")
+    name = request.form.get("column", "")
+    try:
+        version = rows.edit_row(
+            dataset.id,
+            base_version(),
+            row_id,
+            {name: request.form.get("value", "")},
+            _user(),
+            current_app.config["DATA_DIR"],
+        )
+    except (rows.RowError, versions.VersionError) as exc:
+        return jsonify({"error": str(exc)}), 400
+    value = _read_row(dataset, row_id)[name]
+    return jsonify({"value": value, "version": version.number, "summary": version.summary}), 200
+
+
+@bp.route("/datasets/<int:dataset_id>/rows/<int:row_id>/history")
+def row_history(dataset_id: int, row_id: int) -> str:
+    dataset = dataset_or_404(dataset_id)
+    columns = columns_of(dataset)
+    return render_template(
+        "datasets/row_history.html",
+        dataset=dataset,
+        columns=columns,
+        row_id=row_id,
+        changes=rows.row_history(dataset, row_id),
+        editable=may(current_user, dataset, "edit"),
+    )
