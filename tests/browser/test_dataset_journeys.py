@@ -333,7 +333,9 @@ def test_editor_shares_and_viewer_sees(site: Site, browser) -> None:
         # --- 5. Eddie cleans it with recorded steps -------------------------------------------
         _click(page, page.get_by_role("link", name="Clean", exact=True))
         expect(page.locator("main h1")).to_have_text(f"Clean {SHARED}")
-        expect(page.locator("ul.history")).to_have_count(0)
+        history = page.locator("ol.versions > li")
+        expect(history).to_have_count(1)  # the import: every dataset starts at version 1
+        expect(history.nth(0)).to_contain_text("Imported")
         _clean_step(page, "Trim spaces", "name")
         padded = sum(1 for r in DATA if r.name != r.name.strip())
         expect(page.locator(".flashes")).to_contain_text(
@@ -342,27 +344,30 @@ def test_editor_shares_and_viewer_sees(site: Site, browser) -> None:
         step(page, "clean-trimmed")
 
         _clean_step(page, "Change case", "name", Case="UPPER")
-        history = page.locator("ul.history > li")
-        expect(history).to_have_count(2)
+        expect(history).to_have_count(3)
         expect(history.nth(0)).to_contain_text("Change case")
         expect(history.nth(0)).to_contain_text("upper case")
+        expect(history.nth(0)).to_contain_text("current")
         expect(history.nth(1)).to_contain_text("Trim spaces")
-        for item in history.all():
+        for item in history.all()[:2]:
             expect(item).to_contain_text("Eddie Editor")
         step(page, "clean-history")
 
-        _click(page, page.get_by_role("button", name="Undo the last step"))
-        expect(page.locator(".flashes")).to_contain_text("Undone: Change case (name in upper case)")
-        expect(history.nth(0)).to_contain_text("undone")
-        expect(history.nth(0)).to_have_class("undone")
-        expect(history.nth(1)).not_to_contain_text("undone")
+        _click(page, page.get_by_role("button", name="Undo the last change"))
+        expect(page.locator(".flashes")).to_contain_text(
+            "Undone. Now at version 4: Undid: Change case: name in upper case"
+        )
+        expect(history).to_have_count(4)  # undo is a version too: nothing is rewritten
+        expect(history.nth(0)).to_contain_text("Undid: Change case")
         step(page, "clean-undone")
 
-        # The trim step is still there to undo or to save as a recipe.
-        expect(page.get_by_role("button", name="Undo the last step")).to_be_visible()
+        # The trim step is still there to undo or to save as a recipe, and the undo to redo.
+        expect(page.get_by_role("button", name="Undo the last change")).to_be_visible()
+        expect(page.get_by_role("button", name="Redo")).to_be_visible()
         expect(page.get_by_label("Save these steps as a recipe")).to_be_visible()
         _clean_step(page, "Change case", "name", Case="Title")
-        expect(history).to_have_count(3)
+        expect(history).to_have_count(5)
+        expect(page.get_by_role("button", name="Redo")).to_have_count(0)
         page.get_by_label("Save these steps as a recipe").fill("Payments clean-up")
         _click(page, page.get_by_role("button", name="Save recipe"))
         expect(page.locator(".flashes")).to_contain_text("Saved the recipe Payments clean-up")

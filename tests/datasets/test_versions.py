@@ -204,6 +204,17 @@ def test_a_bad_cell_says_why_and_changes_nothing(
     assert fresh(dataset).version == 1 and RowChange.select().count() == 0
 
 
+def test_the_row_form_says_which_field_does_not_fit(app, editor_client, people):
+    dataset = make_dataset(app, people["editor"], "n,amount,day\n1,2.5,2024-01-02\n", "Typed")
+    page = editor_client.get(f"/datasets/{dataset.id}/rows/1/edit").get_data(as_text=True)
+    assert 'type="number"' in page and 'type="date"' in page and 'value="2.5"' in page
+    response = post(editor_client, dataset, "/rows/1/edit", c1="12", c2="lots", c3="2024-13-01")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and page.count('class="error"') == 2
+    assert "Not a valid decimal value" in page and "Not a valid date value" in page
+    assert fresh(dataset).version == 1
+
+
 def test_a_viewer_can_read_the_history_but_change_nothing(app, dataset, viewer_client, people):
     from server.models import DatasetShare
 

@@ -31,6 +31,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
 from ...sqlite_files import connect
@@ -56,7 +57,8 @@ def _field(column: Column):
             label, optional, format=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
         ),
         "boolean": lambda: SelectField(
-            label, choices=[("", "—"), ("yes", "Yes"), ("no", "No")], validate_choice=True
+            label,
+            choices=[SelectChoice("", "—"), SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
         ),
         "text": lambda: TextAreaField(label, optional, render_kw={"rows": 1}),
     }.get(column.type, lambda: StringField(label, optional))()
