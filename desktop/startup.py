@@ -1,5 +1,6 @@
 """The one start-up routine that the window and ``sheaf serve`` share: find the data folder,
-take its lock, start the logs, build the app, and start the automatic backup — in that order,
+take its lock, start the logs, build the app, and start the automatic backup and the pruning of
+old versions — in that order,
 so a second Sheaf on the same folder is refused before it writes a log line or opens the
 database."""
 
@@ -36,6 +37,7 @@ def start(config: dict[str, Any], settings: dict[str, Any] | None = None) -> Sta
     ``settings`` on top. Raises :class:`FolderTaken` when another Sheaf runs on the folder."""
     from server import create_app
     from server.admin.maintenance import start_automatic_backup
+    from server.datasets.versions import start_pruning
     from server.logs import configure_logging
 
     folder = ensure_data_dir(resolve_data_dir(config))
@@ -46,4 +48,5 @@ def start(config: dict[str, Any], settings: dict[str, Any] | None = None) -> Sta
     configure_logging(folder)
     app = create_app({**config, **(settings or {})})
     start_automatic_backup(app)
+    start_pruning(app)
     return Started(folder, lock, app)

@@ -50,6 +50,7 @@ class Setting:
 SESSIONS = "Sign-in and sessions"
 FILES = "Files and pages"
 BACKUPS = "Backups"
+HISTORY = "Dataset history"
 IMPORTS = "Import limits"
 HASHING = "Password hashing (Argon2id)"
 
@@ -142,6 +143,31 @@ SETTINGS: tuple[Setting, ...] = (
         label="Automatic backups kept",
         help="Older automatic backups are deleted.",
         note="They are deleted after each new one; backups made by hand stay until deleted.",
+    ),
+    Setting(
+        name="HISTORY_KEEP_VERSIONS",
+        default=50,
+        low=5,
+        high=10_000,
+        unit="versions",
+        section=HISTORY,
+        on_page=True,
+        label="Versions kept per dataset",
+        help="Older versions can no longer be gone back to once they are also past the days kept.",
+        note="A version is pruned only when it is older than both limits; the current one and "
+        "what the next undo or redo needs are always kept. Pruning frees the files of bulk "
+        "changes; the history still lists every version.",
+    ),
+    Setting(
+        name="HISTORY_KEEP_DAYS",
+        default=7,
+        low=1,
+        high=3650,
+        unit="days",
+        section=HISTORY,
+        on_page=True,
+        label="Days of versions kept",
+        help="Versions younger than this are always kept, however many there are.",
     ),
     Setting(
         name="IMPORT_MAX_CELL_CHARS",

@@ -24,6 +24,8 @@ FORM = {
     "page_size": "50",
     "backup_automatic": "y",
     "backup_keep": "7",
+    "history_keep_versions": "50",
+    "history_keep_days": "7",
 }
 
 

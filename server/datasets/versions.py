@@ -27,12 +27,14 @@ when its row changed since. Readers never take the lock.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +44,10 @@ from ..audit_trail import record
 from ..db import database
 from ..models import Dataset, DatasetVersion, RowChange, User, utcnow
 from ..sqlite_files import connect, copy_file, durable_rename
-from .catalog import columns_json, columns_of, dataset_file
+from .catalog import columns_json, columns_of, dataset_file, kept_files
 from .storage import Column, build_search_index, drop_search_sets
 
+log = logging.getLogger(__name__)
 LOCK_WAIT_SECONDS = 30
 ROW_LEVEL_KINDS = ("edit", "add", "delete")
 KIND_LABELS = {
@@ -85,6 +88,7 @@ class Stale(VersionError):
         self.since = list(since)
 
 
+_prune_soon: list[threading.Event] = []  # set by start_pruning: a bulk change wakes it
 _locks: dict[int, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -285,6 +289,8 @@ def commit_file(
             params=params,
         )
         _audit(audit, version, user, audit_details)
+    for wake in _prune_soon:
+        wake.set()
     return version
 
 
@@ -525,6 +531,7 @@ def redo(dataset_id: int, base: int | None, user: User, data_dir: Path) -> Datas
         target = undone[-1]
         summary = f"Redid: {describe(target)}"
         if target.whole_file:
+            _require_file(data_dir, target.file_key)
             return _switch(dataset, user, "redo", summary, target.file_key, target, reverts=target)
         return commit_rows(
             dataset,
@@ -639,6 +646,7 @@ def go_back(
     with writing(dataset_id) as dataset:
         require_current(dataset, base)
         plan = go_back_plan(dataset, number)
+        _require_file(data_dir, plan.target.file_key)
         new_key = secrets.token_hex(16)
         target_path = dataset_file(data_dir, new_key)
         partial = target_path.with_name(target_path.name + ".partial")
@@ -712,6 +720,112 @@ def file_change(
         except BaseException:
             target.unlink(missing_ok=True)
             raise
+
+
+# --- keeping and pruning --------------------------------------------------------------------
+
+
+def needed_keys(dataset: Dataset, keep_versions: int, keep_days: int) -> set[str]:
+    """The files the dataset's history still needs: the current one, what the next undo or
+    redo switches to, and the files of every version kept (the last ``keep_versions``, and
+    any younger than ``keep_days``)."""
+    cutoff = utcnow() - timedelta(days=keep_days)
+    keys = {dataset.storage_key}
+    for version in DatasetVersion.select().where(
+        (DatasetVersion.dataset == dataset)
+        & (
+            (DatasetVersion.number > dataset.version - keep_versions)
+            | (DatasetVersion.created_at >= cutoff)
+        )
+    ):
+        keys.add(version.file_key)
+        if version.previous_file_key:
+            keys.add(version.previous_file_key)
+    done, undone = stacks(dataset)
+    if len(done) > 1 and done[-1].whole_file and done[-1].previous_file_key:
+        keys.add(done[-1].previous_file_key)
+    if undone and undone[-1].whole_file:
+        keys.add(undone[-1].file_key)
+    return keys
+
+
+def prune(data_dir: Path, keep_versions: int, keep_days: int) -> int:
+    """Delete the files of versions past both limits; returns the bytes freed. A dataset that
+    is being changed is passed over (the next run prunes it)."""
+    freed = 0
+    for dataset_id in [d.id for d in Dataset.select(Dataset.id)]:
+        lock = _lock_of(dataset_id)
+        if not lock.acquire(blocking=False):
+            continue
+        try:
+            dataset = Dataset.get_or_none(Dataset.id == dataset_id)
+            if dataset is None:
+                continue
+            needed = needed_keys(dataset, keep_versions, keep_days)
+            for key in kept_files(dataset) - needed:
+                path = dataset_file(data_dir, key)
+                if path.exists():
+                    size = path.stat().st_size
+                    path.unlink(missing_ok=True)
+                    freed += size
+        finally:
+            lock.release()
+    return freed
+
+
+def start_pruning(app: Any, interval: float = 3600.0) -> threading.Event:
+    """Prune in a background thread now and then every ``interval`` seconds (and soon after a
+    bulk change asks for it through the returned event)."""
+    wake = threading.Event()
+    database_ = database
+    _prune_soon[:] = [wake]
+
+    def run() -> None:
+        while True:
+            try:
+                with app.app_context(), database_.connection_context():
+                    freed = prune(
+                        app.config["DATA_DIR"],
+                        app.config["HISTORY_KEEP_VERSIONS"],
+                        app.config["HISTORY_KEEP_DAYS"],
+                    )
+                if freed:
+                    log.info("Pruned old versions: %s bytes freed.", f"{freed:,}")
+            except Exception:  # a failed run is retried at the next one
+                log.exception("Pruning old versions failed")
+            wake.wait(interval)
+            wake.clear()
+
+    threading.Thread(target=run, name="sheaf-prune", daemon=True).start()
+    return wake
+
+
+def space(dataset: Dataset, data_dir: Path) -> tuple[int, int, int]:
+    """Bytes of the current file, bytes and count of the other files its history keeps."""
+    current = dataset_file(data_dir, dataset.storage_key)
+    now = current.stat().st_size if current.exists() else 0
+    others = [dataset_file(data_dir, k) for k in kept_files(dataset) - {dataset.storage_key}]
+    sizes = [p.stat().st_size for p in others if p.exists()]
+    return now, sum(sizes), len(sizes)
+
+
+def available(dataset: Dataset, data_dir: Path) -> set[int]:
+    """The numbers of the versions whose rows are still kept (that can be gone back to)."""
+    return {
+        v.number
+        for v in DatasetVersion.select(DatasetVersion.number, DatasetVersion.file_key).where(
+            DatasetVersion.dataset == dataset
+        )
+        if dataset_file(data_dir, v.file_key).exists()
+    }
+
+
+def _require_file(data_dir: Path, key: str | None) -> None:
+    if not key or not dataset_file(data_dir, key).exists():
+        raise VersionError(
+            "That version is older than the history keeps (see the settings “Versions kept per "
+            "dataset” and “Days of versions kept”): its rows are no longer on this computer."
+        )
 
 
 # --- start-up ----------------------------------------------------------------------------------

@@ -348,3 +348,64 @@ def test_a_row_edit_the_dataset_file_missed_is_finished_at_the_next_start(
     con.close()
     make_app(app.config["DATA_DIR"])
     assert [r[1] for r in stored(app, fresh(dataset))] == ["Ada", "Grete", "Ada"]
+
+
+def test_old_versions_are_pruned_past_both_limits_and_say_so(app, editor_client, dataset):
+    from datetime import timedelta
+
+    from server.models import utcnow
+
+    for mode in ("upper", "lower", "title", "upper"):
+        step(editor_client, dataset, "case", column="c2", mode=mode)
+    post(editor_client, dataset, "/undo")  # the next redo needs version 5's file
+    kept_before = {k for k in _kept(app, dataset)}
+    DatasetVersion.update(created_at=utcnow() - timedelta(days=30)).execute()
+    freed = versions.prune(app.config["DATA_DIR"], keep_versions=2, keep_days=7)
+    assert freed > 0
+    kept_after = _kept(app, dataset)
+    assert kept_after < kept_before
+    current = fresh(dataset)
+    assert current.storage_key in kept_after
+    done, undone = versions.stacks(current)
+    assert undone[-1].file_key in kept_after  # redo still works
+    assert done[-1].previous_file_key in kept_after  # and so does the next undo
+    response = post(editor_client, dataset, "/history/1/go-back")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 302, body[body.find("<main") :][:1500]
+    page = flashed(editor_client, response)
+    assert "older than the history keeps" in page
+    history = editor_client.get(f"/datasets/{dataset.id}/history").get_data(as_text=True)
+    assert "rows no longer kept" in history
+    assert post(editor_client, dataset, "/redo").status_code == 302
+    assert [r[1] for r in stored(app, fresh(dataset))] == ["ADA", "GRACE", "ADA"]
+
+
+def test_versions_within_the_limits_are_never_pruned(app, editor_client, dataset):
+    for mode in ("upper", "lower", "title"):
+        step(editor_client, dataset, "case", column="c2", mode=mode)
+    before = _kept(app, dataset)
+    assert versions.prune(app.config["DATA_DIR"], keep_versions=2, keep_days=7) == 0
+    assert _kept(app, dataset) == before
+
+
+def test_pruning_runs_in_the_background(app, editor_client, dataset):
+    import time
+    from datetime import timedelta
+
+    from server.models import utcnow
+
+    for mode in ("upper", "lower", "title"):
+        step(editor_client, dataset, "case", column="c2", mode=mode)
+    DatasetVersion.update(created_at=utcnow() - timedelta(days=30)).execute()
+    before = _kept(app, dataset)
+    app.config.update(HISTORY_KEEP_VERSIONS=1, HISTORY_KEEP_DAYS=1)
+    versions.start_pruning(app, interval=3600)
+    deadline = time.monotonic() + 10
+    while _kept(app, dataset) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _kept(app, dataset) < before
+
+
+def _kept(app, dataset) -> set[str]:
+    folder = app.config["DATA_DIR"] / "datasets"
+    return {p.name.split(".")[0] for p in folder.glob("*.sqlite")}

@@ -43,6 +43,7 @@ def _back(dataset_id: int) -> Response:
 def dataset_history(dataset_id: int) -> str:
     dataset = dataset_or_404(dataset_id)
     done, undone = versions.stacks(dataset)
+    data_dir = current_app.config["DATA_DIR"]
     return render_template(
         "datasets/history.html",
         dataset=dataset,
@@ -50,6 +51,8 @@ def dataset_history(dataset_id: int) -> str:
         can_undo=len(done) > 1,
         can_redo=bool(undone),
         editable=may(current_user, dataset, "edit"),
+        available=versions.available(dataset, data_dir),
+        space=versions.space(dataset, data_dir),
     )
 
 
@@ -107,5 +110,5 @@ def dataset_go_back(dataset_id: int, number: int) -> str | Response:
                 f"Went back: version {version.number:,} has the rows of version {number:,}.",
                 "success",
             )
-            return redirect(url_for("history.dataset_history", dataset_id=dataset.id))
+        return redirect(url_for("history.dataset_history", dataset_id=dataset.id))
     return render_template("datasets/go_back.html", dataset=dataset, plan=plan)
