@@ -159,3 +159,57 @@ def require_browser() -> None:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         pytest.skip("Playwright is missing: install the pip package `playwright`")
+
+
+class HttpSession:
+    """A person's browser tab against a real server on loopback: one keep-alive connection
+    and its cookies, for tests that must not use Flask's test client (it hides header encoding
+    and concurrency)."""
+
+    TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+    def __init__(self, port: int, timeout: float = 60) -> None:
+        import http.client
+
+        self.port, self.timeout = port, timeout
+        self.cookies: dict[str, str] = {}
+        self._connect = lambda: http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        self._conn = self._connect()
+
+    def request(self, method: str, path: str, fields: dict | list | None = None):
+        """(status, headers, body text)."""
+        import urllib.parse
+
+        headers = {"Host": f"127.0.0.1:{self.port}"}
+        body = None
+        if fields is not None:
+            body = urllib.parse.urlencode(fields, doseq=True).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        self._conn.request(method, path, body=body, headers=headers)
+        response = self._conn.getresponse()
+        for value in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = value.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        text = response.read().decode("utf-8", "replace")
+        if response.will_close:
+            self._conn.close()
+            self._conn = self._connect()
+        return response.status, response.headers, text
+
+    def csrf(self, path: str) -> tuple[str, str]:
+        """The page at ``path`` and its CSRF token."""
+        status, _, page = self.request("GET", path)
+        assert status == 200, (path, status)
+        return page, self.TOKEN.search(page).group(1)
+
+    def post(self, path: str, fields: dict, token_from: str):
+        _page, token = self.csrf(token_from)
+        return self.request("POST", path, {**fields, "csrf_token": token})
+
+    def sign_in(self, login: str, password: str = PASSWORD) -> None:
+        status, headers, _ = self.post(
+            "/sign-in", {"login": login, "password": password}, "/sign-in"
+        )
+        assert status == 302 and "/sign-in" not in headers.get("Location", ""), status
