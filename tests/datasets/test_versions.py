@@ -409,3 +409,26 @@ def test_pruning_runs_in_the_background(app, editor_client, dataset):
 def _kept(app, dataset) -> set[str]:
     folder = app.config["DATA_DIR"] / "datasets"
     return {p.name.split(".")[0] for p in folder.glob("*.sqlite")}
+
+
+def test_an_append_through_a_recipe_is_checked_against_the_dataset_types(
+    app, editor_client, people
+):
+    """A recipe made on a text column, appending to a whole-number column: the text that does
+    not fit is flagged and emptied, as an import into that type would, never stored as text."""
+    from server.models import Recipe
+
+    target = run_import(app, editor_client, b"id,amount\n1,10\n2,20\n", "t.csv").dataset
+    source = run_import(app, editor_client, b"id,amount\n1, x\n", "s.csv").dataset
+    assert [c.type for c in columns_of(fresh(source))] == ["integer", "text"]
+    step(editor_client, source, "trim", column="c2")
+    post(editor_client, source, "/recipes", name="Tidy amounts")
+    recipe = Recipe.get(Recipe.name == "Tidy amounts")
+    job = run_import(
+        app, editor_client, b"id,amount\n3, abc\n4, 40\n", "n.csv", mode="append",
+        target=str(target.id), recipe=str(recipe.id),
+    )
+    assert job.status == "done" and job.rows == 2 and job.problem_count == 1
+    assert stored(app, fresh(target)) == [(1, 10), (2, 20), (3, None), (4, 40)]
+    problem = job.problems.get()
+    assert (problem.row, problem.column_label, problem.value) == (1, "amount", "abc")

@@ -333,10 +333,16 @@ def check_values(
 
 
 def append_rows(
-    base: Path, base_columns: list[Column], fresh: Path, fresh_columns: list[Column]
-) -> int:
+    base: Path,
+    base_columns: list[Column],
+    fresh: Path,
+    fresh_columns: list[Column],
+    refuse: bool = False,
+) -> LoadResult:
     """Make ``fresh`` hold ``base``'s rows followed by its own (columns paired by position),
-    in the base's columns; all or nothing. Returns the row count."""
+    in the base's columns; all or nothing. The appended values go through the same check as an
+    import into those types (``refuse``: :class:`BadValues` instead of emptying). Returns the
+    check's result with the row count."""
     merged = fresh.with_name(fresh.name + ".merged")
     merged.unlink(missing_ok=True)
     try:
@@ -346,17 +352,21 @@ def append_rows(
             con.execute("ATTACH DATABASE ? AS fresh", (str(fresh),))
             con.execute("DROP TABLE IF EXISTS rows_fts")
             drop_search_sets(con)
+            first_new = con.execute("SELECT coalesce(max(rowid), 0) + 1 FROM rows").fetchone()[0]
             con.execute(
                 f"INSERT INTO rows ({', '.join(c.name for c in base_columns)}) "
                 f"SELECT {', '.join(c.name for c in fresh_columns)} FROM fresh.rows ORDER BY rowid"
             )
             con.execute("DETACH DATABASE fresh")
+            result = check_values(con, base_columns, first_new, refuse)
+            if refuse and result.problem_count:
+                raise BadValues(result)
             build_search_index(con, base_columns)
-            total = con.execute("SELECT count(*) FROM rows").fetchone()[0]
+            result.rows = con.execute("SELECT count(*) FROM rows").fetchone()[0]
         finally:
             con.close()
         durable_rename(merged, fresh)
     except BaseException:
         merged.unlink(missing_ok=True)
         raise
-    return total
+    return result

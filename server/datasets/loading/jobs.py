@@ -27,7 +27,7 @@ from ..catalog import columns_of, dataset_file, datasets_dir, kept_files
 from ..cleaning.recipes import recipe_columns, replay
 from ..cleaning.steps import StepError
 from ..versions import VersionError
-from .bulk_load import BadValues, Problem, Stopped, append_rows
+from .bulk_load import BadValues, LoadResult, Problem, Stopped, append_rows
 
 log = logging.getLogger(__name__)
 
@@ -197,12 +197,15 @@ def run(job_id: int, data_dir: Path, limits: Limits, meter: Meter, should_stop) 
             limits=limits,
         )
         if recipe is not None:
-            outcome.columns, outcome.result.rows = _apply_recipe(
+            outcome.columns, outcome.result.rows, checked = _apply_recipe(
                 dest,
                 recipe,
                 target,
                 dataset_file(data_dir, target.storage_key) if appending else None,
+                plan.refuse_bad_values,
             )
+            outcome.result.problems.extend(checked.problems)
+            outcome.result.problem_count += checked.problem_count
     except Stopped:
         return _finish(job, data_dir, "cancelled", "The import was cancelled; nothing was changed.")
     except BadValues as exc:
@@ -245,20 +248,21 @@ def run(job_id: int, data_dir: Path, limits: Limits, meter: Meter, should_stop) 
 
 
 def _apply_recipe(
-    dest: Path, recipe: Recipe, target: Dataset | None, append_to: Path | None
-) -> tuple[list, int]:
+    dest: Path, recipe: Recipe, target: Dataset | None, append_to: Path | None, refuse: bool
+) -> tuple[list, int, LoadResult]:
     """Replay ``recipe`` on the freshly loaded rows; when appending, join them to a copy of
-    the target's rows, which then takes the place of ``dest``."""
+    the target's rows (checked against the target's types, as an import is), which then takes
+    the place of ``dest``."""
     columns, rows = replay(dest, recipe)
     if target is None:
-        return columns, rows
+        return columns, rows, LoadResult(rows)
     theirs = columns_of(target)
     if [c.label.casefold() for c in columns] != [c.label.casefold() for c in theirs]:
         raise StepError(f"After the recipe, the columns do not match {target.name}'s.")
     if append_to is None:
-        return columns, rows  # a replacement: the dataset takes the recipe's columns
-    total = append_rows(append_to, theirs, dest, columns)
-    return theirs, total
+        return columns, rows, LoadResult(rows)  # a replacement: the recipe's columns
+    checked = append_rows(append_to, theirs, dest, columns, refuse)
+    return theirs, checked.rows, checked
 
 
 def _publish(job: ImportJob, plan: Plan, target: Dataset | None, key: str, outcome) -> Dataset:
