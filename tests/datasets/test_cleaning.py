@@ -215,3 +215,32 @@ def test_a_step_never_answers_with_the_search_results_of_the_rows_before_it(
     assert response.status_code == 302
     page = editor_client.get(f"/datasets/{dataset.id}?q=ada&sort=c1").get_data(as_text=True)
     assert "0 of 5 rows match" in page and "No rows match." in page
+
+
+def test_a_regular_expression_cannot_freeze_the_server(app, editor_client, people):
+    """Python's re takes 18 s on (a+)+$ over 27 characters, and hours on a few more, holding
+    every other request; RE2 answers at once whatever the pattern."""
+    import time
+
+    body = "id,text\n" + "".join(f"{i},{'a' * 40}b\n" for i in range(1, 2001))
+    dataset = make_dataset(app, people["editor"], body, name="Backtracking")
+    started = time.monotonic()
+    response = step(
+        editor_client, dataset, "replace", column="c2", find="(a+)+$", replacement="x", regex="1"
+    )
+    assert response.status_code == 302
+    assert time.monotonic() - started < 10  # bounded far below what backtracking would take
+    assert table(app, dataset.id)[0][1] == "a" * 40 + "b"  # no match: the b ends each value
+    response = step(
+        editor_client, dataset, "replace", column="c2", find="(a+)b$", replacement=r"\1!", regex="1"
+    )
+    assert table(app, dataset.id)[0][1] == "a" * 40 + "!"
+
+
+def test_a_pattern_re2_cannot_run_is_refused_with_why(app, editor_client, dataset):
+    response = step(
+        editor_client, dataset, "replace", column="c2", find=r"(A)\1", regex="1", replacement="x"
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "That regular expression cannot be used: invalid escape sequence" in page
