@@ -5,8 +5,8 @@ import sqlite3
 import pytest
 
 from server import create_app
-from server.db import open_database
-from server.migrations import MigrationError, available, migrate
+from server.db import database, open_database
+from server.migrations import MigrationError, available, current_version, migrate
 from server.models import AuditEvent, Role, User
 from tests.helpers import FAST_HASHING, PASSWORD, make_app
 
@@ -97,3 +97,56 @@ def test_a_failing_migration_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
     tables = {r[0] for r in db.execute_sql("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "half_done" not in tables
     assert db.execute_sql("SELECT MAX(version) FROM schema_version").fetchone()[0] == 1
+
+
+def test_a_migration_that_rebuilds_a_parent_table_deletes_no_child(tmp_path, monkeypatch):
+    """SQLite changes a column by rebuilding the table; with foreign keys on, dropping the old
+    parent would cascade-delete every share, version and step of every dataset."""
+    import types
+
+    from server import migrations as migrations_package
+    from tests.helpers import make_dataset, make_user
+
+    app = make_app(tmp_path / "data")
+    dataset = make_dataset(app, make_user("eddie", "editor"), "id\n1\n2\n", "Kept")
+    from server.models import DatasetShare, DatasetVersion, Role
+
+    DatasetShare.create(dataset=dataset, role=Role.get(Role.builtin == "viewer"))
+    before = (DatasetShare.select().count(), DatasetVersion.select().count())
+
+    def rebuild(db):  # the documented 12 steps, as a future migration would do them
+        sql = db.execute_sql("SELECT sql FROM sqlite_master WHERE name = 'dataset'").fetchone()[0]
+        db.execute_sql(sql.replace("CREATE TABLE dataset", "CREATE TABLE dataset_new", 1))
+        db.execute_sql("INSERT INTO dataset_new SELECT * FROM dataset")
+        db.execute_sql("DROP TABLE dataset")
+        db.execute_sql("ALTER TABLE dataset_new RENAME TO dataset")
+
+    current = migrations_package.available()
+    extra = migrations_package.Migration(
+        len(current) + 1, "rebuild", types.SimpleNamespace(apply=rebuild)
+    )
+    monkeypatch.setattr(migrations_package, "available", lambda: [*current, extra])
+    assert migrate(database) == [extra.version]
+    assert (DatasetShare.select().count(), DatasetVersion.select().count()) == before
+    assert database.execute_sql("PRAGMA foreign_keys").fetchone() == (1,)
+
+
+def test_a_migration_that_breaks_a_reference_is_undone(tmp_path, monkeypatch):
+    import types
+
+    from server import migrations as migrations_package
+    from tests.helpers import make_dataset, make_user
+
+    app = make_app(tmp_path / "data")
+    make_dataset(app, make_user("eddie", "editor"), "id\n1\n", "Kept")
+    current = migrations_package.available()
+    extra = migrations_package.Migration(
+        len(current) + 1,
+        "orphans",
+        types.SimpleNamespace(apply=lambda db: db.execute_sql("DELETE FROM dataset")),
+    )
+    monkeypatch.setattr(migrations_package, "available", lambda: [*current, extra])
+    with pytest.raises(MigrationError, match="pointing at rows that do not exist"):
+        migrate(database)
+    assert database.execute_sql("SELECT count(*) FROM dataset").fetchone() == (1,)
+    assert current_version(database) == len(current)

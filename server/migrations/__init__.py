@@ -59,11 +59,22 @@ def migrate(db: Database, target: int | None = None) -> list[int]:
     """Apply every migration above the folder's version (up to ``target``); return those applied.
 
     All of them run in one IMMEDIATE transaction: either the folder ends at the new version or it
-    stays exactly as it was.
+    stays exactly as it was. Foreign keys are off while they run, so a migration that rebuilds a
+    parent table (SQLite's way to change a column) cannot fire ``ON DELETE CASCADE`` on its
+    children; ``foreign_key_check`` must then find nothing broken, or everything is undone.
     """
     migrations = available()
     newest = migrations[-1].version if migrations else 0
     target = newest if target is None else target
+    enforced = db.execute_sql("PRAGMA foreign_keys").fetchone()[0]
+    db.execute_sql("PRAGMA foreign_keys = OFF")  # no effect inside a transaction: set before
+    try:
+        return _apply(db, migrations, newest, target)
+    finally:
+        db.execute_sql(f"PRAGMA foreign_keys = {1 if enforced else 0}")
+
+
+def _apply(db: Database, migrations: list[Migration], newest: int, target: int) -> list[int]:
     applied: list[int] = []
     with db.atomic(lock_type="IMMEDIATE"):
         version = current_version(db)
@@ -80,4 +91,10 @@ def migrate(db: Database, target: int | None = None) -> list[int]:
                     (migration.version, migration.name, datetime.now(UTC).isoformat()),
                 )
                 applied.append(migration.version)
+        broken = db.execute_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise MigrationError(
+                f"A migration left {len(broken)} rows pointing at rows that do not exist "
+                f"(first: {broken[0]}); nothing was changed."
+            )
     return applied
