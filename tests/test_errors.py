@@ -70,3 +70,54 @@ def test_400_page(broken_app):
     response = client.get("/bad")
     assert response.status_code == 400
     assert "could not understand" in response.get_data(as_text=True)
+
+
+def test_a_full_disk_during_a_cleaning_step_says_so_and_loses_nothing(app, monkeypatch):
+    """Round one answered a generic 500 that hid "cannot rollback" behind the full disk."""
+    import sqlite3
+
+    from server.datasets.cleaning import steps
+    from server.models import Dataset
+    from tests.helpers import make_dataset, make_user, signed_in
+
+    editor = make_user("eddie", "editor")
+    dataset = make_dataset(app, editor, "id,name\n1, Ada\n", "Full")
+    real = steps.OPERATIONS["trim"]
+
+    def full(con, columns, params):
+        real(con, columns, params)
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setitem(steps.OPERATIONS, "trim", full)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    client = signed_in(app, "eddie")
+    response = client.post_form(
+        f"/datasets/{dataset.id}/clean", {"kind": "trim", "column": "c2", "version": "1"}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 507 and "The disk is full" in page
+    assert "nothing is lost" in page
+    current = Dataset.get_by_id(dataset.id)
+    assert current.version == 1 and current.storage_key == dataset.storage_key
+    files = list((app.config["DATA_DIR"] / "datasets").iterdir())
+    assert [f.name for f in files] == [f"{dataset.storage_key}.sqlite"]  # no partial left
+
+
+def test_a_full_disk_during_a_backup_says_so(app, monkeypatch):
+    import errno
+
+    from server import backup
+    from tests.helpers import make_user, signed_in
+
+    make_user("ada", "admin")
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(backup, "make_backup", full)
+    admin = signed_in(app, "ada")
+    response = admin.post_form("/backups/new", {})
+    assert response.status_code == 302
+    page = admin.get("/backups").get_data(as_text=True)
+    assert "The backup could not be made: the disk is full" in page
+    assert list((app.config["DATA_DIR"] / "backups").glob("*")) == []

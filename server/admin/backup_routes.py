@@ -26,6 +26,7 @@ from ..auth.session import password_policy, throttle
 from ..auth.signin import confirm_password
 from ..db import database
 from ..downloads import save_target, saved
+from ..errors import disk_full
 from ..migrations import current_version
 from ..permissions import require_permission
 from .forms import BackupUploadForm, RestoreForm
@@ -85,7 +86,8 @@ def backup_new() -> Response:
         info = backup.make_backup(_data_dir(), target)
     except (backup.BackupError, OSError) as exc:
         record("backup.made", outcome="failed", details={"error": str(exc)})
-        flash(f"The backup could not be made: {exc}", "error")
+        reason = "the disk is full; free some space and try again" if disk_full(exc) else exc
+        flash(f"The backup could not be made: {reason}. Nothing was changed.", "error")
     else:
         record(
             "backup.made",

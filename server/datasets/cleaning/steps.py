@@ -310,7 +310,8 @@ def run_operation(
             rows = con.execute("SELECT count(*) FROM rows").fetchone()[0]
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            if con.in_transaction:  # SQLite rolls back by itself on a full disk
+                con.execute("ROLLBACK")
             raise
     finally:
         con.close()

@@ -249,15 +249,17 @@ def bulk_insert(
     try:
         con.executemany(f"INSERT INTO rows VALUES ({values})", rows)
     except sqlite3.ProgrammingError as exc:
-        con.execute("ROLLBACK")
+        if con.in_transaction:  # SQLite rolls back by itself on a full disk
+            con.execute("ROLLBACK")
         if "number of bindings" in str(exc):
             raise RaggedRow(str(exc)) from None
         raise
     except OverflowError as exc:  # an integer beyond 64 bits (the checked rows make it a float)
-        con.execute("ROLLBACK")
+        if con.in_transaction:  # SQLite rolls back by itself on a full disk
+            con.execute("ROLLBACK")
         raise StartAgain(str(exc)) from None
     except sqlite3.OperationalError as exc:
-        if con.in_transaction:
+        if con.in_transaction:  # SQLite rolls back by itself on a full disk
             con.execute("ROLLBACK")
         if "interrupted" in str(exc):
             raise Stopped() from None

@@ -253,7 +253,8 @@ def search_set(con: sqlite3.Connection, query: str) -> tuple[str, int]:
                 con.execute(f"DROP TABLE IF EXISTS {table}")
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            if con.in_transaction:  # SQLite rolls back by itself on a full disk
+                con.execute("ROLLBACK")
             raise
     return name, con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
 
