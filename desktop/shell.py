@@ -8,20 +8,24 @@ and serves to the browser instead.
 from __future__ import annotations
 
 import contextlib
+import html
 import os
 import secrets
 import sys
 import threading
 import webbrowser
+from pathlib import Path
 from typing import Any
 
 from waitress.server import create_server
 
-from server import __version__, native_dialogs
+from server import __version__, lockdown, native_dialogs
 
 from . import instance, lifecycle, window_state
 from .bridge import Bridge
 from .startup import FolderTaken, start
+
+LAUNCH_PAGE = "launch.html"
 
 
 def gui_unavailable_reason() -> str | None:
@@ -50,6 +54,22 @@ def _prepare_qt_environment() -> None:
             os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = f"{flags} --no-sandbox".strip()
 
 
+def _launch_page(folder: Path, url: str) -> Path:
+    """A page in the data folder, readable by its owner only, that forwards the browser to the
+    one-time ``url``: the browser is started with this file's path on its command line (which
+    every account on the computer can read), never with the link itself."""
+    page = folder / LAUNCH_PAGE
+    page.unlink(missing_ok=True)
+    fd = os.open(page, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(
+            '<!doctype html><meta charset="utf-8">'
+            f'<meta http-equiv="refresh" content="0;url={html.escape(url)}">'
+            f'<title>Sheaf</title><a href="{html.escape(url)}">Open Sheaf</a>'
+        )
+    return page
+
+
 def run(config: dict[str, Any] | None = None) -> int:
     # A secret for this launch only: the window (or the browser given the link) trades it for
     # a cookie, and the server answers nobody else (see server.lockdown).
@@ -65,22 +85,24 @@ def run(config: dict[str, Any] | None = None) -> int:
     server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="Sheaf")
     app.config["LAUNCH_HOST"] = f"127.0.0.1:{server.effective_port}"
     instance.announce(folder, server.effective_port, secret)
-    url = f"http://127.0.0.1:{server.effective_port}/launch?token={secret}"
+    url = lockdown.launch_link(app)
     reason = gui_unavailable_reason()
     if reason is not None:
         print(
             f"Sheaf cannot open its window: {reason}. Open this link in a web browser "
-            f"(it works for this start only): {url}",
+            f"(it works once, within a minute): {url}",
             flush=True,
         )
+        page = _launch_page(folder, lockdown.launch_link(app))
         with contextlib.suppress(Exception):  # no browser to open is fine: the URL is printed
-            webbrowser.open(url)
+            webbrowser.open(page.as_uri())
         try:
             server.run()
         except KeyboardInterrupt:
             pass
         finally:
             server.close()
+            page.unlink(missing_ok=True)
             instance.withdraw(folder)
         return 0
 

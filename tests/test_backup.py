@@ -273,7 +273,8 @@ def test_a_damaged_database_stops_sheaf_and_offers_the_newest_backup(office, tmp
 
     desktop = make_app(office, LAUNCH_SECRET="s3cret", LAUNCH_HOST="localhost")
     client = desktop.test_client()
-    assert client.get("/launch?token=s3cret").status_code == 302
+    token = desktop.extensions["sheaf.launch_tokens"].issue()
+    assert client.get(f"/launch?token={token}").status_code == 302
     form = client.get("/").get_data(as_text=True)
     assert "<form" in form, "the desktop window may restore"
     token = form.split('name="csrf_token" value="')[1]

@@ -27,7 +27,8 @@ def client_for(app, launched=True):
     app.test_client_class = WindowClient
     client = app.test_client()
     if launched:
-        response = client.get(f"/launch?token={SECRET}")
+        token = app.extensions["sheaf.launch_tokens"].issue()
+        response = client.get(f"/launch?token={token}")
         assert response.status_code == 302 and response.headers["Location"] == "/sign-in"
         cookie = response.headers["Set-Cookie"]
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie

@@ -86,3 +86,35 @@ def test_a_hook_added_by_a_later_init_runs_after_the_lockdown_check(tmp_path, mo
     assert not ran
     assert client_for(app).get("/sign-in").status_code == 418  # it runs, but after
     assert ran
+
+
+def test_a_launch_link_works_once_and_only_within_a_minute(desktop, monkeypatch):
+    """Round one's link was the cookie's secret itself, good for as long as Sheaf ran, and it
+    was passed to the browser on its command line, where every account can read it."""
+    from server import lockdown
+
+    tokens = desktop.extensions[lockdown.EXTENSION]
+    token = tokens.issue()
+    first, second = desktop.test_client(), desktop.test_client()
+    assert first.get(f"/launch?token={token}", headers={"Host": HOST}).status_code == 302
+    again = second.get(f"/launch?token={token}", headers={"Host": HOST})
+    assert again.status_code == 403 and "used already" in again.get_data(as_text=True)
+    old = tokens.issue()
+    clock = lockdown.time.monotonic() + 61
+    monkeypatch.setattr(lockdown.time, "monotonic", lambda: clock)
+    assert second.get(f"/launch?token={old}", headers={"Host": HOST}).status_code == 403
+    assert second.get(f"/launch?token={SECRET}", headers={"Host": HOST}).status_code == 403
+
+
+def test_the_browser_is_given_a_file_not_the_link(tmp_path):
+    """Without a window the browser opens a page in the data folder (mode 0600) that forwards
+    to the link: the link never appears on a command line."""
+    import stat
+
+    from desktop import shell
+
+    page = shell._launch_page(tmp_path, "http://127.0.0.1:1/launch?token=abc&x=<y>")
+    assert stat.S_IMODE(page.stat().st_mode) == 0o600
+    text = page.read_text()
+    assert 'content="0;url=http://127.0.0.1:1/launch?token=abc&amp;x=&lt;y&gt;"' in text
+    assert "token" not in page.as_uri()  # what the browser's command line shows
