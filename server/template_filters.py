@@ -4,6 +4,9 @@ hide a button with ``can()``, but only after the server already refuses the acti
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
+
 from .importers.types import TYPE_LABELS
 
 
@@ -24,6 +27,30 @@ def type_label(kind: str) -> str:
     return TYPE_LABELS.get(kind, kind)
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def misfit(value: object, kind: str) -> bool:
+    """Whether a stored value does not fit its column's type (it was kept as written)."""
+    if value is None or kind == "text":
+        return False
+    if kind == "integer":
+        return not isinstance(value, int)
+    if kind == "real":
+        return not isinstance(value, int | float)
+    if kind == "boolean":
+        return value not in (0, 1)
+    if not isinstance(value, str):
+        return True
+    try:
+        if kind == "date":
+            return not (_ISO_DATE.fullmatch(value) and date.fromisoformat(value))
+        datetime.fromisoformat(value)
+    except ValueError:
+        return True
+    return False
+
+
 def reject_filters(args: dict[str, str]) -> dict[str, str]:
     """A view's arguments without its column filters (for "Clear filters")."""
     return {k: v for k, v in args.items() if "." not in k}
@@ -34,4 +61,5 @@ FILTERS = {
     "filesize": filesize,
     "type_label": type_label,
     "reject_filters": reject_filters,
+    "misfit": misfit,
 }

@@ -123,7 +123,7 @@
       var valueInput = form.querySelector('[data-filter-value="' + column + '"]');
       var op = select.value;
       var value = valueInput.value.trim();
-      if (op === "empty" || op === "notempty") { value = "1"; }
+      if (op === "empty" || op === "notempty" || op === "misfit") { value = "1"; }
       if (!value) return;
       var hidden = document.createElement("input");
       hidden.type = "hidden";

@@ -98,6 +98,12 @@ def bad_value(column: Column) -> str:
     }.get(column.type, "0")
 
 
+def fits(column: Column) -> str:
+    """SQL that is true for a value that fits the column (empty cells too): what sums, means,
+    ranges and charts read, so a value kept as written but not fitting never counts as one."""
+    return "1" if column.type == "text" else f"NOT ({bad_value(column)})"
+
+
 TYPE_MESSAGES = {
     "integer": "is not a whole number",
     "real": "is not a number",

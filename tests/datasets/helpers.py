@@ -26,7 +26,7 @@ def preview_form(client, job_id: int) -> dict:
         "action": "import",
         "mode": "new",
         "target": "0",
-        "on_bad": "empty",
+        "on_bad": "keep",
     }
     for name, value in re.findall(r'<input[^>]*name="(name|header_row)"[^>]*value="([^"]*)"', page):
         form[name] = value

@@ -104,9 +104,14 @@ def test_remove_duplicates_by_chosen_columns(app, editor_client, dataset):
 def test_cast_reports_what_fails(app, editor_client, dataset):
     assert [c.type for c in columns_of(dataset)][3] == "text"  # "x" made it text at import
     step(editor_client, dataset, "cast", column=col(dataset, "amount"), type="real")
-    assert [r[3] for r in table(app, dataset.id)] == [10.0, None, 10.0, 7.5, None]
+    assert [r[3] for r in table(app, dataset.id)] == [10.0, "x", 10.0, 7.5, None]  # kept
     last = DatasetVersion.select().order_by(DatasetVersion.id.desc()).get()
-    assert "1 values" in last.summary and "row 2: “x”" in last.summary
+    assert "1 value does not fit the new type, kept as written" in last.summary
+    assert "row 2: “x”" in last.summary
+    post_undo = undo(editor_client, dataset)
+    assert post_undo.status_code == 302
+    step(editor_client, dataset, "cast", column=col(dataset, "amount"), type="real", on_bad="empty")
+    assert [r[3] for r in table(app, dataset.id)] == [10.0, None, 10.0, 7.5, None]  # asked
     assert columns_of(Dataset.get_by_id(dataset.id))[3].type == "real"
 
 

@@ -71,15 +71,22 @@ def test_the_original_is_kept_under_a_generated_name(app, editor):
     assert job.file_name == "passwd.csv"
 
 
-def test_a_type_override_lists_values_that_do_not_fit_and_stores_them_empty(app, editor):
+def test_a_type_override_lists_values_that_do_not_fit_and_keeps_them_as_written(app, editor):
     content = b"code,amount\nA1,10\nB2,x\nC3,12\n"
     job = run_import(app, editor, content, type_1="integer")
     assert job.status == "done" and job.problem_count == 1
     problem = ImportProblem.get(ImportProblem.import_job == job)
     assert (problem.row, problem.column_label, problem.value) == (2, "amount", "x")
-    assert stored(app, job.dataset) == [("A1", 10), ("B2", None), ("C3", 12)]
+    assert stored(app, job.dataset) == [("A1", 10), ("B2", "x"), ("C3", 12)]  # nothing lost
     page = editor.get(f"/import/{job.id}").get_data(as_text=True)
     assert "is not a whole number" in page
+
+
+def test_values_that_do_not_fit_are_emptied_only_when_asked(app, editor):
+    content = b"code,amount\nA1,10\nB2,x\nC3,12\n"
+    job = run_import(app, editor, content, type_1="integer", on_bad="empty")
+    assert job.status == "done" and job.problem_count == 1
+    assert stored(app, job.dataset) == [("A1", 10), ("B2", None), ("C3", 12)]
 
 
 def test_refusing_bad_values_leaves_nothing(app, editor):
@@ -298,3 +305,31 @@ def test_progress_is_reported_while_running(app, editor, monkeypatch):
         "status": "done",
         "progress": None,
     }
+
+
+def test_a_write_ahead_log_left_by_a_killed_reader_is_folded_in_at_the_next_start(app, people):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from server.datasets.catalog import dataset_file
+    from tests.helpers import make_app
+
+    dataset = make_dataset(app, people["editor"], "id\n1\n2\n", "Logged")
+    path = dataset_file(app.config["DATA_DIR"], dataset.storage_key)
+    script = (
+        "import sqlite3, sys, time; con = sqlite3.connect(sys.argv[1]); "
+        "con.execute('SELECT count(*) FROM rows').fetchone(); print('OPEN', flush=True); "
+        "time.sleep(60)"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout.readline().strip() == "OPEN"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(10)
+    assert path.with_name(path.name + "-wal").exists()
+    make_app(app.config["DATA_DIR"])
+    names = sorted(p.name for p in path.parent.iterdir())
+    assert names == [path.name]

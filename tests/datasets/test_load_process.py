@@ -55,7 +55,7 @@ def test_its_errors_come_back_as_they_are(tmp_path):
     with pytest.raises(BadValues) as refused:
         helper_load.load_file(
             numbers, tmp_path / "n.sqlite", inspect_file(numbers), ["integer"],
-            refuse_bad_values=True,
+            bad_values="refuse",
         )  # fmt: skip
     assert [(p.row, p.value) for p in refused.value.result.problems] == [(2, "two")]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "numbers.csv"]

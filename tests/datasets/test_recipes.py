@@ -62,7 +62,7 @@ def test_next_months_file_is_appended_after_the_recipe(app, editor_client):
     assert job.status == "done", job.message
     assert stored(app, Dataset.get_by_id(january.id)) == [
         (1, "ADA", 10.0),
-        (2, "GRACE", None),
+        (2, "GRACE", "x"),  # kept as written when the recipe's cast met it, and marked
         (3, "ALAN", 7.5),
         (4, "HEDY", None),
     ]

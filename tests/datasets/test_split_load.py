@@ -102,11 +102,11 @@ def test_bad_values_in_both_halves_keep_their_row_numbers(tmp_path, split_small_
         (5, "five"),
         (1900, "nineteen hundred"),
     ]
-    assert stored(tmp_path / "s.sqlite")[1899] == (1900, 1900, None)
+    assert stored(tmp_path / "s.sqlite")[1899] == (1900, 1900, "nineteen hundred")  # kept
 
     with pytest.raises(BadValues) as refused:
         load_file(
-            source, tmp_path / "r.sqlite", sample, ["integer", "integer"], refuse_bad_values=True
+            source, tmp_path / "r.sqlite", sample, ["integer", "integer"], bad_values="refuse"
         )
     assert refused.value.result.problem_count == 2
     assert not (tmp_path / "r.sqlite").exists()

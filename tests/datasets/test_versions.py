@@ -107,12 +107,17 @@ def test_an_append_keeps_the_types_of_the_dataset(app, editor_client, people):
         mode="append",
         target=str(dataset.id),
     )
-    assert job.status == "done" and job.problem_count == 1
+    assert job.status == "done" and job.problem_count == 1  # flagged, never silently
+    problem = job.problems.get()
+    assert (problem.row, problem.column_label, problem.value) == (1, "amount", "=HYPERLINK(x)")
+    assert stored(app, fresh(dataset))[2:] == [(3, "=HYPERLINK(x)"), (4, 40)]  # kept as sent
     path = dataset_file(app.config["DATA_DIR"], fresh(dataset).storage_key)
     con = sqlite3.connect(path)
-    kinds = {row[0] for row in con.execute("SELECT typeof(c2) FROM rows")}
+    kinds = [row[0] for row in con.execute("SELECT typeof(c2) FROM rows ORDER BY rowid")]
     con.close()
-    assert kinds <= {"integer", "null"}
+    assert kinds == ["integer", "integer", "text", "integer"]
+    table = editor_client.get(f"/datasets/{dataset.id}?c2.min=0").get_data(as_text=True)
+    assert "3 of 4 rows match" in table  # a number filter never matches the text
 
 
 def test_undo_redo_and_go_back_over_every_kind_of_change(app, editor_client, dataset):
@@ -434,6 +439,37 @@ def test_an_append_through_a_recipe_is_checked_against_the_dataset_types(
         recipe=str(recipe.id),
     )
     assert job.status == "done" and job.rows == 2 and job.problem_count == 1
-    assert stored(app, fresh(target)) == [(1, 10), (2, 20), (3, None), (4, 40)]
+    assert stored(app, fresh(target)) == [(1, 10), (2, 20), (3, "abc"), (4, 40)]  # flagged
     problem = job.problems.get()
     assert (problem.row, problem.column_label, problem.value) == (1, "amount", "abc")
+
+
+def test_values_kept_as_written_are_flagged_filtered_and_left_out_of_figures(
+    app, editor_client, people
+):
+    """Kept, then flagged: the table marks them, a filter finds them, the profile counts them
+    and leaves them out of its figures, a sum per month never adds them, exports keep them."""
+    body = b"day,amount\n2024-01-05,10\n2024-01-20,n/a\n2024-02-03,30\nsoon,5\n"
+    job = run_import(app, editor_client, body, "m.csv", type_0="date", type_1="integer")
+    dataset = job.dataset
+    assert job.problem_count == 2
+    assert stored(app, fresh(dataset)) == [
+        ("2024-01-05", 10),
+        ("2024-01-20", "n/a"),
+        ("2024-02-03", 30),
+        ("soon", 5),
+    ]
+    table = editor_client.get(f"/datasets/{dataset.id}").get_data(as_text=True)
+    assert table.count('class="integer misfit"') == 1 and table.count('class="date misfit"') == 1
+    found = editor_client.get(f"/datasets/{dataset.id}?c2.misfit=1").get_data(as_text=True)
+    assert "1 of 4 rows match" in found and "n/a" in found
+    at_least = editor_client.get(f"/datasets/{dataset.id}?c1.min=2024-01-01").get_data(as_text=True)
+    assert "3 of 4 rows match" in at_least  # "soon" is not a date after 2024
+    profile = editor_client.get(f"/datasets/{dataset.id}/profile").get_data(as_text=True)
+    assert "1 kept as written" in profile
+    chart = editor_client.get(
+        f"/datasets/{dataset.id}/chart?kind=line&date=c1&value=c2&agg=sum&period=month"
+    ).get_data(as_text=True)
+    assert "2024-01" in chart and "2024-02" in chart and ">None<" not in chart
+    csv = editor_client.get(f"/datasets/{dataset.id}/export?format=csv").get_data(as_text=True)
+    assert "2024-01-20,n/a" in csv and "soon,5" in csv

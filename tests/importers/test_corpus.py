@@ -688,7 +688,7 @@ def test_refusing_bad_values_leaves_no_dataset_behind(dest: Path) -> None:
     path = corpus_file("messytables__mixedGLB.csv")
     sample = inspect_file(path)
     with pytest.raises(BadValues) as refusal:
-        load_file(path, dest, sample, ["integer"] * len(sample.labels), refuse_bad_values=True)
+        load_file(path, dest, sample, ["integer"] * len(sample.labels), bad_values="refuse")
     assert refusal.value.result.problem_count > 0
     assert_nothing_left(dest)
 

@@ -17,7 +17,6 @@ from ..catalog import columns_of
 from ..reading import browse
 from ..storage import (
     STORAGE_TYPES,
-    TYPE_MESSAGES,
     Column,
     bad_value,
     build_search_index,
@@ -197,15 +196,19 @@ def _cast(con, columns, p):
         f"SELECT rowid, {column.name} FROM rows WHERE {bad_value(probe)} ORDER BY rowid LIMIT 5"
     ).fetchall()
     failures = con.execute(f"SELECT count(*) FROM rows WHERE {bad_value(probe)}").fetchone()[0]
-    con.execute(f"UPDATE rows SET {temp} = NULL WHERE {bad_value(probe)}")
+    emptied = p.get("on_bad") == "empty"  # asked for; by default they stay as written
+    if emptied:
+        con.execute(f"UPDATE rows SET {temp} = NULL WHERE {bad_value(probe)}")
     _drop_physical(con, column.name)
     con.execute(f"ALTER TABLE rows RENAME COLUMN {temp} TO {column.name}")
     new_columns = [Column(c.name, c.label, kind) if c.name == column.name else c for c in columns]
     summary = f"{column.label} to {kind}"
     if failures:
         shown = ", ".join(f"row {r}: “{v}”" for r, v in failed)
+        values = "1 value does not fit" if failures == 1 else f"{failures:,} values do not fit"
+        done = "emptied" if emptied else "kept as written and marked"
         summary += (
-            f"; {failures:,} values {TYPE_MESSAGES[kind]} and were emptied ({shown}"
+            f"; {values} the new type, {done} ({shown}"
             + ("…" if failures > len(failed) else "")
             + ")"
         )

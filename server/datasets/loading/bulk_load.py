@@ -84,7 +84,7 @@ def write_dataset(
     rows: Iterable[list],
     *,
     checked_rows: Callable[[], Iterable[list]] | None = None,
-    refuse_bad_values: bool = False,
+    bad_values: str = "keep",
     base: Path | None = None,
     should_stop: Callable[[], bool] | None = None,
     text_may_hold_nul: bool = True,
@@ -96,8 +96,9 @@ def write_dataset(
     The rows go to ``path`` + ``.partial`` first, which becomes ``path`` only when complete; on
     any exception it is deleted. ``rows`` may be an unchecked fast stream (a bare csv.reader):
     if a row has the wrong number of cells, the load starts again from ``checked_rows()``.
-    With ``base``, the new file starts as a copy of that dataset (appending). Bad values
-    become empty and are listed, or, with ``refuse_bad_values``, raise :class:`BadValues`.
+    With ``base``, the new file starts as a copy of that dataset (appending). Values that do not
+    fit their column are listed and, by ``bad_values``, kept as written ("keep", marked by not
+    fitting), emptied ("empty"), or refused (:class:`BadValues`, "refuse").
     ``should_stop`` is asked every few milliseconds; True stops the load (:class:`Stopped`).
     With ``second_half``, ``rows`` is the first half of the file, ending in a sentinel row,
     and another process loads the second half meanwhile; if anything about the split is off,
@@ -108,7 +109,7 @@ def write_dataset(
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
     load = functools.partial(
-        _write, partial, columns, refuse_bad_values, base, should_stop, text_may_hold_nul
+        _write, partial, columns, bad_values, base, should_stop, text_may_hold_nul
     )
     try:
         try:
@@ -128,7 +129,7 @@ def write_dataset(
 def _write(
     partial,
     columns,
-    refuse_bad_values,
+    bad_values,
     base,
     should_stop,
     nul,
@@ -150,18 +151,18 @@ def _write(
             drop_search_sets(con)
             first_new = con.execute("SELECT coalesce(max(rowid), 0) + 1 FROM rows").fetchone()[0]
         if second_half is not None:
-            second_half.start(partial, columns, refuse_bad_values, nul)
+            second_half.start(partial, columns, bad_values, nul)
         bulk_insert(con, columns, rows, should_stop)
         if second_half is not None:
             _drop_sentinel_row(con)
         loaded = time.perf_counter()
         fine = fitting() if fitting is not None else set()
         unsure = [c for c in columns if c.name not in fine]
-        result = check_values(con, unsure, first_new, refuse_bad_values, nul)
+        result = check_values(con, unsure, first_new, bad_values, nul)
         if second_half is not None:
             _add_second_half(con, result, second_half.finish(should_stop))
             result.split_at = second_half.start_byte
-        if refuse_bad_values and result.problem_count:
+        if bad_values == "refuse" and result.problem_count:
             raise BadValues(result)
         result.seconds_load = loaded - start
         result.seconds_check = time.perf_counter() - loaded
@@ -196,7 +197,7 @@ class SecondHalf(Protocol):
 
     start_byte: int
 
-    def start(self, partial: Path, columns: list[Column], refuse: bool, nul: bool) -> None: ...
+    def start(self, partial: Path, columns: list[Column], on_bad: str, nul: bool) -> None: ...
 
     def finish(self, should_stop: Callable[[], bool] | None) -> tuple[Path, LoadResult]:
         """Wait for the other process: its file and result. Raises :class:`RaggedRow` if
@@ -270,7 +271,7 @@ def bulk_insert(
 
 
 def check_values(
-    con: sqlite3.Connection, columns: list[Column], first_new: int, refuse: bool, nul: bool = True
+    con: sqlite3.Connection, columns: list[Column], first_new: int, on_bad: str, nul: bool = True
 ) -> LoadResult:
     """Find the values that did not fit their type (and NUL characters in text), in one scan
     when there are none; list each bad value when there are."""
@@ -310,7 +311,7 @@ def check_values(
                     TYPE_MESSAGES[column.type],
                 )
             )
-        if not refuse:
+        if on_bad == "empty":
             con.execute(
                 f"UPDATE rows SET {column.name} = NULL WHERE rowid >= ? AND {bad}", (first_new,)
             )
@@ -339,11 +340,11 @@ def append_rows(
     base_columns: list[Column],
     fresh: Path,
     fresh_columns: list[Column],
-    refuse: bool = False,
+    on_bad: str = "keep",
 ) -> LoadResult:
     """Make ``fresh`` hold ``base``'s rows followed by its own (columns paired by position),
     in the base's columns; all or nothing. The appended values go through the same check as an
-    import into those types (``refuse``: :class:`BadValues` instead of emptying). Returns the
+    import into those types (``on_bad``, as for :func:`write_dataset`). Returns the
     check's result with the row count."""
     merged = fresh.with_name(fresh.name + ".merged")
     merged.unlink(missing_ok=True)
@@ -360,8 +361,8 @@ def append_rows(
                 f"SELECT {', '.join(c.name for c in fresh_columns)} FROM fresh.rows ORDER BY rowid"
             )
             con.execute("DETACH DATABASE fresh")
-            result = check_values(con, base_columns, first_new, refuse)
-            if refuse and result.problem_count:
+            result = check_values(con, base_columns, first_new, on_bad)
+            if on_bad == "refuse" and result.problem_count:
                 raise BadValues(result)
             build_search_index(con, base_columns)
             result.rows = con.execute("SELECT count(*) FROM rows").fetchone()[0]

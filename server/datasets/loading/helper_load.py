@@ -42,7 +42,7 @@ def load_file(
     sample: TableSample | None = None,
     types: list[str] | None = None,
     *,
-    refuse_bad_values: bool = False,
+    bad_values: str = "keep",
     meter: Meter | None = None,
     should_stop: Callable[[], bool] | None = None,
     base: Path | None = None,
@@ -50,7 +50,7 @@ def load_file(
 ) -> Outcome:
     """:func:`.pipeline.load_file`, run in a helper process (same arguments,
     same result, same exceptions)."""
-    kwargs = {"refuse_bad_values": refuse_bad_values, "base": base, "limits": limits}
+    kwargs = {"bad_values": bad_values, "base": base, "limits": limits}
     if sample is None or sample.options.format in IN_PROCESS_FORMATS:
         return pipeline.load_file(
             path, dest, sample, types, meter=meter, should_stop=should_stop, **kwargs

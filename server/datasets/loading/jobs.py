@@ -22,6 +22,7 @@ from ...db import database
 from ...importers import TYPES, Limits, Meter, ReadOptions, TableSample, UnreadableFile
 from ...importers import inspect_file as inspect
 from ...models import Dataset, ImportJob, ImportProblem, Recipe, User, utcnow
+from ...sqlite_files import connect
 from .. import versions
 from ..catalog import columns_of, dataset_file, datasets_dir, kept_files
 from ..cleaning.recipes import recipe_columns, replay
@@ -101,9 +102,14 @@ class Plan:
     name: str = ""
     mode: str = "new"  # new, append, replace
     target_id: int | None = None
-    refuse_bad_values: bool = False
+    on_bad: str = "keep"  # values that do not fit: keep (flagged), empty, or refuse
+    refuse_bad_values: bool = False  # plans saved before "keep" existed
     recipe_id: int | None = None
     base_version: int | None = None  # the target's version the plan was made on
+
+    @property
+    def bad_values(self) -> str:
+        return "refuse" if self.refuse_bad_values else self.on_bad
 
     def read_options(self) -> ReadOptions:
         return ReadOptions(**self.options)
@@ -190,7 +196,7 @@ def run(job_id: int, data_dir: Path, limits: Limits, meter: Meter, should_stop) 
             dest,
             sample,
             plan.types,
-            refuse_bad_values=plan.refuse_bad_values,
+            bad_values=plan.bad_values,
             meter=meter,
             should_stop=should_stop,
             base=base,
@@ -202,7 +208,7 @@ def run(job_id: int, data_dir: Path, limits: Limits, meter: Meter, should_stop) 
                 recipe,
                 target,
                 dataset_file(data_dir, target.storage_key) if appending else None,
-                plan.refuse_bad_values,
+                plan.bad_values,
             )
             outcome.result.problems.extend(checked.problems)
             outcome.result.problem_count += checked.problem_count
@@ -248,7 +254,7 @@ def run(job_id: int, data_dir: Path, limits: Limits, meter: Meter, should_stop) 
 
 
 def _apply_recipe(
-    dest: Path, recipe: Recipe, target: Dataset | None, append_to: Path | None, refuse: bool
+    dest: Path, recipe: Recipe, target: Dataset | None, append_to: Path | None, on_bad: str
 ) -> tuple[list, int, LoadResult]:
     """Replay ``recipe`` on the freshly loaded rows; when appending, join them to a copy of
     the target's rows (checked against the target's types, as an import is), which then takes
@@ -261,7 +267,7 @@ def _apply_recipe(
         raise StepError(f"After the recipe, the columns do not match {target.name}'s.")
     if append_to is None:
         return columns, rows, LoadResult(rows)  # a replacement: the recipe's columns
-    checked = append_rows(append_to, theirs, dest, columns, refuse)
+    checked = append_rows(append_to, theirs, dest, columns, on_bad)
     return theirs, checked.rows, checked
 
 
@@ -414,6 +420,14 @@ def clean_leftovers(data_dir: Path) -> None:
         key = path.name.split(".", 1)[0]
         if key not in live:
             path.unlink(missing_ok=True)
+        elif path.name.endswith(("-wal", "-shm")) and path.exists():
+            # A process killed while it read the file left its write-ahead log: opening and
+            # closing the file folds it back in (SQLite's own recovery) and removes both.
+            con = connect(dataset_file(data_dir, key))
+            try:
+                con.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # a read is what opens the log
+            finally:
+                con.close()
     known = {j.original_key for j in ImportJob.select(ImportJob.original_key)}
     for path in originals_dir(data_dir).iterdir():
         if path.name not in known:

@@ -41,7 +41,7 @@ class HelperHalf:
     def bytes_read(self) -> int:
         return self._progress.value if self._progress is not None else 0
 
-    def start(self, partial: Path, columns: list[Column], refuse: bool, nul: bool) -> None:
+    def start(self, partial: Path, columns: list[Column], on_bad: str, nul: bool) -> None:
         self.part = partial.with_name(partial.name + ".half")
         self.part.unlink(missing_ok=True)
         try:
@@ -49,7 +49,7 @@ class HelperHalf:
             self._helper = Helper(
                 load_half,
                 (self.path, self.options, self.start_byte, self.limits, self.part),
-                {"columns": columns, "refuse": refuse, "nul": nul, "progress": self._progress},
+                {"columns": columns, "on_bad": on_bad, "nul": nul, "progress": self._progress},
                 name="sheaf-import-half",
             )
         except Exception as exc:  # e.g. no way to start a process here: load in one piece
@@ -95,7 +95,7 @@ def load_half(
     part: Path,
     *,
     columns: list[Column],
-    refuse: bool,
+    on_bad: str,
     nul: bool,
     progress,
 ) -> None:
@@ -114,7 +114,7 @@ def load_half(
         try:
             new_table(con, columns)
             bulk_insert(con, columns, rows, report)
-            result = check_values(con, columns, 1, refuse, nul)
+            result = check_values(con, columns, 1, on_bad, nul)
             result.rows = con.execute("SELECT count(*) FROM rows").fetchone()[0]
         finally:
             con.close()

@@ -20,7 +20,7 @@ from datetime import date, datetime
 
 from ...importers.types import yes_or_no
 from ...lru import LRUCache
-from ..storage import Column
+from ..storage import Column, bad_value, fits
 
 OPERATORS = {
     "eq": "is",
@@ -30,16 +30,17 @@ OPERATORS = {
     "in": "one of",
     "empty": "is empty",
     "notempty": "is not empty",
+    "misfit": "does not fit the column's type",
 }
 OPERATORS_BY_TYPE = {
     "text": ("contains", "eq", "in", "empty", "notempty"),
-    "integer": ("eq", "min", "max", "in", "empty", "notempty"),
-    "real": ("eq", "min", "max", "empty", "notempty"),
-    "date": ("eq", "min", "max", "empty", "notempty"),
-    "datetime": ("min", "max", "empty", "notempty"),
-    "boolean": ("eq", "empty", "notempty"),
+    "integer": ("eq", "min", "max", "in", "empty", "notempty", "misfit"),
+    "real": ("eq", "min", "max", "empty", "notempty", "misfit"),
+    "date": ("eq", "min", "max", "empty", "notempty", "misfit"),
+    "datetime": ("min", "max", "empty", "notempty", "misfit"),
+    "boolean": ("eq", "empty", "notempty", "misfit"),
 }
-_ARG = re.compile(r"^(c\d{1,4})\.(eq|contains|min|max|in|empty|notempty)$")
+_ARG = re.compile(r"^(c\d{1,4})\.(eq|contains|min|max|in|empty|notempty|misfit)$")
 MAX_VALUE = 500
 
 
@@ -72,7 +73,7 @@ class View:
             match = _ARG.match(key)
             if match and match.group(1) in names:
                 value = str(args[key])[:MAX_VALUE]
-                if match.group(2) in ("empty", "notempty") or value.strip():
+                if match.group(2) in ("empty", "notempty", "misfit") or value.strip():
                     filters.append(Filter(match.group(1), match.group(2), value.strip()))
         return cls(
             search=str(args.get("q", ""))[:MAX_VALUE].strip(),
@@ -160,6 +161,8 @@ def where(view: View, columns: list[Column], searchable: bool) -> tuple[str, lis
             parts.append(f"{c} IS NULL")
         elif f.op == "notempty":
             parts.append(f"{c} IS NOT NULL")
+        elif f.op == "misfit":  # values kept as written that do not fit the type
+            parts.append(bad_value(column))
         elif f.op == "contains":
             parts.append(f"{c} LIKE ? ESCAPE '\\'")
             params.append(_like_pattern(f.value))
@@ -168,7 +171,10 @@ def where(view: View, columns: list[Column], searchable: bool) -> tuple[str, lis
             parts.append(f"{c} IN ({', '.join('?' * len(values))})")
             params.extend(_convert(column, v) for v in values)
         else:
-            parts.append(f"{c} {({'eq': '=', 'min': '>=', 'max': '<='})[f.op]} ?")
+            # A value kept as written but not fitting (text in a number column) never counts
+            # as a number or date: SQLite would rank text above every number.
+            compare = f"{c} {({'eq': '=', 'min': '>=', 'max': '<='})[f.op]} ?"
+            parts.append(compare if f.op == "eq" else f"({compare} AND {fits(column)})")
             params.append(_convert(column, f.value))
     if view.search:
         query = fts_query(view.search)

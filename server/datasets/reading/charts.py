@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 from html import escape
 
-from ..storage import Column
+from ..storage import Column, fits
 from .profile import HISTOGRAM_BINS
 
 WIDTH, HEIGHT = 720, 360
@@ -100,9 +100,12 @@ def line_chart(
         if aggregate == "count"
         else (f"{'total' if aggregate == 'sum' else 'avg'}({value_column.name})")
     )
+    # Values kept as written that do not fit (a date that is not one, text in the number
+    # column) are left out: a sum never adds them as zero.
+    ok = f"{fits(date_column)} AND {fits(value_column) if value_column else '1'}"
     rows = con.execute(
         f"SELECT strftime('{PERIODS[period]}', {d}) AS bucket, {measure} FROM rows "
-        f"WHERE {d} IS NOT NULL GROUP BY bucket ORDER BY bucket LIMIT 2000"
+        f"WHERE {d} IS NOT NULL AND {ok} GROUP BY bucket ORDER BY bucket LIMIT 2000"
     ).fetchall()
     what = "Rows" if aggregate == "count" else f"{AGGREGATES[aggregate]} of {value_column.label}"
     return Chart(

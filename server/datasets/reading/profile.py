@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from ...lru import LRUCache
-from ..storage import Column
+from ..storage import Column, bad_value, fits
 from .browse import ensure_sort_index
 
 HISTOGRAM_BINS = 20
@@ -20,6 +20,7 @@ class ColumnProfile:
     count: int
     empty: int
     distinct: int
+    misfit: int = 0  # values kept as written that do not fit the type (left out of the figures)
     minimum: object = None
     maximum: object = None
     mean: float | None = None
@@ -37,7 +38,7 @@ class ColumnProfile:
         return self.column.type in ("date", "datetime")
 
 
-def _quantiles(con: sqlite3.Connection, c: str, filled: int) -> list[object]:
+def _quantiles(con: sqlite3.Connection, c: str, filled: int, ok: str = "1") -> list[object]:
     if not filled:
         return []
     out = []
@@ -45,7 +46,8 @@ def _quantiles(con: sqlite3.Connection, c: str, filled: int) -> list[object]:
         position = min(filled - 1, max(0, math.ceil(q * filled) - 1))
         out.append(
             con.execute(
-                f"SELECT {c} FROM rows WHERE {c} IS NOT NULL ORDER BY {c} LIMIT 1 OFFSET ?",
+                f"SELECT {c} FROM rows WHERE {c} IS NOT NULL AND {ok} ORDER BY {c} "
+                "LIMIT 1 OFFSET ?",
                 (position,),
             ).fetchone()[0]
         )
@@ -53,18 +55,18 @@ def _quantiles(con: sqlite3.Connection, c: str, filled: int) -> list[object]:
 
 
 def _histogram(
-    con: sqlite3.Connection, expression: str, c: str, low: float, high: float
+    con: sqlite3.Connection, expression: str, c: str, low: float, high: float, ok: str = "1"
 ) -> list[tuple[float, float, int]]:
     if low is None or high is None:
         return []
     if high == low:
-        total = con.execute(f"SELECT count({c}) FROM rows").fetchone()[0]
+        total = con.execute(f"SELECT count({c}) FROM rows WHERE {ok}").fetchone()[0]
         return [(low, high, total)]
     width = (high - low) / HISTOGRAM_BINS
     counts = dict(
         con.execute(
             f"SELECT min(CAST(({expression} - ?) / ? AS INTEGER), ?) AS bin, count(*) "
-            f"FROM rows WHERE {c} IS NOT NULL GROUP BY bin",
+            f"FROM rows WHERE {c} IS NOT NULL AND {ok} GROUP BY bin",
             (low, width, HISTOGRAM_BINS - 1),
         ).fetchall()
     )
@@ -84,28 +86,34 @@ def profile_column(con: sqlite3.Connection, column: Column) -> ColumnProfile:
         f"SELECT count(*), count({c}), count(DISTINCT {c}) FROM rows"
     ).fetchone()
     result = ColumnProfile(column, total, total - filled, distinct)
+    ok = fits(column)
+    if column.type != "text":
+        result.misfit = con.execute(
+            f"SELECT count(*) FROM rows WHERE {bad_value(column)}"
+        ).fetchone()[0]
+        filled -= result.misfit
     if column.type in ("integer", "real"):
         low, high, mean, square = con.execute(
-            f"SELECT min({c}), max({c}), avg({c}), avg({c} * {c}) FROM rows"
+            f"SELECT min({c}), max({c}), avg({c}), avg({c} * {c}) FROM rows WHERE {ok}"
         ).fetchone()
         result.minimum, result.maximum, result.mean = low, high, mean
         if mean is not None:
             variance = max(0.0, square - mean * mean) * (filled / (filled - 1) if filled > 1 else 0)
             result.stddev = math.sqrt(variance)
-        result.quartiles = _quantiles(con, c, filled)
-        result.histogram = _histogram(con, c, c, low, high)
+        result.quartiles = _quantiles(con, c, filled, ok)
+        result.histogram = _histogram(con, c, c, low, high, ok)
     elif column.type in ("date", "datetime"):
         low, high, mean = con.execute(
-            f"SELECT min({c}), max({c}), avg(julianday({c})) FROM rows"
+            f"SELECT min({c}), max({c}), avg(julianday({c})) FROM rows WHERE {ok}"
         ).fetchone()
         result.minimum, result.maximum = low, high
         result.mean = mean
-        result.quartiles = _quantiles(con, c, filled)
+        result.quartiles = _quantiles(con, c, filled, ok)
         if low is not None:
             day_low, day_high = con.execute(
-                f"SELECT julianday(min({c})), julianday(max({c})) FROM rows"
+                f"SELECT julianday(min({c})), julianday(max({c})) FROM rows WHERE {ok}"
             ).fetchone()
-            result.histogram = _histogram(con, f"julianday({c})", c, day_low, day_high)
+            result.histogram = _histogram(con, f"julianday({c})", c, day_low, day_high, ok)
     if column.type in ("text", "boolean", "integer") or distinct <= TOP_VALUES:
         result.top = con.execute(
             f"SELECT {c}, count(*) AS n FROM rows WHERE {c} IS NOT NULL GROUP BY {c} "

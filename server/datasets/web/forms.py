@@ -72,10 +72,11 @@ class PreviewForm(FlaskForm):
     on_bad = RadioField(
         "Values that do not fit their column's type",
         choices=[
+            SelectChoice("keep", "Keep them as written, marked as not fitting (nothing is lost)"),
             SelectChoice("empty", "Store them as empty and list them"),
             SelectChoice("refuse", "Refuse the import"),
         ],
-        default="empty",
+        default="keep",
     )
 
 

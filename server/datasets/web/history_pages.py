@@ -29,9 +29,10 @@ BACK = {"clean": "datasets.dataset_clean", "history": "history.dataset_history"}
 def base_version() -> int | None:
     """The version the form was made on, or None when it does not say."""
     try:
-        return int(request.form.get("version", ""))
+        number = int(request.form.get("version", ""))
     except ValueError:
         return None
+    return number if 0 < number < 2**62 else None
 
 
 def _back(dataset_id: int) -> Response:

@@ -151,7 +151,7 @@ def import_preview(job_id: int) -> str | Response:
             name=form.name.data,
             mode=form.mode.data,
             target_id=form.target.data or None,
-            refuse_bad_values=form.on_bad.data == "refuse",
+            on_bad=form.on_bad.data,
             recipe_id=form.recipe.data or None,
         )
         try:

@@ -329,7 +329,7 @@ def _step_params(kind: str, form) -> dict:
         "case": ["column", "mode"],
         "replace": ["column", "find", "replacement", "regex"],
         "split": ["column", "delimiter"],
-        "cast": ["column", "type"],
+        "cast": ["column", "type", "on_bad"],
         "fill": ["column", "value"],
         "dedupe": [],
         "delete_rows": [],
