@@ -4,7 +4,7 @@ through the pages where it can be."""
 from __future__ import annotations
 
 from server.models import Dataset
-from tests.datasets.helpers import stored
+from tests.datasets.helpers import run_import, stored
 from tests.helpers import make_dataset, signed_in
 
 
@@ -32,3 +32,28 @@ def test_a_cell_of_a_row_deleted_meanwhile_is_refused_not_made_again(app, editor
     )
     assert response.status_code == 400 and "does not exist" in response.json["error"]
     assert stored(app, Dataset.get_by_id(dataset.id)) == [("Grace", "Cusco")]
+
+
+def test_rows_appended_after_a_column_was_dropped_land_in_their_columns(app, editor_client, people):
+    """The model found it: an append after a column other than the last was dropped failed
+    ("no such column"), since the rows were loaded under the names c1…cN, not the dataset's."""
+    dataset = make_dataset(app, people["editor"], "id,note,name\n1,x,Ada\n", name="Staff")
+    _post(editor_client, dataset, "/clean", kind="drop", column="c2")
+    job = run_import(
+        app, editor_client, b"id,name\n2,Grace\n", "more.csv", mode="append", target=str(dataset.id)
+    )
+    assert job.status == "done", job.message
+    assert stored(app, Dataset.get_by_id(dataset.id)) == [(1, "Ada"), (2, "Grace")]
+
+
+def test_rows_appended_after_a_type_change_land_in_their_columns(app, editor_client, people):
+    """Found with the one above: changing a column's type moves it to the end of the file's
+    table, and an append bound the values by position, so they landed in each other's columns
+    without a word."""
+    dataset = make_dataset(app, people["editor"], "id,name\n1,Ada\n", name="Staff")
+    _post(editor_client, dataset, "/clean", kind="cast", column="c1", type="text")
+    job = run_import(
+        app, editor_client, b"id,name\n2,Grace\n", "more.csv", mode="append", target=str(dataset.id)
+    )
+    assert job.status == "done", job.message
+    assert stored(app, Dataset.get_by_id(dataset.id)) == [("1", "Ada"), ("2", "Grace")]

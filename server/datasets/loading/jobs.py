@@ -194,6 +194,7 @@ def run(job_id: int, data_dir: Path, limits: Limits, meter: Meter, should_stop) 
             meter=meter,
             should_stop=should_stop,
             base=base,
+            names=[c.name for c in columns_of(target)] if base is not None else None,
             limits=limits,
         )
         if recipe is not None:
