@@ -3,9 +3,16 @@ through the pages where it can be."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from server.datasets.cleaning import steps
+from server.datasets.loading import jobs
+from server.importers import Limits, Meter, ReadOptions
 from server.models import Dataset
 from tests.datasets.helpers import run_import, stored
 from tests.helpers import make_dataset, signed_in
+
+CSV_OPTIONS = ReadOptions(format="delimited", encoding="utf-8", delimiter=",", header_row=1)
 
 
 def _post(client, dataset, path, **fields):
@@ -57,3 +64,30 @@ def test_rows_appended_after_a_type_change_land_in_their_columns(app, editor_cli
     )
     assert job.status == "done", job.message
     assert stored(app, Dataset.get_by_id(dataset.id)) == [("1", "Ada"), ("2", "Grace")]
+
+
+def test_an_import_planned_before_a_column_was_dropped_says_it_is_out_of_date(app, people):
+    """The model found it: such an append failed as "an unexpected problem" (its rows no longer
+    fit the file), where any other change since the plan says who changed what."""
+    data_dir = app.config["DATA_DIR"]
+    eddie = people["editor"]
+    dataset = make_dataset(app, eddie, "id,note,name\n1,x,Ada\n", name="Staff")
+    source = Path(data_dir) / "more.csv"
+    source.write_text("id,note,name\n2,y,Grace\n", encoding="utf-8")
+    job = jobs.receive_path(source, data_dir, eddie)
+    sample = jobs.preview(job, data_dir, CSV_OPTIONS, Limits())
+    plan = jobs.Plan(
+        options={"format": "delimited", "encoding": "utf-8", "delimiter": ",", "header_row": 1},
+        labels=sample.labels,
+        types=["integer", "text", "text"],
+        name="Staff",
+        mode="append",
+        target_id=dataset.id,
+    )
+    jobs.check_plan(plan, eddie, [dataset])
+    jobs.queue(job, plan)
+    steps.apply_step(dataset, "drop", {"column": "c2"}, eddie, data_dir, 1)
+    job = jobs.run(job.id, data_dir, Limits(), Meter(), lambda: False)
+    assert job.status == "failed"
+    assert "Eddie Editor changed this dataset after you opened it" in job.message
+    assert stored(app, Dataset.get_by_id(dataset.id)) == [(1, "Ada")]
