@@ -380,6 +380,11 @@ def _next_row_id(con: sqlite3.Connection, dataset: Dataset) -> int:
     return max(highest, recorded or 0) + 1
 
 
+#: The ``expected`` row of a new edit or delete: the row as it is now, but it must be there
+#: (an edit of a row that is not would otherwise add it).
+PRESENT: Any = object()
+
+
 def _apply_rows(
     con: sqlite3.Connection,
     dataset: Dataset,
@@ -387,7 +392,8 @@ def _apply_rows(
     edits: Sequence[tuple[int | None, dict | None, dict | None]],
 ) -> list[tuple[int, dict | None, dict | None]]:
     """Apply (row id, expected before, after) edits in this transaction; give each row's
-    before and after as stored. ``expected`` None skips the check (new edits)."""
+    before and after as stored. ``expected`` :data:`PRESENT` checks only that the row is
+    there (new edits); None skips the check (a new row, or a recorded change replayed)."""
     done = []
     for row_id, expected, after in edits:
         if row_id is None:
@@ -395,7 +401,10 @@ def _apply_rows(
             before = None
         else:
             before = _read_row(con, columns, row_id)
-            if expected is not None and before != expected:
+            if expected is PRESENT:
+                if before is None:
+                    raise VersionError(f"Row {row_id:,} does not exist (any more).")
+            elif expected is not None and before != expected:
                 raise VersionError(f"Row {row_id:,} is not as recorded; nothing was changed.")
         if before is not None and after is None:
             con.execute("DELETE FROM rows WHERE rowid = ?", (row_id,))

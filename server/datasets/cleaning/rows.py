@@ -106,7 +106,7 @@ def edit_row(
             "edit",
             f"Edited {what} of row {row_id:,}",
             data_dir,
-            [(row_id, None, typed)],
+            [(row_id, versions.PRESENT, typed)],
             audit="dataset.row_edited",
             audit_details={"row": row_id, "columns": labels},
         )
@@ -153,7 +153,7 @@ def delete_rows(
             "delete",
             f"Deleted {count:,} {'row' if count == 1 else 'rows'}",
             data_dir,
-            [(row_id, None, None) for row_id in chosen],
+            [(row_id, versions.PRESENT, None) for row_id in chosen],
             audit="dataset.rows_deleted",
             audit_details={"rows": chosen[:100]},
         )

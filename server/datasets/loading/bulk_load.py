@@ -242,13 +242,15 @@ def bulk_insert(
     rows: Iterable[list],
     should_stop: Callable[[], bool] | None,
 ) -> None:
-    """One statement, one transaction, a stream of rows: no per-row Python on this side."""
+    """One statement, one transaction, a stream of rows: no per-row Python on this side. The
+    columns are named: a table appended to may hold them in another order."""
+    names = ", ".join(c.name for c in columns)
     values = ", ".join(_insert_expression(i, c.type) for i, c in enumerate(columns, 1))
     if should_stop is not None:
         con.set_progress_handler(should_stop, 200_000)
     con.execute("BEGIN")
     try:
-        con.executemany(f"INSERT INTO rows VALUES ({values})", rows)
+        con.executemany(f"INSERT INTO rows ({names}) VALUES ({values})", rows)
     except sqlite3.ProgrammingError as exc:
         if con.in_transaction:  # SQLite rolls back by itself on a full disk
             con.execute("ROLLBACK")

@@ -184,6 +184,12 @@ def run(job_id: int, data_dir: Path, limits: Limits, meter: Meter, should_stop) 
     dest = dataset_file(data_dir, new_key)
     target = Dataset.get_or_none(Dataset.id == plan.target_id) if plan.target_id else None
     recipe = Recipe.get_or_none(Recipe.id == plan.recipe_id) if plan.recipe_id else None
+    if target is not None:
+        try:  # changed since the plan: said now, not after reading the file (or failing to,
+            # a column dropped since); _publish checks again under the dataset's lock
+            versions.require_current(target, plan.base_version)
+        except VersionError as exc:
+            return _finish(job, data_dir, "failed", str(exc))
     appending = plan.mode == "append" and target is not None
     # With a recipe, the file's rows are cleaned on their own first, then joined to the target.
     base = dataset_file(data_dir, target.storage_key) if appending and not recipe else None
@@ -200,6 +206,7 @@ def run(job_id: int, data_dir: Path, limits: Limits, meter: Meter, should_stop) 
             meter=meter,
             should_stop=should_stop,
             base=base,
+            names=[c.name for c in columns_of(target)] if base is not None else None,
             limits=limits,
         )
         if recipe is not None:

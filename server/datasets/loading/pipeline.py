@@ -58,14 +58,19 @@ def load_file(
     meter: Meter | None = None,
     should_stop: Callable[[], bool] | None = None,
     base: Path | None = None,
+    names: list[str] | None = None,
     limits: Limits | None = None,
 ) -> Outcome:
     """Read ``path`` as ``sample`` describes it into the dataset file ``dest``, all or nothing.
 
     ``meter`` shows how far the read has got; ``should_stop`` returning True cancels (the
-    storage layer raises ``Stopped`` and leaves nothing behind)."""
+    storage layer raises ``Stopped`` and leaves nothing behind). When appending to ``base``,
+    ``names`` are the names its table gives the columns, in the dataset's order (a dropped or
+    retyped column leaves them neither c1…cN nor in the table's order)."""
     sample = sample or inspect_file(path)
     columns = make_columns(sample.labels, types or guess_types(sample))
+    if names is not None:
+        columns = [Column(n, c.label, c.type) for n, c in zip(names, columns, strict=True)]
     row_problems: list[Problem] = []
 
     def report(row: int, message: str) -> None:
