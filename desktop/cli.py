@@ -94,9 +94,8 @@ def serve(args: argparse.Namespace) -> int:
     from .startup import start
 
     hosts = args.allowed_host or allowed_hosts(args.host)
-    started = start(
-        _config(args), {"TRUSTED_HOSTS": hosts, "SESSION_COOKIE_SECURE": tls, "TLS": tls}
-    )
+    serving = {"SERVING": True, "TRUSTED_HOSTS": hosts, "SESSION_COOKIE_SECURE": tls, "TLS": tls}
+    started = start(_config(args), serving)
     app = started.app
     scheme = "https" if tls else "http"
     shown = f"[{args.host}]" if ":" in args.host else args.host
