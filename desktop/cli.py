@@ -166,7 +166,7 @@ def reset_password(args: argparse.Namespace) -> int:
         if user is None:
             print(f"No account is named {args.user!r}.", file=sys.stderr)
             return 1
-        password = reset(user, password_policy())
+        password = reset(user, password_policy(), by=None)  # the computer's owner
     print(f"New temporary password for {user.login}: {password}")
     print("They must choose their own at the next sign-in; their other sessions are ended.")
     return 0
