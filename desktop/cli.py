@@ -94,9 +94,8 @@ def serve(args: argparse.Namespace) -> int:
     from .startup import start
 
     hosts = args.allowed_host or allowed_hosts(args.host)
-    started = start(
-        _config(args), {"TRUSTED_HOSTS": hosts, "SESSION_COOKIE_SECURE": tls, "TLS": tls}
-    )
+    serving = {"SERVING": True, "TRUSTED_HOSTS": hosts, "SESSION_COOKIE_SECURE": tls, "TLS": tls}
+    started = start(_config(args), serving)
     app = started.app
     scheme = "https" if tls else "http"
     shown = f"[{args.host}]" if ":" in args.host else args.host
@@ -167,7 +166,7 @@ def reset_password(args: argparse.Namespace) -> int:
         if user is None:
             print(f"No account is named {args.user!r}.", file=sys.stderr)
             return 1
-        password = reset(user, password_policy())
+        password = reset(user, password_policy(), by=None)  # the computer's owner
     print(f"New temporary password for {user.login}: {password}")
     print("They must choose their own at the next sign-in; their other sessions are ended.")
     return 0

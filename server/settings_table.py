@@ -53,6 +53,7 @@ BACKUPS = "Backups"
 HISTORY = "Dataset history"
 IMPORTS = "Import limits"
 HASHING = "Password hashing (Argon2id)"
+SERVING = "Serving to a network"
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(
@@ -98,6 +99,19 @@ SETTINGS: tuple[Setting, ...] = (
         label="Shortest password (characters)",
         help="For new passwords; existing ones keep working. NIST suggests 15.",
         note="(NIST SP 800-63B, for accounts signed in with a password alone.)",
+    ),
+    Setting(
+        name="SIGN_IN_PER_MINUTE",
+        default=10,
+        low=1,
+        high=10_000,
+        section=SERVING,
+        label="Sign-ins per minute from one computer",
+        help="With sheaf serve: attempts past it are refused until it refills; each one costs "
+        "a password check, an unknown name's too.",
+        note="A client may use them all at once, then one more every 60/N seconds; an IPv6 "
+        "/64 network counts as one computer. Behind a reverse proxy every client shares the "
+        "proxy's address.",
     ),
     Setting(
         name="MAX_CONTENT_LENGTH",

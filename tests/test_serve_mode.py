@@ -43,12 +43,14 @@ def certificate(tmp_path_factory) -> tuple[Path, Path]:
     return cert, key
 
 
-def _serve(data_dir: Path, port: int, *extra: str) -> subprocess.Popen:
+def _serve(
+    data_dir: Path, port: int, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.Popen:
     process = subprocess.Popen(
         [sys.executable, "-m", "desktop.cli", "--data-dir", str(data_dir), "serve",
          "--port", str(port), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, **FAST},
+        env={**os.environ, **FAST, **(env or {})},
     )  # fmt: skip
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -104,6 +106,25 @@ def test_a_host_name_that_is_not_allowed_is_refused(tmp_path):
             assert connection.getresponse().status == expected, host
     finally:
         _stop(process)
+
+
+def test_sign_ins_from_one_computer_are_rationed(tmp_path):
+    from server.db import database
+    from tests.helpers import HttpSession, make_app, make_user
+
+    app = make_app(tmp_path / "data")
+    with app.app_context(), database.connection_context():
+        make_user("vera")
+    port = _port()
+    process = _serve(tmp_path / "data", port, env={"SHEAF_SIGN_IN_PER_MINUTE": "2"})
+    try:
+        tab = HttpSession(port)
+        _page, token = tab.csrf("/sign-in")
+        fields = {"login": "vera", "password": "wrong wrong", "csrf_token": token}
+        statuses = [tab.request("POST", "/sign-in", fields)[0] for _ in range(3)]
+    finally:
+        _stop(process)
+    assert statuses == [401, 401, 429]
 
 
 def test_a_network_address_needs_a_certificate_or_consent(tmp_path, capsys, certificate):

@@ -153,6 +153,7 @@ SERVER_ENV = {
     "SHEAF_ARGON2_MEMORY_COST": "8",
     "SHEAF_ARGON2_PARALLELISM": "1",
     "SHEAF_LOCKOUT_THRESHOLD": "100",
+    "SHEAF_SIGN_IN_PER_MINUTE": "10000",  # the scan attacks the form, not the ration
     "SHEAF_IDLE_LOCK_MINUTES": "60",
     "SHEAF_BACKUP_AUTOMATIC": "0",
 }

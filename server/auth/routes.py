@@ -28,6 +28,7 @@ from ..users.accounts import (
     change_own_password,
     create_first_admin,
 )
+from .client_throttle import sign_in_wait
 from .forms import DisplayNameForm, SignInForm, UnlockForm, password_change_form, setup_form
 from .session import allowed_while_held, password_policy, public, safe_next, start_session, throttle
 from .signin import SignInFailed, authenticate, confirm_password
@@ -62,11 +63,19 @@ def setup() -> str | Response:
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @public
-def sign_in() -> str | Response:
+def sign_in() -> str | Response | tuple:
     if current_user.is_authenticated and not session.get("locked"):
         return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
     form = SignInForm()
     if form.validate_on_submit():
+        wait = sign_in_wait()
+        if wait:  # asked before the name is looked up: the answer says nothing about it
+            form.form_errors.append(
+                f"Too many sign-in attempts from this computer; wait {wait} "
+                f"second{'' if wait == 1 else 's'}."
+            )
+            page = render_template("auth/sign_in.html", form=form, throttle=throttle())
+            return page, 429, {"Retry-After": str(wait)}
         policy = password_policy()
         try:
             user = authenticate(form.login.data, form.password.data, policy.hasher, throttle())

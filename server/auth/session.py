@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from ..models import User
 from ..users.accounts import PasswordPolicy, any_account_exists
+from . import client_throttle
 from .signin import Throttle
 
 login_manager = LoginManager()
@@ -154,4 +155,5 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.sign_in"
     csrf.init_app(app)
+    client_throttle.init_app(app)
     app.before_request(_guard)

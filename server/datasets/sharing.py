@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NoReturn
 
 from ..audit_trail import record
 from ..db import database
 from ..models import Dataset, DatasetShare, Role, User, utcnow
-from .catalog import kept_files, remove_dataset_file
+from .catalog import access_to, kept_files, remove_dataset_file
 
 MAX_NAME = 200
 MAX_DESCRIPTION = 2000
@@ -17,14 +18,45 @@ class DatasetError(ValueError):
     """A dataset change that cannot be made; the message says why, for a person."""
 
 
+class SharingRefused(DatasetError):
+    """Sharing that would give more than its author holds (audited as denied)."""
+
+
 def share(
-    dataset: Dataset, *, user: User | None = None, role: Role | None = None, can_edit: bool = False
+    dataset: Dataset,
+    *,
+    by: User,
+    user: User | None = None,
+    role: Role | None = None,
+    can_edit: bool = False,
 ) -> DatasetShare:
-    """Give a person or a role access; sharing again with the same one changes its rights."""
+    """Give a person or a role access; sharing again with the same one changes its rights.
+
+    ``by`` gives only the access they hold: rights to change need their own rights to change
+    (else a reader who may share would share with their own role for editing), and nobody
+    shares with themselves."""
     if (user is None) == (role is None):
         raise DatasetError("Choose one person or one role to share with.")
     if user is not None and user.id == dataset.owner_id:
         raise DatasetError(f"{user.display_name} owns this dataset already.")
+    whom = f"person {user.login}" if user else f"role {role.name}"
+    if user is not None and user.id == by.id:
+        _refuse(
+            by,
+            dataset,
+            whom,
+            can_edit,
+            "You have access to this dataset already; share it with others.",
+        )
+    if can_edit and access_to(by, dataset) != "edit":
+        _refuse(
+            by,
+            dataset,
+            whom,
+            can_edit,
+            "Sharing it for changing needs your own right to change this dataset; "
+            "you can share it read only.",
+        )
     with database.atomic():
         existing = DatasetShare.get_or_none(
             (DatasetShare.dataset == dataset)
@@ -39,12 +71,21 @@ def share(
             "dataset.shared",
             object_type="dataset",
             object_id=dataset.id,
-            details={
-                "with": f"person {user.login}" if user else f"role {role.name}",
-                "rights": "edit" if can_edit else "read",
-            },
+            details={"with": whom, "rights": "edit" if can_edit else "read"},
         )
     return existing
+
+
+def _refuse(by: User, dataset: Dataset, whom: str, can_edit: bool, message: str) -> NoReturn:
+    record(
+        "dataset.share_refused",
+        object_type="dataset",
+        object_id=dataset.id,
+        actor=by,
+        outcome="denied",
+        details={"with": whom, "rights": "edit" if can_edit else "read", "reason": message},
+    )
+    raise SharingRefused(message)
 
 
 def revoke(share_: DatasetShare) -> None:

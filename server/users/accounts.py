@@ -1,6 +1,8 @@
 """Account changes. Each function is one user action: one transaction and its audit events.
 
-Functions raise :class:`AccountError` with a sentence meant for the person at the screen.
+Functions raise :class:`AccountError` with a sentence meant for the person at the screen. Those
+acting on someone else's account take its author (``by``): one grants only what one holds
+(grants.py).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from ..audit_trail import record
 from ..auth.passwords import make_hasher, password_problems, temporary_password, verify
 from ..db import database
 from ..models import Role, User, name_key, utcnow
+from .errors import AccountError, WrongCurrentPassword
+from .grants import ensure_may_assign, ensure_may_manage
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
@@ -23,14 +27,6 @@ LOGIN_MAX = 64
 DISPLAY_NAME_MAX = 100
 # Letters (any script), digits and . _ - @: readable, and safe in any log line or URL.
 _LOGIN_PATTERN = re.compile(r"^[\w.@-]+$")
-
-
-class AccountError(ValueError):
-    """A change that cannot be made; the message says why, for a person."""
-
-
-class WrongCurrentPassword(AccountError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -121,10 +117,11 @@ def create_first_admin(
 
 
 def create_user(
-    login: str, display_name: str, role: Role, policy: PasswordPolicy
+    login: str, display_name: str, role: Role, policy: PasswordPolicy, *, by: User
 ) -> tuple[User, str]:
     """A new account with a temporary password, which is returned once and never stored."""
     login, display_name = clean_login(login), clean_display_name(display_name)
+    ensure_may_assign(by, role)
     password = temporary_password(policy.min_length)
     with database.atomic():
         _ensure_login_free(login)
@@ -145,9 +142,12 @@ def create_user(
     return user, password
 
 
-def update_user(user: User, display_name: str, role: Role) -> User:
+def update_user(user: User, display_name: str, role: Role, *, by: User) -> User:
     """Change name and role; a role change ends the person's sessions."""
     display_name = clean_display_name(display_name)
+    ensure_may_manage(by, user, "change")
+    if role.id != user.role_id:
+        ensure_may_assign(by, role, user.id)
     with database.atomic():
         changes = {}
         if display_name != user.display_name:
@@ -173,8 +173,9 @@ def update_user(user: User, display_name: str, role: Role) -> User:
     return user
 
 
-def set_active(user: User, active: bool) -> User:
+def set_active(user: User, active: bool, *, by: User) -> User:
     """Disable (ending every session) or enable an account. Accounts are never deleted."""
+    ensure_may_manage(by, user, "enable" if active else "disable")
     with database.atomic():
         if user.active == active:
             return user
@@ -190,7 +191,9 @@ def set_active(user: User, active: bool) -> User:
     return user
 
 
-def unlock(user: User) -> User:
+def unlock(user: User, *, by: User) -> User:
+    """Lift a lock-out; it also resets the failure count, so it is a grant of more guesses."""
+    ensure_may_manage(by, user, "unlock")
     with database.atomic():
         user.locked_until = None
         user.failed_attempts = 0
@@ -199,8 +202,11 @@ def unlock(user: User) -> User:
     return user
 
 
-def reset_password(user: User, policy: PasswordPolicy, actor: User | None = None) -> str:
-    """Give ``user`` a new temporary password (returned once), unlock them, end their sessions."""
+def reset_password(user: User, policy: PasswordPolicy, *, by: User | None) -> str:
+    """Give ``user`` a new temporary password (returned once), unlock them, end their sessions.
+    Whoever reads it can sign in as them; ``by`` None is the computer's owner (command line)."""
+    if by is not None:
+        ensure_may_manage(by, user, "reset the password of")
     password = temporary_password(policy.min_length)
     with database.atomic():
         user.password_hash = policy.hash(password)
@@ -209,7 +215,7 @@ def reset_password(user: User, policy: PasswordPolicy, actor: User | None = None
         user.failed_attempts = 0
         user.session_version = secrets.token_hex(16)
         user.save()
-        record("user.password_reset", object_type="user", object_id=user.id, actor=actor)
+        record("user.password_reset", object_type="user", object_id=user.id, actor=by)
     return password
 
 

@@ -1,4 +1,5 @@
-"""Roles: named sets of permissions. Built-in roles cannot be deleted; Admin holds everything."""
+"""Roles: named sets of permissions. Built-in roles cannot be deleted; Admin holds everything.
+Changes take their author (``by``), who gives a role only permissions they hold (grants.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from ..audit_trail import record
 from ..db import database
 from ..models import Role, RolePermission, User, name_key
 from ..permissions import PERMISSIONS
-from .accounts import AccountError
+from .errors import AccountError
+from .grants import ensure_may_change_role, ensure_may_grant
 
 NAME_MAX = 60
 DESCRIPTION_MAX = 500
@@ -54,8 +56,9 @@ def list_roles() -> list[Role]:
     return list(query)
 
 
-def create_role(name: str, description: str, permissions: Iterable[str]) -> Role:
+def create_role(name: str, description: str, permissions: Iterable[str], *, by: User) -> Role:
     name, description, chosen = _clean(name, description, permissions)
+    ensure_may_grant(by, chosen)
     with database.atomic():
         _ensure_name_free(name)
         role = Role.create(name=name, name_key=name_key(name), description=description)
@@ -72,13 +75,17 @@ def create_role(name: str, description: str, permissions: Iterable[str]) -> Role
     return role
 
 
-def update_role(role: Role, name: str, description: str, permissions: Iterable[str]) -> Role:
+def update_role(
+    role: Role, name: str, description: str, permissions: Iterable[str], *, by: User
+) -> Role:
     """Change a role; people holding it get the new permissions on their next request."""
     name, description, chosen = _clean(name, description, permissions)
     if role.builtin and name != role.name:
         raise AccountError("Built-in roles keep their names.")
     if role.is_admin and chosen != set(PERMISSIONS):
         raise AccountError("The Admin role always holds every permission.")
+    ensure_may_change_role(by, role, "change")
+    ensure_may_grant(by, chosen, role)
     with database.atomic():
         _ensure_name_free(name, role)
         before = set(role.permission_names())
@@ -104,9 +111,10 @@ def update_role(role: Role, name: str, description: str, permissions: Iterable[s
     return role
 
 
-def delete_role(role: Role) -> None:
+def delete_role(role: Role, *, by: User) -> None:
     if role.builtin:
         raise AccountError("Built-in roles cannot be deleted.")
+    ensure_may_change_role(by, role, "delete")
     with database.atomic():
         holders = User.select().where(User.role == role).count()
         if holders:

@@ -135,31 +135,31 @@ def _share_choices() -> list[tuple[str, str]]:
 
 
 @bp.route("/datasets/<int:dataset_id>/sharing", methods=["GET", "POST"])
-def dataset_sharing(dataset_id: int) -> str | Response:
+def dataset_sharing(dataset_id: int) -> Response | tuple[str, int]:
     dataset = dataset_or_404(dataset_id, "share")
     form = ShareForm()
     form.target.choices = [c for c in _share_choices() if c[0] != f"user:{dataset.owner_id}"]
+    status = 200
     if form.validate_on_submit():
         kind, _, raw_id = (form.target.data or "").partition(":")
+        rights = {"by": current_user._get_current_object(), "can_edit": form.rights.data == "edit"}
         try:
             if kind == "role":
-                sharing.share(
-                    dataset, role=Role.get_by_id(int(raw_id)), can_edit=form.rights.data == "edit"
-                )
+                sharing.share(dataset, role=Role.get_by_id(int(raw_id)), **rights)
             elif kind == "user":
-                sharing.share(
-                    dataset, user=User.get_by_id(int(raw_id)), can_edit=form.rights.data == "edit"
-                )
+                sharing.share(dataset, user=User.get_by_id(int(raw_id)), **rights)
             else:
                 raise sharing.DatasetError("Choose a role or a person to share with.")
         except sharing.DatasetError as exc:
             form.form_errors.append(str(exc))
+            status = 400 if isinstance(exc, sharing.SharingRefused) else 200
         else:
             flash("Shared.", "success")
             return redirect(url_for("datasets.dataset_sharing", dataset_id=dataset.id))
-    return render_template(
+    page = render_template(
         "datasets/sharing.html", dataset=dataset, form=form, shares=sharing.shares_of(dataset)
     )
+    return page, status
 
 
 @bp.route("/datasets/<int:dataset_id>/sharing/<int:share_id>/revoke", methods=["POST"])
