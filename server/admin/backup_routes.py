@@ -25,7 +25,7 @@ from ..audit_trail import record
 from ..auth.session import password_policy, throttle
 from ..auth.signin import confirm_password
 from ..db import database
-from ..downloads import save_target, saved
+from ..downloads import attachment, save_target, saved
 from ..migrations import current_version
 from ..permissions import require_permission
 from .forms import BackupUploadForm, RestoreForm
@@ -111,7 +111,9 @@ def backup_file(name: str) -> Response:
                     yield chunk
 
         return saved(chunks(), target)
-    return send_file(path, as_attachment=True, download_name=name, mimetype="application/zip")
+    response = send_file(path, mimetype="application/zip")
+    response.headers.update(attachment(name))  # the one Content-Disposition (server.downloads)
+    return response
 
 
 @bp.route("/backups/<name>/verify", methods=["POST"])
