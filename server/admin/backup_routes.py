@@ -148,10 +148,10 @@ def backup_verify(name: str) -> Response:
 def backup_upload() -> str | Response:
     form = BackupUploadForm()
     if form.validate_on_submit():
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        target = backup.backups_dir(_data_dir()) / f"sheaf-uploaded-{stamp}.zip"
+        target = backup.new_upload_path(_data_dir())
         partial = target.with_name(target.name + ".partial")
-        form.file.data.save(partial)
+        with backup.open_private(partial, exclusive=True) as handle:
+            form.file.data.save(handle)
         try:
             backup.verify_backup(partial, _data_dir(), current_version(database))
         except backup.BackupError as exc:
