@@ -425,8 +425,13 @@ def test_an_append_through_a_recipe_is_checked_against_the_dataset_types(
     post(editor_client, source, "/recipes", name="Tidy amounts")
     recipe = Recipe.get(Recipe.name == "Tidy amounts")
     job = run_import(
-        app, editor_client, b"id,amount\n3, abc\n4, 40\n", "n.csv", mode="append",
-        target=str(target.id), recipe=str(recipe.id),
+        app,
+        editor_client,
+        b"id,amount\n3, abc\n4, 40\n",
+        "n.csv",
+        mode="append",
+        target=str(target.id),
+        recipe=str(recipe.id),
     )
     assert job.status == "done" and job.rows == 2 and job.problem_count == 1
     assert stored(app, fresh(target)) == [(1, 10), (2, 20), (3, None), (4, 40)]
