@@ -96,18 +96,24 @@ def read_settings_file(data_dir: Path) -> dict[str, Any]:
     path = data_dir / SETTINGS_FILE
     if not path.exists():
         return {}
+    return read_settings(path, str(path))
+
+
+def read_settings(path: Path, source: str) -> dict[str, Any]:
+    """The settings in the JSON file at ``path``, checked (names, types, bounds); errors name
+    ``source``. A restore checks a backup's settings.json with it too."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SettingsError(f"Cannot read {path}: {exc}") from None
+        raise SettingsError(f"Cannot read {source}: {exc}") from None
     if not isinstance(raw, dict):
-        raise SettingsError(f"{path} must hold a JSON object of settings.")
+        raise SettingsError(f"{source} must hold a JSON object of settings.")
     settings = {}
     for key, value in raw.items():
         name = key.upper()
         if name not in DEFAULTS:
-            raise SettingsError(f"{path} names an unknown setting {key!r}.")
-        settings[name] = coerce_setting(name, value, str(path))
+            raise SettingsError(f"{source} names an unknown setting {key!r}.")
+        settings[name] = coerce_setting(name, value, source)
     return settings
 
 

@@ -1,13 +1,19 @@
-"""Downloads that the desktop's save dialog may redirect: with a ``save`` token (from the
-native dialog, see desktop/bridge.py) the file is written where the person chose, and the
-page is told where it went; without one it is an ordinary download."""
+"""Downloads: their names and their one Content-Disposition header (:func:`attachment`), and
+the desktop's save dialog, which may redirect them: with a ``save`` token (from the native
+dialog, see desktop/bridge.py) the file is written where the person chose, and the page is
+told where it went; without one it is an ordinary download."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Response, abort, current_app, jsonify, request
+from werkzeug.http import dump_options_header
+
+_ATTR_CHARS = "!#$&+-.^_`|~"  # RFC 5987 attr-chars kept as they are; the rest %-encoded
 
 
 def download_name(title: str, extension: str) -> str:
@@ -18,8 +24,25 @@ def download_name(title: str, extension: str) -> str:
 
 
 def attachment(name: str) -> dict[str, str]:
-    """The headers that make a response download as ``name``."""
-    return {"Content-Disposition": f'attachment; filename="{name}"'}
+    """The headers that make a response download as ``name``: the one place a
+    Content-Disposition is made. Waitress sends headers as Latin-1 and browsers read them as
+    anything, so the header is ASCII (RFC 6266): the name itself when it is ASCII, else an
+    ASCII ``filename=`` for old clients and the real name as ``filename*=UTF-8''…`` (RFC
+    5987), as Werkzeug's ``send_file`` does, through its public ``dump_options_header`` (which
+    quotes and escapes). Control characters, line breaks among them, become ``_``."""
+    name = "".join(ch if ch.isprintable() else "_" for ch in name) or "download"
+    if name.isascii():
+        options = {"filename": name}
+    else:
+        stem, dot, extension = name.rpartition(".") if "." in name else (name, "", "")
+        fallback = (_ascii(stem).strip() or "download") + dot + _ascii(extension)
+        options = {"filename": fallback, "filename*": "UTF-8''" + quote(name, safe=_ATTR_CHARS)}
+    return {"Content-Disposition": dump_options_header("attachment", options)}
+
+
+def _ascii(text: str) -> str:
+    """``text`` without what NFKD cannot spell in ASCII ("Łódź" → "odz"), as send_file does."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
 def save_target() -> Path | None:

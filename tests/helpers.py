@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -161,6 +163,23 @@ def require_browser() -> None:
         pytest.skip("Playwright is missing: install the pip package `playwright`")
 
 
+@contextmanager
+def served(app: Flask, threads: int = 4) -> Iterator[int]:
+    """``app`` served by waitress on a free loopback port in a thread; yields the port."""
+    import threading
+
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=threads)
+    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
+    thread.start()
+    try:
+        yield server.effective_port
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
 class HttpSession:
     """A person's browser tab against a real server on loopback: one keep-alive connection
     and its cookies, for tests that must not use Flask's test client (it hides header encoding
@@ -176,8 +195,11 @@ class HttpSession:
         self._connect = lambda: http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         self._conn = self._connect()
 
-    def request(self, method: str, path: str, fields: dict | list | None = None):
-        """(status, headers, body text)."""
+    def request(
+        self, method: str, path: str, fields: dict | list | None = None, binary: bool = False
+    ):
+        """(status, headers, body text; or bytes with ``binary``). The headers are as sent:
+        http.client reads them as Latin-1, so ``value.encode("latin-1")`` gives the bytes."""
         import urllib.parse
 
         headers = {"Host": f"127.0.0.1:{self.port}"}
@@ -192,11 +214,15 @@ class HttpSession:
         for value in response.headers.get_all("Set-Cookie") or []:
             name, _, rest = value.partition("=")
             self.cookies[name.strip()] = rest.split(";", 1)[0]
-        text = response.read().decode("utf-8", "replace")
+        body = response.read()
         if response.will_close:
             self._conn.close()
             self._conn = self._connect()
-        return response.status, response.headers, text
+        return (
+            response.status,
+            response.headers,
+            body if binary else body.decode("utf-8", "replace"),
+        )
 
     def csrf(self, path: str) -> tuple[str, str]:
         """The page at ``path`` and its CSRF token."""

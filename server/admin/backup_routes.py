@@ -25,7 +25,7 @@ from ..audit_trail import record
 from ..auth.session import password_policy, throttle
 from ..auth.signin import confirm_password
 from ..db import database
-from ..downloads import save_target, saved
+from ..downloads import attachment, save_target, saved
 from ..errors import disk_full
 from ..migrations import current_version
 from ..permissions import require_permission
@@ -113,7 +113,9 @@ def backup_file(name: str) -> Response:
                     yield chunk
 
         return saved(chunks(), target)
-    return send_file(path, as_attachment=True, download_name=name, mimetype="application/zip")
+    response = send_file(path, mimetype="application/zip")
+    response.headers.update(attachment(name))  # the one Content-Disposition (server.downloads)
+    return response
 
 
 @bp.route("/backups/<name>/verify", methods=["POST"])
@@ -148,10 +150,10 @@ def backup_verify(name: str) -> Response:
 def backup_upload() -> str | Response:
     form = BackupUploadForm()
     if form.validate_on_submit():
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        target = backup.backups_dir(_data_dir()) / f"sheaf-uploaded-{stamp}.zip"
+        target = backup.new_upload_path(_data_dir())
         partial = target.with_name(target.name + ".partial")
-        form.file.data.save(partial)
+        with backup.open_private(partial, exclusive=True) as handle:
+            form.file.data.save(handle)
         try:
             backup.verify_backup(partial, _data_dir(), current_version(database))
         except backup.BackupError as exc:

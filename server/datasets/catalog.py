@@ -8,15 +8,18 @@ record-level access is decided (the web layer's ``access.dataset_or_404`` asks i
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from peewee import ModelSelect
 
+from ..file_keys import BadKey, key_path
 from ..models import Dataset, DatasetShare, DatasetVersion, User
 from ..permissions import has_permission
 from .storage import Column
 
 DATASETS_DIR = "datasets"
+log = logging.getLogger(__name__)
 
 
 def datasets_dir(data_dir: Path) -> Path:
@@ -26,12 +29,18 @@ def datasets_dir(data_dir: Path) -> Path:
 
 
 def dataset_file(data_dir: Path, storage_key: str) -> Path:
-    return datasets_dir(data_dir) / f"{storage_key}.sqlite"
+    """The dataset file of ``storage_key``; :class:`BadKey` for a key Sheaf did not make."""
+    return key_path(datasets_dir(data_dir), storage_key, ".sqlite")
 
 
 def remove_dataset_file(data_dir: Path, storage_key: str) -> None:
-    """Delete a dataset file with the WAL and shared-memory files SQLite keeps beside it."""
-    path = dataset_file(data_dir, storage_key)
+    """Delete a dataset file with the WAL and shared-memory files SQLite keeps beside it; a
+    key Sheaf did not make names no file of Sheaf's, so nothing is deleted (logged)."""
+    try:
+        path = dataset_file(data_dir, storage_key)
+    except BadKey as exc:
+        log.warning("%s", exc)
+        return
     for suffix in ("", "-wal", "-shm"):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -40,6 +39,7 @@ from typing import Any
 
 from peewee import JOIN
 
+from .. import file_keys
 from ..audit_trail import record
 from ..db import database
 from ..models import Dataset, DatasetVersion, RowChange, User, utcnow
@@ -656,7 +656,7 @@ def go_back(
         require_current(dataset, base)
         plan = go_back_plan(dataset, number)
         _require_file(data_dir, plan.target.file_key)
-        new_key = secrets.token_hex(16)
+        new_key = file_keys.new_key()
         target_path = dataset_file(data_dir, new_key)
         partial = target_path.with_name(target_path.name + ".partial")
         try:
@@ -702,7 +702,7 @@ def file_change(
     changes the copy and returns (columns, rows touched, row count, summary)."""
     with writing(dataset_id) as dataset:
         require_current(dataset, base)
-        new_key = secrets.token_hex(16)
+        new_key = file_keys.new_key()
         target = dataset_file(data_dir, new_key)
         partial = target.with_name(target.name + ".partial")
         try:
@@ -772,8 +772,8 @@ def prune(data_dir: Path, keep_versions: int, keep_days: int) -> int:
                 continue
             needed = needed_keys(dataset, keep_versions, keep_days)
             for key in kept_files(dataset) - needed:
-                path = dataset_file(data_dir, key)
-                if path.exists():
+                path = _file_or_none(data_dir, key)
+                if path is not None and path.exists():
                     size = path.stat().st_size
                     path.unlink(missing_ok=True)
                     freed += size
@@ -840,6 +840,16 @@ def _require_file(data_dir: Path, key: str | None) -> None:
 # --- start-up ----------------------------------------------------------------------------------
 
 
+def _file_or_none(data_dir: Path, key: str) -> Path | None:
+    """A version's file, or None (logged) for a key Sheaf did not make: start-up and the
+    pruner pass over it rather than stop or touch a file outside the data folder."""
+    try:
+        return dataset_file(data_dir, key)
+    except file_keys.BadKey as exc:
+        log.warning("%s", exc)
+        return None
+
+
 def recover(data_dir: Path) -> list[int]:
     """Finish row-level versions the application database recorded but whose dataset file
     did not commit (a crash between the two). Returns the datasets mended."""
@@ -850,8 +860,8 @@ def recover(data_dir: Path) -> list[int]:
         .where((DatasetVersion.number == Dataset.version) & ~DatasetVersion.whole_file)
     )
     for version in query:
-        path = dataset_file(data_dir, version.file_key)
-        if not path.exists():
+        path = _file_or_none(data_dir, version.file_key)
+        if path is None or not path.exists():
             continue
         con = connect(path)
         try:

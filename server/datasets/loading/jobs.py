@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import secrets
 import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
@@ -19,6 +18,7 @@ from typing import BinaryIO
 
 from ...audit_trail import record
 from ...db import database
+from ...file_keys import BadKey, key_path, new_key
 from ...importers import TYPES, Limits, Meter, ReadOptions, TableSample, UnreadableFile
 from ...importers import inspect_file as inspect
 from ...models import Dataset, ImportJob, ImportProblem, Recipe, User, utcnow
@@ -47,13 +47,24 @@ def originals_dir(data_dir: Path) -> Path:
 
 
 def original_path(data_dir: Path, job: ImportJob) -> Path:
-    return originals_dir(data_dir) / job.original_key
+    """The uploaded file of ``job``; :class:`BadKey` for a key Sheaf did not make."""
+    return key_path(originals_dir(data_dir), job.original_key)
+
+
+def _drop_original(data_dir: Path, job: ImportJob) -> None:
+    """Delete the job's uploaded file; one under a key Sheaf did not make is left alone."""
+    try:
+        path = original_path(data_dir, job)
+    except BadKey as exc:
+        log.warning("Import %s: %s", job.id, exc)
+        return
+    path.unlink(missing_ok=True)
 
 
 def receive_file(stream: BinaryIO, file_name: str, data_dir: Path, user: User) -> ImportJob:
     """Store an uploaded file under a generated name, with its SHA-256, as a new import."""
-    key = secrets.token_hex(16)
-    target = originals_dir(data_dir) / key
+    key = new_key()
+    target = key_path(originals_dir(data_dir), key)
     digest, size = hashlib.sha256(), 0
     with open(target, "xb") as out:
         while chunk := stream.read(1 << 20):
@@ -180,8 +191,8 @@ def run(job_id: int, data_dir: Path, limits: Limits, meter: Meter, should_stop) 
     plan = Plan(**job.option_dict)
     job.status, job.started_at = "running", utcnow()
     job.save()
-    new_key = secrets.token_hex(16)
-    dest = dataset_file(data_dir, new_key)
+    fresh_key = new_key()
+    dest = dataset_file(data_dir, fresh_key)
     target = Dataset.get_or_none(Dataset.id == plan.target_id) if plan.target_id else None
     recipe = Recipe.get_or_none(Recipe.id == plan.recipe_id) if plan.recipe_id else None
     if target is not None:
@@ -243,7 +254,7 @@ def run(job_id: int, data_dir: Path, limits: Limits, meter: Meter, should_stop) 
             "Sheaf hit an unexpected problem; it has been logged. Nothing was changed.",
         )
     try:
-        dataset = _publish(job, plan, target, new_key, outcome)
+        dataset = _publish(job, plan, target, fresh_key, outcome)
     except VersionError as exc:
         dest.unlink(missing_ok=True)
         return _finish(job, data_dir, "failed", str(exc))
@@ -395,14 +406,14 @@ def _finish(
                 "message": message,
             },
         )
-    original_path(data_dir, job).unlink(missing_ok=True)
+    _drop_original(data_dir, job)
     return job
 
 
 def abandon(job: ImportJob, data_dir: Path) -> None:
     """Forget a previewed import that was never started."""
     if job.status == "ready":
-        original_path(data_dir, job).unlink(missing_ok=True)
+        _drop_original(data_dir, job)
         job.status, job.message, job.finished_at = "cancelled", "Not imported.", utcnow()
         job.save()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from itertools import chain
 from pathlib import Path
 
 from flask import (
@@ -243,11 +244,13 @@ def import_problems(job_id: int) -> Response:
     job = _job_or_404(job_id)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["row", "column", "value", "problem"])
-    for problem in job.problems.order_by(ImportProblem.row, ImportProblem.id):
-        writer.writerow(
-            [problem.row, problem.column_label, neutralise(problem.value), problem.message]
-        )
+    rows = (
+        [p.row, p.column_label, p.value, p.message]
+        for p in job.problems.order_by(ImportProblem.row, ImportProblem.id)
+    )
+    # Every cell through the guard: the labels and values come from the imported file.
+    for row in chain([["row", "column", "value", "problem"]], rows):
+        writer.writerow([neutralise(cell) for cell in row])
     name = download_name(f"{Path(job.file_name).stem}-problems", "csv")
     return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv", headers=attachment(name))
 

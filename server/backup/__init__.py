@@ -10,6 +10,10 @@ the next start, before the database is opened (:func:`finish_restore`), after th
 has itself been saved as a backup. Every step of the swap can be repeated, so a crash half-way
 finishes at the following start.
 
+What a restore checks beyond the manifest (sizes before unpacking, the database's own schema,
+the file keys it stores, the settings) is in :mod:`.contents`. Backup files are the owner's
+alone (0600), as is everything unpacked.
+
 No Flask here: the app, the command line (``sheaf backup`` / ``sheaf restore``) and the tests
 all call these functions.
 """
@@ -20,6 +24,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import sqlite3
 import tempfile
@@ -27,10 +32,15 @@ import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
-from .config import DATABASE_FILE, SECRET_KEY_FILE, SETTINGS_FILE
-from .sqlite_files import copy_file
-from .version import __version__
+from ..config import DATABASE_FILE, SECRET_KEY_FILE, SETTINGS_FILE
+from ..file_keys import KEY_PATTERN, key_path
+from ..migrations import available as known_migrations
+from ..sqlite_files import copy_file
+from ..version import __version__
+from .contents import check_contents, check_sizes
+from .errors import BackupError
 
 BACKUP_DIR = "backups"
 PENDING_DIR = "restore-pending"
@@ -40,18 +50,15 @@ FORMAT = "sheaf-backup"
 FORMAT_VERSION = 1
 AUTO_PREFIX = "sheaf-auto-"
 MANUAL_PREFIX = "sheaf-backup-"
+UPLOAD_PREFIX = "sheaf-uploaded-"
 _MOVED_OLD = ".old-data-moved"  # marker inside restore-pending: the swap's first half is done
 # What a backup holds, relative to the data folder; nothing else is ever unpacked.
 _ALLOWED = re.compile(
-    rf"^({re.escape(DATABASE_FILE)}|{re.escape(SETTINGS_FILE)}|datasets/[0-9a-f]{{32}}\.sqlite"
-    r"|originals/[0-9a-f]{32})$"
+    rf"^({re.escape(DATABASE_FILE)}|{re.escape(SETTINGS_FILE)}|datasets/{KEY_PATTERN}\.sqlite"
+    rf"|originals/{KEY_PATTERN})$"
 )
 _SWAPPED = [DATABASE_FILE, "datasets", "originals", SETTINGS_FILE]
 _MANIFEST_MAX_BYTES = 16 * 1024 * 1024
-
-
-class BackupError(ValueError):
-    """A backup that cannot be made, read or restored; the message is for the person."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,27 @@ def new_backup_path(data_dir: Path, automatic: bool = False) -> Path:
         number += 1
         path = path.with_name(f"{prefix}{stamp}-{number}.zip")
     return path
+
+
+def new_upload_path(data_dir: Path) -> Path:
+    """A name for an uploaded backup that no other has: its time and a random part, so two
+    uploads in one second never share (or replace) a file."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    while True:
+        path = backups_dir(data_dir) / f"{UPLOAD_PREFIX}{stamp}-{secrets.token_hex(4)}.zip"
+        if not path.exists() and not path.with_name(path.name + ".partial").exists():
+            return path
+
+
+def open_private(path: Path, exclusive: bool = False) -> BinaryIO:
+    """Open ``path`` for writing, readable by its owner only (0600), even if it existed;
+    ``exclusive``: refuse a file that exists."""
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0)
+    flags |= os.O_EXCL if exclusive else os.O_TRUNC
+    fd = os.open(path, flags, 0o600)
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "wb")
 
 
 def list_backups(data_dir: Path) -> list[Path]:
@@ -141,7 +169,8 @@ def make_backup(data_dir: Path, target: Path, *, as_is: bool = False) -> BackupI
     try:
         with (
             tempfile.TemporaryDirectory(dir=scratch_root) as scratch,
-            zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive,
+            open_private(partial) as handle,
+            zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive,
         ):
             entries = []
             copy = Path(scratch) / DATABASE_FILE
@@ -252,7 +281,10 @@ def _check_entries(archive: zipfile.ZipFile, files: list[dict]) -> None:
     for name in names:
         if not _ALLOWED.match(name):
             raise BackupError(f"This backup holds a file Sheaf does not restore: {name!r}.")
-    inside = {i.filename for i in archive.infolist() if not i.is_dir()}
+    listed = [i.filename for i in archive.infolist() if not i.is_dir()]
+    if len(set(listed)) != len(listed):
+        raise BackupError("This backup holds a file twice.")
+    inside = set(listed)
     if inside != {*names, MANIFEST}:
         extra = sorted(inside - {*names, MANIFEST})
         missing = sorted({*names} - inside)
@@ -264,12 +296,23 @@ def _check_entries(archive: zipfile.ZipFile, files: list[dict]) -> None:
         )
 
 
-def _extract_checked(archive: zipfile.ZipFile, entry: dict, target: Path) -> None:
-    """Unpack one file, refusing it unless its size and SHA-256 are the manifest's."""
+def _entry_path(root: Path, name: str) -> Path:
+    """Where an entry (already matched against ``_ALLOWED``) is unpacked: a dataset file or
+    an original goes through :func:`server.file_keys.key_path` like every stored key."""
+    folder, _, file_name = name.rpartition("/")
+    if not folder:
+        return root / name
+    suffix = ".sqlite" if folder == "datasets" else ""
+    return key_path(root / folder, file_name.removesuffix(suffix), suffix)
+
+
+def _extract_checked(archive: zipfile.ZipFile, entry: dict, root: Path) -> None:
+    """Unpack one file (0600), refusing it unless its size and SHA-256 are the manifest's."""
     digest = hashlib.sha256()
     size = 0
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with archive.open(entry["name"]) as reader, open(target, "wb") as writer:
+    target = _entry_path(root, entry["name"])
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with archive.open(entry["name"]) as reader, open_private(target) as writer:
         while chunk := reader.read(1 << 20):
             size += len(chunk)
             if size > entry["size"]:
@@ -301,8 +344,16 @@ def _integrity(database: Path, name: str) -> None:
         raise BackupError(f"{name} in this backup fails SQLite's integrity check: {result}.")
 
 
+def _newest_schema(schema_now: int | None) -> int:
+    """The newest schema a restore may bring: what this Sheaf's migrations know, and no more
+    than the running database's (``schema_now``) when given."""
+    newest = len(known_migrations())
+    return newest if schema_now is None else min(newest, schema_now)
+
+
 def _unpack(path: Path, target: Path, schema_now: int | None) -> BackupInfo:
     """Verify the backup at ``path`` completely while unpacking it into ``target``."""
+    newest = _newest_schema(schema_now)
     try:
         with zipfile.ZipFile(path) as archive:
             manifest = _manifest(archive)
@@ -311,13 +362,14 @@ def _unpack(path: Path, target: Path, schema_now: int | None) -> BackupInfo:
             schema = manifest.get("schema_version")
             if not isinstance(schema, int):
                 raise BackupError("This backup's manifest is damaged.")
-            if schema_now is not None and schema > schema_now:
+            if schema > newest:  # said early; the database itself is asked below
                 raise BackupError(
                     f"This backup comes from a newer Sheaf ({manifest.get('sheaf_version')}); "
                     "update Sheaf before restoring it."
                 )
+            check_sizes(archive, files, target)
             for entry in files:
-                _extract_checked(archive, entry, target / entry["name"])
+                _extract_checked(archive, entry, target)
     except zipfile.BadZipFile:
         raise BackupError("This file is not a Sheaf backup (it is not a zip archive).") from None
     except OSError as exc:
@@ -325,6 +377,8 @@ def _unpack(path: Path, target: Path, schema_now: int | None) -> BackupInfo:
     for entry in files:
         if entry["name"].endswith((".sqlite", ".db")):
             _integrity(target / entry["name"], entry["name"])
+    if check_contents(target, newest) != schema:
+        raise BackupError("This backup's manifest does not match its database (schema).")
     try:
         created = datetime.fromisoformat(manifest.get("created_at", ""))
     except (TypeError, ValueError):
