@@ -265,7 +265,7 @@ def test_drag_adjust_watch_and_open(site: Site, browser) -> None:
         context.close()
 
 
-def test_bad_value_refused_then_stored_as_empty(site: Site, browser) -> None:
+def test_bad_value_refused_then_kept_as_written(site: Site, browser) -> None:
     from playwright.sync_api import expect
 
     content = b"n\n1\nx\n3\n"
@@ -300,13 +300,13 @@ def test_bad_value_refused_then_stored_as_empty(site: Site, browser) -> None:
         expect(page.get_by_role("link", name="Refused numbers")).to_have_count(0)
         expect(page.locator("main table tbody tr")).to_have_count(datasets_before)
 
-        # The same file, bad values stored as empty: success, one problem, a CSV to download.
+        # The same file, with the default: the bad value kept as written and marked, listed.
         _open_import(page)
         _drop_file(page, "numbers.csv", content)
         expect(page.locator(".notice-warning")).to_have_count(0)  # the refusal is not "done"
         _type_select(page, "n").select_option(label="Whole number")
         page.get_by_label("Dataset name").fill("Kept numbers")
-        expect(page.get_by_label("Store them as empty and list them")).to_be_checked()
+        expect(page.get_by_label("Keep them as written, marked as not fitting")).to_be_checked()
         _click_import(page)
         _wait_for_result(page)
         success = page.locator(".notice-success")
@@ -330,6 +330,11 @@ def test_bad_value_refused_then_stored_as_empty(site: Site, browser) -> None:
         page.goto(site.url + "/datasets")
         expect(page.get_by_role("link", name="Kept numbers")).to_be_visible()
         expect(page.get_by_role("link", name="Refused numbers")).to_have_count(0)
+        page.get_by_role("link", name="Kept numbers").click()
+        flagged = page.locator("td.misfit")
+        expect(flagged).to_have_count(1)
+        expect(flagged).to_have_text("x")  # kept exactly as the file had it, and marked
+        shot(page, "import-08-kept-and-marked")
 
         _assert_clean(log)
     finally:
