@@ -255,7 +255,9 @@
     input.select();
     var save = function (next) {
       if (input.value === before) { close(cell, before); if (next) edit(next); else cell.focus(); return; }
-      var body = new URLSearchParams({ column: column, value: input.value,
+      // "before" is the cell as this page showed it: if someone changed it meanwhile, the
+      // server refuses, even though this page's own edits moved its version on.
+      var body = new URLSearchParams({ column: column, value: input.value, before: before,
                                        version: table.getAttribute("data-version") });
       fetch(base + rowId + "/cell", {
         method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf }, body: body
@@ -264,7 +266,7 @@
       }).then(function (result) {
         if (!result[0]) { message.textContent = result[1].error || "Not saved."; input.focus(); return; }
         table.setAttribute("data-version", result[1].version);
-        close(cell, show(result[1].value, cell));
+        close(cell, result[1].shown !== undefined ? result[1].shown : show(result[1].value, cell));
         if (next) edit(next); else cell.focus();
       }).catch(function () {
         message.textContent = "Not saved: Sheaf did not answer. Reload the page.";

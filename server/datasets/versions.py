@@ -340,6 +340,29 @@ def _stamp_of(con: sqlite3.Connection) -> int | None:
     return row[0] if row else None
 
 
+def read_row(
+    dataset: Dataset, columns: list[Column], row_id: int, data_dir: Path
+) -> dict[str, Any] | None:
+    """One row of the dataset's current file by column name, or None."""
+    con = connect(dataset_file(data_dir, dataset.storage_key))
+    try:
+        return _read_row(con, columns, row_id)
+    finally:
+        con.close()
+
+
+def last_change_of_row(dataset: Dataset, row_id: int) -> DatasetVersion | None:
+    """The latest version that changed the row by itself (an edit, an add, a delete, or their
+    undo or redo)."""
+    return (
+        DatasetVersion.select()
+        .join(RowChange)
+        .where((DatasetVersion.dataset == dataset) & (RowChange.row_id == row_id))
+        .order_by(DatasetVersion.number.desc())
+        .first()
+    )
+
+
 def _read_row(con: sqlite3.Connection, columns: list[Column], row_id: int) -> dict | None:
     names = [c.name for c in columns]
     row = con.execute(f"SELECT {', '.join(names)} FROM rows WHERE rowid = ?", (row_id,)).fetchone()

@@ -473,3 +473,47 @@ def test_values_kept_as_written_are_flagged_filtered_and_left_out_of_figures(
     assert "2024-01" in chart and "2024-02" in chart and ">None<" not in chart
     csv = editor_client.get(f"/datasets/{dataset.id}/export?format=csv").get_data(as_text=True)
     assert "2024-01-20,n/a" in csv and "soon,5" in csv
+
+
+def test_a_cell_changed_by_someone_else_is_not_overwritten_by_a_page_that_moved_on(
+    app, dataset, people
+):
+    """The table takes the version its own edits return; the cell as the page showed it is
+    what guards a colleague's change (a review found an edit on a later version overwriting
+    it silently)."""
+    from server.models import User
+
+    ann, ada = signed_in(app, "eddie"), signed_in(app, "eddie")
+    User.update(display_name="Ada").where(User.login == "eddie").execute()
+    page_version = fresh(dataset).version
+    assert (
+        ada.post_form(
+            f"/datasets/{dataset.id}/rows/1/cell",
+            {"column": "c3", "value": "Bergen", "before": "Oslo", "version": page_version},
+        ).status_code
+        == 200
+    )
+    moved_on = ann.post_form(
+        f"/datasets/{dataset.id}/rows/2/cell",
+        {"column": "c3", "value": "Cusco", "before": "Lima", "version": page_version},
+    )
+    assert moved_on.status_code == 200  # another row: fine, and the page moves on
+    stale = ann.post_form(
+        f"/datasets/{dataset.id}/rows/1/cell",
+        {"column": "c3", "value": "Tromsø", "before": "Oslo", "version": moved_on.json["version"]},
+    )
+    assert (
+        stale.status_code == 400
+        and "changed this dataset after you opened it" in (stale.json["error"])
+    )
+    assert stored(app, fresh(dataset))[0][2] == "Bergen"
+    again = ann.post_form(
+        f"/datasets/{dataset.id}/rows/2/cell",
+        {
+            "column": "c3",
+            "value": "Puno",
+            "before": moved_on.json["shown"],
+            "version": moved_on.json["version"],
+        },
+    )
+    assert again.status_code == 200  # one's own change, as the page shows it, is not stale

@@ -90,11 +90,16 @@ def edit_row(
     values: Mapping[str, str | None],
     user: User,
     data_dir: Path,
+    seen: Mapping[str, str] | None = None,
 ) -> DatasetVersion:
-    """Change some cells of one row (``values`` by column name, as text)."""
+    """Change some cells of one row (``values`` by column name, as text). ``seen``: the cells
+    as the person saw them (as the table shows them); if one holds something else now, someone
+    changed it meanwhile and the edit is refused, whatever version the page believes in."""
     with versions.writing(dataset_id) as dataset:
         versions.require_rows_unchanged(dataset, base, [row_id])
         columns = columns_of(dataset)
+        if seen:
+            _require_seen(dataset, columns, row_id, seen, data_dir)
         typed = _typed(columns, values)
         if not typed:
             raise RowError("Nothing to change.")
@@ -110,6 +115,34 @@ def edit_row(
             audit="dataset.row_edited",
             audit_details={"row": row_id, "columns": labels},
         )
+
+
+def shown(column: Column, value: Any) -> str:
+    """A stored value as the table shows it (what a person saw before changing it)."""
+    if value is None:
+        return ""
+    if column.type == "boolean" and value in (0, 1):
+        return "yes" if value == 1 else "no"
+    return str(value)
+
+
+def _require_seen(
+    dataset: Dataset, columns: list[Column], row_id: int, seen: Mapping[str, str], data_dir: Path
+) -> None:
+    by_name = {c.name: c for c in columns}
+    now = versions.read_row(dataset, columns, row_id, data_dir)
+    if now is None:
+        raise RowError(f"Row {row_id:,} does not exist (any more).")
+    changed = [
+        name
+        for name, text in seen.items()
+        if name in by_name and shown(by_name[name], now[name]) != text
+    ]
+    if changed:
+        last = versions.last_change_of_row(dataset, row_id)
+        if last is not None:
+            raise versions.Stale([last])
+        raise RowError("This cell changed after you saw it; reload the page and try again.")
 
 
 def add_row(

@@ -234,6 +234,7 @@ def cell_edit(dataset_id: int, row_id: int) -> tuple[Response, int]:
     """One cell typed in the table (answers JSON for the page's script)."""
     dataset = dataset_or_404(dataset_id, "edit")
     name = request.form.get("column", "")
+    seen = request.form.get("before")
     try:
         version = rows.edit_row(
             dataset.id,
@@ -242,11 +243,14 @@ def cell_edit(dataset_id: int, row_id: int) -> tuple[Response, int]:
             {name: request.form.get("value", "")},
             _user(),
             current_app.config["DATA_DIR"],
+            seen=None if seen is None else {name: seen},
         )
     except (rows.RowError, versions.VersionError) as exc:
         return jsonify({"error": str(exc)}), 400
     value = _read_row(dataset, row_id)[name]
-    return jsonify({"value": value, "version": version.number, "summary": version.summary}), 200
+    column = next(c for c in columns_of(dataset) if c.name == name)
+    answer = {"value": value, "shown": rows.shown(column, value), "version": version.number}
+    return jsonify({**answer, "summary": version.summary}), 200
 
 
 @bp.route("/datasets/<int:dataset_id>/rows/<int:row_id>/history")
