@@ -130,12 +130,17 @@ def seed_folder(data_dir: Path, csv_path: Path, clients: int, importers: int) ->
     }
 
 
-def run_seeding(python: str, data_dir: Path, csv_path: Path, clients: int, importers: int) -> dict:
-    command = [python, str(SCRIPT), "--seed-folder", str(data_dir), str(csv_path)]
-    command += [str(clients), str(importers)]
-    proc = subprocess.run(
-        command, cwd=ROOT, env=sheaf_env(), capture_output=True, text=True, timeout=1800
-    )
+def run_seeding(
+    python: str, data_dir: Path, csv_path: Path, clients: int, importers: int, root: Path = ROOT
+) -> dict:
+    """Seed in a process of its own, with the code of the checkout ``root`` (its own
+    bench/load_bench.py, run there: another release's folder is made by that release)."""
+    command = [python, str(root / "bench" / SCRIPT.name), "--seed-folder", str(data_dir)]
+    command += [str(csv_path), str(clients), str(importers)]
+    env = sheaf_env()
+    if root.resolve() != ROOT:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"  # leave the other checkout as it was
+    proc = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=1800)
     if proc.returncode != 0:
         raise BenchError(f"Seeding failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
