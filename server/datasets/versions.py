@@ -161,14 +161,15 @@ def latest(dataset: Dataset) -> DatasetVersion:
     )
 
 
-def history(dataset: Dataset) -> list[DatasetVersion]:
-    """Newest first."""
-    return list(
+def history(dataset: Dataset, limit: int | None = None) -> list[DatasetVersion]:
+    """Newest first (the newest ``limit`` only, when given)."""
+    query = (
         DatasetVersion.select(DatasetVersion, User)
         .join(User, JOIN.LEFT_OUTER, on=(DatasetVersion.user == User.id))
         .where(DatasetVersion.dataset == dataset)
         .order_by(DatasetVersion.number.desc())
     )
+    return list(query.limit(limit) if limit else query)
 
 
 def stacks(dataset: Dataset) -> tuple[list[DatasetVersion], list[DatasetVersion]]:

@@ -517,3 +517,16 @@ def test_a_cell_changed_by_someone_else_is_not_overwritten_by_a_page_that_moved_
         },
     )
     assert again.status_code == 200  # one's own change, as the page shows it, is not stale
+
+
+def test_a_long_history_lists_the_newest_versions_first_and_all_on_request(
+    app, editor_client, dataset
+):
+    from server.datasets.web.history_pages import SHOWN
+
+    for i in range(SHOWN + 5):
+        post(editor_client, dataset, "/rows/1/cell", column="c3", value=f"v{i}")
+    page = editor_client.get(f"/datasets/{dataset.id}/history").get_data(as_text=True)
+    assert page.count('id="version-') == SHOWN and f"Show every version ({SHOWN + 6})" in page
+    page = editor_client.get(f"/datasets/{dataset.id}/history?all=1").get_data(as_text=True)
+    assert page.count('id="version-') == SHOWN + 6 and 'id="version-1"' in page

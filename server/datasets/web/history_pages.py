@@ -24,6 +24,7 @@ from .access import dataset_or_404
 
 bp = Blueprint("history", __name__)
 BACK = {"clean": "datasets.dataset_clean", "history": "history.dataset_history"}
+SHOWN = 100  # versions listed before "Show every version"
 
 
 def base_version() -> int | None:
@@ -45,10 +46,12 @@ def dataset_history(dataset_id: int) -> str:
     dataset = dataset_or_404(dataset_id)
     done, undone = versions.stacks(dataset)
     data_dir = current_app.config["DATA_DIR"]
+    everything = request.args.get("all") == "1"
     return render_template(
         "datasets/history.html",
         dataset=dataset,
-        history=versions.history(dataset),
+        history=versions.history(dataset, None if everything else SHOWN),
+        everything=everything,
         can_undo=len(done) > 1,
         can_redo=bool(undone),
         editable=may(current_user, dataset, "edit"),

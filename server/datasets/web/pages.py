@@ -379,7 +379,7 @@ def dataset_clean(dataset_id: int) -> str | Response:
         dataset=dataset,
         columns=columns_of(dataset),
         steps=steps.STEPS,
-        history=versions.history(dataset),
+        history=versions.history(dataset, 20),
         stacks=versions.stacks(dataset),
         problem=problem,
         view=view,
