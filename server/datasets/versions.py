@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from peewee import JOIN
 
@@ -48,6 +48,7 @@ from .catalog import columns_json, columns_of, dataset_file, kept_files
 from .storage import Column, build_search_index, drop_search_sets
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 LOCK_WAIT_SECONDS = 30
 ROW_LEVEL_KINDS = ("edit", "add", "delete")
 KIND_LABELS = {
@@ -661,7 +662,7 @@ def rows_at(dataset: Dataset, number: int, data_dir: Path, dest: Path) -> Datase
         .order_by(DatasetVersion.number.desc())
     )
     copy_file(dataset_file(data_dir, target.file_key), dest)
-    columns = [Column(c["name"], c["label"], c["type"]) for c in json.loads(target.columns)]
+    columns = _columns(target.columns)
     con = connect(dest)
     try:
         con.execute("BEGIN IMMEDIATE")
@@ -684,34 +685,52 @@ def go_back(
         require_current(dataset, base)
         plan = go_back_plan(dataset, number)
         _require_file(data_dir, plan.target.file_key)
-        new_key = file_keys.new_key()
-        target_path = dataset_file(data_dir, new_key)
-        partial = target_path.with_name(target_path.name + ".partial")
-        try:
-            rows_at(dataset, number, data_dir, partial)
-            durable_rename(partial, target_path)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
-        try:
-            with database.atomic():
-                version = _next(
-                    dataset,
-                    user,
-                    "go_back",
-                    f"Went back to version {number:,} ({describe(plan.target)})",
-                    file_key=new_key,
-                    whole_file=True,
-                    row_count=plan.target.row_count,
-                    columns=plan.target.columns,
-                    rows_touched=abs(plan.rows_now - plan.rows_then),
-                    params={"to": number},
-                )
-                _audit("dataset.go_back", version, user, {"to_version": number})
-        except BaseException:
-            target_path.unlink(missing_ok=True)
-            raise
-    return version
+        new_key, _ = _new_file(
+            data_dir, lambda partial: rows_at(dataset, number, data_dir, partial)
+        )
+        return _commit_or_remove(
+            data_dir,
+            dataset,
+            user,
+            "go_back",
+            f"Went back to version {number:,} ({describe(plan.target)})",
+            new_key=new_key,
+            columns=_columns(plan.target.columns),
+            row_count=plan.target.row_count,
+            rows_touched=abs(plan.rows_now - plan.rows_then),
+            params={"to": number},
+            audit="dataset.go_back",
+            audit_details={"to_version": number},
+        )
+
+
+def _new_file(data_dir: Path, fill: Callable[[Path], T]) -> tuple[str, T]:
+    """A new dataset file under a fresh key, written by ``fill(partial)`` and made durable
+    before anything refers to it; on any failure nothing is left. Gives the key and what
+    ``fill`` returned."""
+    new_key = file_keys.new_key()
+    target = dataset_file(data_dir, new_key)
+    partial = target.with_name(target.name + ".partial")
+    try:
+        made = fill(partial)
+        durable_rename(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return new_key, made
+
+
+def _commit_or_remove(data_dir: Path, *args: Any, new_key: str, **kwargs: Any) -> DatasetVersion:
+    """:func:`commit_file`; if it fails, the new file goes (no version refers to it)."""
+    try:
+        return commit_file(*args, new_key=new_key, **kwargs)
+    except BaseException:
+        dataset_file(data_dir, new_key).unlink(missing_ok=True)
+        raise
+
+
+def _columns(text: str) -> list[Column]:
+    return [Column(c["name"], c["label"], c["type"]) for c in json.loads(text)]
 
 
 def file_change(
@@ -730,33 +749,26 @@ def file_change(
     changes the copy and returns (columns, rows touched, row count, summary)."""
     with writing(dataset_id) as dataset:
         require_current(dataset, base)
-        new_key = file_keys.new_key()
-        target = dataset_file(data_dir, new_key)
-        partial = target.with_name(target.name + ".partial")
-        try:
+
+        def fill(partial: Path) -> tuple[list[Column], int, int, str]:
             copy_file(dataset_file(data_dir, dataset.storage_key), partial)
-            columns, touched, rows, summary = change(dataset, partial)
-            durable_rename(partial, target)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
-        try:
-            return commit_file(
-                dataset,
-                user,
-                kind,
-                summary,
-                new_key=new_key,
-                columns=columns,
-                row_count=rows,
-                rows_touched=touched,
-                params=params,
-                audit=audit,
-                audit_details=audit_details(summary, touched) if audit_details else None,
-            )
-        except BaseException:
-            target.unlink(missing_ok=True)
-            raise
+            return change(dataset, partial)
+
+        new_key, (columns, touched, rows, summary) = _new_file(data_dir, fill)
+        return _commit_or_remove(
+            data_dir,
+            dataset,
+            user,
+            kind,
+            summary,
+            new_key=new_key,
+            columns=columns,
+            row_count=rows,
+            rows_touched=touched,
+            params=params,
+            audit=audit,
+            audit_details=audit_details(summary, touched) if audit_details else None,
+        )
 
 
 # --- keeping and pruning --------------------------------------------------------------------

@@ -34,9 +34,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
-from ...sqlite_files import connect
 from .. import versions
-from ..catalog import columns_of, dataset_file, may
+from ..catalog import columns_of, may
 from ..cleaning import rows
 from ..storage import Column
 from .access import dataset_or_404
@@ -109,16 +108,10 @@ def _as_text(value: Any) -> str:
 
 
 def _read_row(dataset, row_id: int) -> dict[str, Any]:
-    columns = columns_of(dataset)
-    con = connect(dataset_file(current_app.config["DATA_DIR"], dataset.storage_key))
-    try:
-        names = ", ".join(c.name for c in columns)
-        row = con.execute(f"SELECT {names} FROM rows WHERE rowid = ?", (row_id,)).fetchone()  # noqa: S608
-    finally:
-        con.close()
+    row = versions.read_row(dataset, columns_of(dataset), row_id, current_app.config["DATA_DIR"])
     if row is None:
         abort(404)
-    return dict(zip([c.name for c in columns], row, strict=True))
+    return row
 
 
 def _user():
