@@ -76,13 +76,21 @@ def coerce_setting(name: str, value: Any, source: str) -> Any:
                     raise ValueError(value)
                 value = lowered in {"1", "true", "yes", "on"}
             return bool(value)
-        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        if kind is str:
+            if not isinstance(value, str):
+                raise ValueError(value)
+        elif isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
             raise ValueError(value)
-        value = int(value)
+        else:
+            value = int(value)
     except (TypeError, ValueError):
         raise SettingsError(
             f"{name} from {source} must be {kind.__name__}, not {value!r}."
         ) from None
+    if kind is str:
+        if setting.high is not None and len(value) > setting.high:
+            raise SettingsError(f"{name} from {source} must be at most {setting.high} characters.")
+        return value
     if setting.bounds:
         low, high = setting.bounds
         if not low <= value <= high:

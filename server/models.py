@@ -178,6 +178,8 @@ class ImportJob(BaseModel):
     problem_count = IntegerField(default=0)
     message = TextField(default="")
     warnings = TextField(default="[]")
+    # JSON: per column, values that did not fit, were read as empty, or were Excel errors
+    outcome = TextField(default="{}")
     created_at = UTCDateTimeField(default=utcnow)
     started_at = UTCDateTimeField(null=True)
     finished_at = UTCDateTimeField(null=True)
@@ -195,6 +197,10 @@ class ImportJob(BaseModel):
     @property
     def option_dict(self) -> dict[str, Any]:
         return json.loads(self.options)
+
+    @property
+    def outcome_dict(self) -> dict[str, Any]:
+        return json.loads(self.outcome)
 
 
 class ImportProblem(BaseModel):

@@ -15,10 +15,11 @@ MIB = 1024 * 1024
 
 @dataclass(frozen=True, kw_only=True)
 class Setting:
-    """One setting. The type of ``default`` is the type a value must have (bool or int)."""
+    """One setting. The type of ``default`` is the type a value must have (bool, int or str;
+    a str's ``high`` is its longest length)."""
 
     name: str  # as in the Flask config; lower case in settings.json, SHEAF_ + name outside
-    default: bool | int
+    default: bool | int | str
     label: str  # the field's label on the Settings page, the setting's title in the docs
     help: str  # one sentence under the field and in the docs
     section: str  # the fieldset on the page, the table in the docs
@@ -52,6 +53,7 @@ FILES = "Files and pages"
 BACKUPS = "Backups"
 HISTORY = "Dataset history"
 IMPORTS = "Import limits"
+READING = "Reading imported values"
 HASHING = "Password hashing (Argon2id)"
 SERVING = "Serving to a network"
 
@@ -251,6 +253,38 @@ SETTINGS: tuple[Setting, ...] = (
         section=HASHING,
         label="Lanes",
         help="Argon2id lanes.",
+    ),
+    Setting(
+        name="TYPE_THRESHOLD",
+        default=95,
+        low=50,
+        high=100,
+        unit="per cent",
+        section=READING,
+        on_page=True,
+        label="Values a column's type must fit (%)",
+        help="A column is guessed as a number, date or yes/no when at least this share of its "
+        "values fit; the others are kept as written and flagged.",
+    ),
+    Setting(
+        name="DAY_FIRST",
+        default=True,
+        section=READING,
+        on_page=True,
+        label="Dates such as 03/04/2024 are day first",
+        help="How to read a column whose every date could be either way round (the preview "
+        "says which it chose and offers the other).",
+    ),
+    Setting(
+        name="MISSING_MARKERS",
+        default="NA, N/A, #N/A, n.a., -, --, null, none, missing, nan, ?",
+        low=0,
+        high=500,
+        section=READING,
+        on_page=True,
+        label="Read as empty",
+        help="Words that mean 'no value' in a column of numbers, dates or yes/no, separated "
+        "by commas (any case). Text columns keep them as written.",
     ),
 )
 

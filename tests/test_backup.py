@@ -52,7 +52,7 @@ def office(tmp_path):
 
 def test_a_backup_holds_everything_with_checksums(office, tmp_path):
     info = backup.make_backup(office, tmp_path / "b.zip")
-    assert (info.datasets, info.schema_version) == (1, 7)
+    assert (info.datasets, info.schema_version) == (1, 8)
     with zipfile.ZipFile(info.path) as archive:
         manifest = json.loads(archive.read("manifest.json"))
         names = {f["name"] for f in manifest["files"]}

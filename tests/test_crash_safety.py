@@ -127,7 +127,8 @@ def test_a_kill_at_any_moment_loses_nothing(folder, run):
     if what == "import":
         job = ImportJob.get_by_id(ident)
         fresh = Dataset.select().where(Dataset.name == "Fresh").count() - fresh_before
-        assert (job.status, fresh) in {("failed", 0), ("done", 1)}, job.status
+        # ("ready", 0): killed while the preview read the file, before the import was queued.
+        assert (job.status, fresh) in {("ready", 0), ("failed", 0), ("done", 1)}, job.status
         assert set(datasets_before) <= {d.id for d in Dataset.select()}
     else:
         steps = DatasetVersion.select().count()

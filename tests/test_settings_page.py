@@ -26,6 +26,9 @@ FORM = {
     "backup_keep": "7",
     "history_keep_versions": "50",
     "history_keep_days": "7",
+    "type_threshold": "95",
+    "day_first": "y",
+    "missing_markers": "NA, N/A, #N/A, n.a., -, --, null, none, missing, nan, ?",
 }
 
 
@@ -61,7 +64,9 @@ def test_the_page_is_the_table_of_settings(admin_app):
         tag = re.search(rf'<input [^>]*name="{setting.key}"[^>]*>', form).group()
         assert f"{escape(setting.label)}</" in form, setting.name
         assert f'id="{setting.key}-help">{escape(setting.help)}</p>' in form, setting.name
-        if setting.bounds:
+        if setting.kind is str:
+            assert f'value="{escape(setting.default)}"' in tag, setting.name
+        elif setting.bounds:
             low, high = setting.bounds
             scale = setting.page_scale
             assert f'min="{-(-low // scale)}"' in tag and f'max="{high // scale}"' in tag

@@ -8,6 +8,7 @@ from server.config import DEFAULTS, SettingsError, coerce_setting
 from server.settings_table import SETTINGS, SETTINGS_BY_NAME
 
 WHOLE_NUMBERS = [setting for setting in SETTINGS if setting.kind is int]
+TEXTS = [setting for setting in SETTINGS if setting.kind is str]
 
 
 def test_names_are_unique_and_upper_case():
@@ -15,9 +16,9 @@ def test_names_are_unique_and_upper_case():
     assert all(setting.name == setting.name.upper() for setting in SETTINGS)
 
 
-def test_every_setting_is_a_yes_or_no_or_a_whole_number_with_a_label_and_help():
+def test_every_setting_is_a_yes_or_no_a_whole_number_or_text_with_a_label_and_help():
     for setting in SETTINGS:
-        assert setting.kind in (bool, int), setting.name
+        assert setting.kind in (bool, int, str), setting.name
         assert setting.label and setting.section, setting.name
         assert setting.help.endswith("."), setting.name
 
@@ -50,3 +51,13 @@ def test_the_page_can_show_each_default_and_a_range_in_its_unit():
 
 def test_config_defaults_are_the_table():
     assert list(DEFAULTS.items()) == [(setting.name, setting.default) for setting in SETTINGS]
+
+
+@pytest.mark.parametrize("setting", TEXTS, ids=lambda setting: setting.name)
+def test_texts_are_bounded_in_length(setting):
+    assert len(setting.default) <= setting.high
+    assert coerce_setting(setting.name, "x" * setting.high, "a test") == "x" * setting.high
+    with pytest.raises(SettingsError, match=f"at most {setting.high} characters"):
+        coerce_setting(setting.name, "x" * (setting.high + 1), "a test")
+    with pytest.raises(SettingsError):
+        coerce_setting(setting.name, 5, "a test")

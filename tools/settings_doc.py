@@ -42,6 +42,8 @@ def _size(count: int) -> str:
 def _default(setting: Setting) -> str:
     if setting.kind is bool:
         return "true" if setting.default else "false"
+    if setting.kind is str:
+        return f"`{setting.default}`"
     text = f"{setting.default} {setting.unit}".rstrip()
     if setting.unit in BYTES_PER:
         size = _size(setting.default * BYTES_PER[setting.unit])
@@ -52,6 +54,8 @@ def _default(setting: Setting) -> str:
 def _range(setting: Setting) -> str:
     if setting.kind is bool:
         return "true or false"
+    if setting.kind is str:
+        return f"text, up to {setting.high} characters"
     low, high = setting.bounds
     text = f"{low}{DASH}{high}"
     if setting.unit in BYTES_PER:

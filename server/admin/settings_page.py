@@ -14,8 +14,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Field, IntegerField
-from wtforms.validators import InputRequired, NumberRange
+from wtforms import BooleanField, Field, IntegerField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange
 
 from ..audit_trail import record
 from ..config import SETTINGS_FILE, SettingsError, coerce_setting
@@ -45,6 +45,13 @@ def _field(setting: Setting) -> Field:
     description = f"Set by {setting.env}; change it there." if pinned else setting.help
     if setting.kind is bool:
         return BooleanField(setting.label, description=description, render_kw=pinned)
+    if setting.kind is str:
+        return StringField(
+            setting.label,
+            validators=[Length(max=setting.high, message=f"At most {setting.high} characters.")],
+            description=description,
+            render_kw=pinned,
+        )
     low, high = setting.bounds
     # The smallest and largest whole numbers the page's unit allows.
     low, high = -(-low // setting.page_scale), high // setting.page_scale

@@ -46,13 +46,11 @@ def remove_dataset_file(data_dir: Path, storage_key: str) -> None:
 
 
 def columns_of(dataset: Dataset) -> list[Column]:
-    return [Column(c["name"], c["label"], c["type"]) for c in json.loads(dataset.columns)]
+    return [Column.from_dict(c) for c in json.loads(dataset.columns)]
 
 
 def columns_json(columns: list[Column]) -> str:
-    return json.dumps(
-        [{"name": c.name, "label": c.label, "type": c.type} for c in columns], ensure_ascii=False
-    )
+    return json.dumps([c.as_dict() for c in columns], ensure_ascii=False)
 
 
 def _shared_with(user: User, editable: bool = False) -> ModelSelect:

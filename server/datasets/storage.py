@@ -14,7 +14,8 @@ a small expression per type), then one scan finds the values that did not fit.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import zip_longest
 
 from ..importers.types import FALSE_WORDS, TRUE_WORDS
 
@@ -33,25 +34,43 @@ class Column:
     name: str  # c1, c2, … (the SQL identifier)
     label: str  # what the file called it
     type: str  # one of importers.types.TYPES
+    unit: str = ""  # what the numbers are in: "%", "€", "USD" (shown beside the label)
+
+    def as_dict(self) -> dict:
+        data = {"name": self.name, "label": self.label, "type": self.type}
+        if self.unit:
+            data["unit"] = self.unit
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Column:
+        return cls(data["name"], data["label"], data["type"], data.get("unit", ""))
+
+    def renamed(self, name: str) -> Column:
+        return replace(self, name=name)
 
 
-def make_columns(labels: list[str], types: list[str]) -> list[Column]:
+def make_columns(
+    labels: list[str], types: list[str], units: list[str] | None = None
+) -> list[Column]:
+    units = units or [""] * len(labels)
     return [
-        Column(f"c{i}", label, kind)
-        for i, (label, kind) in enumerate(zip(labels, types, strict=True), 1)
+        Column(f"c{i}", label, kind, unit if kind in ("integer", "real") else "")
+        for i, (label, kind, unit) in enumerate(zip(labels, types, units, strict=True), 1)
     ]
 
 
 def _boolean_cases() -> str:
     # Exact spellings (true, True, TRUE…): lower() and trim() on every value cost 20% of a
     # load. The commonest come first, so a typical value matches in one to four comparisons.
-    pairs = list(zip((*TRUE_WORDS, "1"), (*FALSE_WORDS, "0"), strict=True))
+    pairs = list(zip_longest((*TRUE_WORDS[:4], "1"), (*FALSE_WORDS[:4], "0")))
+    pairs += list(zip_longest(TRUE_WORDS[4:], FALSE_WORDS[4:]))
     cases = []
     for change in (str, str.title, str.upper):
         for true, false in pairs:
             for word, value in ((true, 1), (false, 0)):
-                case = f"WHEN '{change(word)}' THEN {value}"
-                if case not in cases:
+                case = word and f"WHEN '{change(word)}' THEN {value}"
+                if case and case not in cases:
                     cases.append(case)
     return " ".join(cases)
 
@@ -107,7 +126,7 @@ def fits(column: Column) -> str:
 TYPE_MESSAGES = {
     "integer": "is not a whole number",
     "real": "is not a number",
-    "boolean": "is not yes/no (true, false, yes, no, 1, 0)",
+    "boolean": "is not yes/no (yes, no, true, false, 1, 0, ja, nein, oui, non…)",
     "date": "is not a date (YYYY-MM-DD)",
     "datetime": "is not a date and time (YYYY-MM-DD HH:MM:SS)",
 }

@@ -730,7 +730,7 @@ def _commit_or_remove(data_dir: Path, *args: Any, new_key: str, **kwargs: Any) -
 
 
 def _columns(text: str) -> list[Column]:
-    return [Column(c["name"], c["label"], c["type"]) for c in json.loads(text)]
+    return [Column.from_dict(c) for c in json.loads(text)]
 
 
 def file_change(

@@ -9,26 +9,41 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import delimited
 from .errors import UnreadableFile
+from .readings import (
+    DEFAULT_MISSING,
+    DEFAULT_THRESHOLD,
+    ColumnGuess,
+    Reading,
+    guess_column,
+    missing_set,
+    reading_for,
+)
 from .sniff import detect_format
 from .table import MAX_COLUMNS, Limits, Meter, ReadOptions, TableSample
-from .types import TYPE_LABELS, TYPES, guess_type
+from .types import TYPE_LABELS, TYPES
 
 __all__ = [
     "MAX_COLUMNS",
     "TYPES",
     "TYPE_LABELS",
+    "ColumnGuess",
+    "Guessing",
     "Limits",
     "Meter",
     "ReadOptions",
+    "Reading",
     "TableSample",
     "UnreadableFile",
+    "guess_columns",
     "guess_types",
     "inspect_file",
     "iter_rows",
+    "readings_for",
 ]
 
 FORMATS = {
@@ -85,5 +100,80 @@ def iter_rows(
     return reader(path, options, width, problems, meter, checked, limits or Limits())
 
 
+@dataclass(frozen=True)
+class Guessing:
+    """The settings and choices that guide a guess (see docs/importing.md)."""
+
+    threshold: int = DEFAULT_THRESHOLD  # per cent of a column's values its type must fit
+    missing: tuple[str, ...] = DEFAULT_MISSING  # read as empty in typed columns
+    order: str = "dmy"  # dates whose values leave the order of day and month open
+    decimals: tuple[str | None, ...] = ()  # a decimal mark chosen per column (None: detect)
+    orders: tuple[str | None, ...] = ()  # an order chosen per column (None: detect)
+
+
+def _column(sample: TableSample, index: int) -> list:
+    return [row[index] for row in sample.rows if index < len(row)]
+
+
+def guess_columns(sample: TableSample, guessing: Guessing | None = None) -> list[ColumnGuess]:
+    """Each column's type, reading and fit, from the sample. A column whose values leave the
+    decimal mark open takes the one the file's other number columns use."""
+    guessing = guessing or Guessing()
+    markers = missing_set(guessing.missing)
+
+    def guess(index: int, decimal: str | None) -> ColumnGuess:
+        chosen = guessing.orders[index] if index < len(guessing.orders) else None
+        return guess_column(
+            _column(sample, index),
+            threshold=guessing.threshold,
+            markers=markers,
+            order=chosen or guessing.order,
+            decimal=decimal,
+        )
+
+    def chosen_decimal(index: int) -> str | None:
+        return guessing.decimals[index] if index < len(guessing.decimals) else None
+
+    guesses = [guess(i, chosen_decimal(i)) for i in range(len(sample.labels))]
+    decided = [
+        g.reading.decimal
+        for i, g in enumerate(guesses)
+        if g.kind == "real" and not g.open_question and chosen_decimal(i) is None
+    ]
+    if decided and all(mark == decided[0] for mark in decided):
+        for i, g in enumerate(guesses):
+            if g.open_question == "decimal" and chosen_decimal(i) is None:
+                guesses[i] = guess(i, decided[0])
+                guesses[i].open_question = "decimal"  # still the person's to change
+    for i, g in enumerate(guesses):  # a choice made is no longer a question
+        if chosen_decimal(i) is not None and g.open_question == "decimal":
+            g.open_question = ""
+        if i < len(guessing.orders) and guessing.orders[i] and g.open_question == "order":
+            g.open_question = ""
+    return guesses
+
+
 def guess_types(sample: TableSample) -> list[str]:
-    return [guess_type(row[i] for row in sample.rows) for i in range(len(sample.labels))]
+    return [g.kind for g in guess_columns(sample)]
+
+
+def _family(kind: str) -> str:
+    return {"integer": "number", "real": "number", "datetime": "date"}.get(kind, kind)
+
+
+def readings_for(
+    sample: TableSample, types: list[str], guessing: Guessing | None = None
+) -> list[Reading]:
+    """The reading of each column for the type it is given (which the person may have
+    changed from the guess): how its values are written, decided from the sample."""
+    guessing = guessing or Guessing()
+    guesses = guess_columns(sample, guessing)
+    readings = []
+    for index, kind in enumerate(types):
+        if _family(guesses[index].kind) == _family(kind):
+            readings.append(guesses[index].reading)
+            continue
+        decimal = guessing.decimals[index] if index < len(guessing.decimals) else None
+        order = guessing.orders[index] if index < len(guessing.orders) else None
+        readings.append(reading_for(kind, _column(sample, index), order or guessing.order, decimal))
+    return readings

@@ -7,7 +7,7 @@ formats are read whole (an .xls holds 65,536 rows at most).
 
 Before calamine sees an .xlsx/.ods archive, every part is decompressed once as a stream and its
 real size counted, so a zip bomb is refused before it can fill memory; the same pass counts the
-chosen sheet's error cells (#DIV/0! and friends), which are imported as empty cells, and notices
+chosen sheet's error cells (#DIV/0! and friends), which are kept as written and counted, and notices
 merged cells.
 """
 
@@ -36,18 +36,13 @@ from .table import (
     decide_header_row,
     unique_labels,
 )
+from .types import EXCEL_ERRORS
 
 _SHEET = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
 _REL = re.compile(rb'<Relationship\b[^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"')
 _REL_REVERSED = re.compile(rb'<Relationship\b[^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
 _ERROR_CELL = re.compile(rb'<c\b[^>]*\bt="e"')
 _MERGE_CELL = re.compile(rb"<(?:\w+:)?mergeCell\b")
-# What calamine gives for an error cell. Excel itself turns these words typed into a cell into
-# error values, so a text cell that holds one exactly is all but unheard of.
-EXCEL_ERRORS = frozenset(
-    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"}
-    | {"#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"}
-)
 INT64_MAX = 2**63 - 1
 
 
@@ -207,9 +202,9 @@ def cell_value(value: object) -> object:
         return value.isoformat()
     if isinstance(value, timedelta):
         return str(value)  # a duration, e.g. "10 days, 15:10:10", not a date
-    if value == "" or value in EXCEL_ERRORS:
+    if value == "":
         return None
-    return value
+    return value  # an error cell (#DIV/0!…) as written: counted and flagged after the load
 
 
 def _choose_sheet(workbook, sheet: str | None) -> tuple[str, list[str]]:
@@ -279,7 +274,8 @@ def _read_sheet(path: Path, sheet: str | None, keep: bool = False):
 
 
 def _filled(row: list) -> int:
-    return sum(1 for v in row if v is not None)
+    """Cells with a value: not empty, not an Excel error (a row of errors only is no row)."""
+    return sum(1 for v in row if v is not None and v not in EXCEL_ERRORS)
 
 
 def _find_header(rows: list[list]) -> int:
@@ -338,8 +334,8 @@ def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -
         label_warnings = []
     if errors:
         warnings.append(
-            f"{errors} cells hold Excel errors (such as #DIV/0! or #N/A); they are "
-            "imported as empty."
+            f"{errors} cells hold Excel errors (such as #DIV/0! or #N/A); they are kept as "
+            "written (#N/A is read as empty) and counted after the import."
         )
     if merged:
         warnings.append(
@@ -351,9 +347,13 @@ def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -
 
 
 def _table_width(header: list, data: list[list]) -> int:
-    """The header's width (or the data's, without one), less trailing empty columns."""
+    """The header's width (or the data's, without one), less trailing columns that hold
+    nothing but empty cells and Excel errors."""
     width = max([len(header)] + [len(r) for r in data])
-    while width > 1 and all(len(r) < width or r[width - 1] is None for r in [header, *data]):
+    while width > 1 and all(
+        len(r) < width or r[width - 1] is None or r[width - 1] in EXCEL_ERRORS
+        for r in [header, *data]
+    ):
         width -= 1
     return width
 
@@ -422,7 +422,6 @@ _AS_THEY_COME = frozenset((int, float, str))
 _TEMPORAL_OR_TEXT = frozenset((date, datetime, time, timedelta, str))
 _BOOLEAN_OR_TEXT = frozenset((bool, str))
 _WORDS = {True: "true", False: "false"}
-_NO_ERRORS = dict.fromkeys(EXCEL_ERRORS)
 
 
 # The kinds of value that always fit a column of each type (empty text is an empty cell).
@@ -511,6 +510,4 @@ class SheetRows:
             changed = column = list(map(_WORDS.get, column, column))
         else:
             return map(cell_value, column)
-        if errors and str in kinds and not EXCEL_ERRORS.isdisjoint(column):
-            changed = map(_NO_ERRORS.get, column, column)
         return changed

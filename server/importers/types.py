@@ -28,8 +28,11 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$"
 )
-TRUE_WORDS = ("true", "yes", "y", "t")
-FALSE_WORDS = ("false", "no", "n", "f")
+# English first (the commonest), then German, French, Spanish, Italian, Portuguese, Dutch, Polish.
+TRUE_WORDS = ("true", "yes", "y", "t", "ja", "j", "wahr", "oui", "vrai", "sí", "si", "verdadero")
+TRUE_WORDS += ("sì", "vero", "sim", "verdadeiro", "waar", "tak", "prawda")
+FALSE_WORDS = ("false", "no", "n", "f", "nein", "falsch", "non", "faux", "falso", "não", "nao")
+FALSE_WORDS += ("nee", "onwaar", "nie", "fałsz")
 _BOOLEAN_WORDS = frozenset(TRUE_WORDS + FALSE_WORDS)
 
 
@@ -43,6 +46,14 @@ def yes_or_no(text: str) -> int | None:
         return 0
     return None
 
+
+# What a spreadsheet's error cells hold (calamine gives them as text). Excel itself turns these
+# words typed into a cell into error values, so a text cell that holds one exactly is all but
+# unheard of.
+EXCEL_ERRORS = frozenset(
+    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"}
+    | {"#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"}
+)
 
 # Longer digit strings are identifiers (card, account, barcode numbers), not quantities.
 MAX_INTEGER_DIGITS = 15

@@ -449,20 +449,20 @@ def test_values_kept_as_written_are_flagged_filtered_and_left_out_of_figures(
 ):
     """Kept, then flagged: the table marks them, a filter finds them, the profile counts them
     and leaves them out of its figures, a sum per month never adds them, exports keep them."""
-    body = b"day,amount\n2024-01-05,10\n2024-01-20,n/a\n2024-02-03,30\nsoon,5\n"
+    body = b"day,amount\n2024-01-05,10\n2024-01-20,unknown\n2024-02-03,30\nsoon,5\n"
     job = run_import(app, editor_client, body, "m.csv", type_0="date", type_1="integer")
     dataset = job.dataset
     assert job.problem_count == 2
     assert stored(app, fresh(dataset)) == [
         ("2024-01-05", 10),
-        ("2024-01-20", "n/a"),
+        ("2024-01-20", "unknown"),
         ("2024-02-03", 30),
         ("soon", 5),
     ]
     table = editor_client.get(f"/datasets/{dataset.id}").get_data(as_text=True)
     assert table.count('class="integer misfit"') == 1 and table.count('class="date misfit"') == 1
     found = editor_client.get(f"/datasets/{dataset.id}?c2.misfit=1").get_data(as_text=True)
-    assert "1 of 4 rows match" in found and "n/a" in found
+    assert "1 of 4 rows match" in found and "unknown" in found
     at_least = editor_client.get(f"/datasets/{dataset.id}?c1.min=2024-01-01").get_data(as_text=True)
     assert "3 of 4 rows match" in at_least  # "soon" is not a date after 2024
     profile = editor_client.get(f"/datasets/{dataset.id}/profile").get_data(as_text=True)
@@ -472,7 +472,7 @@ def test_values_kept_as_written_are_flagged_filtered_and_left_out_of_figures(
     ).get_data(as_text=True)
     assert "2024-01" in chart and "2024-02" in chart and ">None<" not in chart
     csv = editor_client.get(f"/datasets/{dataset.id}/export?format=csv").get_data(as_text=True)
-    assert "2024-01-20,n/a" in csv and "soon,5" in csv
+    assert "2024-01-20,unknown" in csv and "soon,5" in csv
 
 
 def test_a_cell_changed_by_someone_else_is_not_overwritten_by_a_page_that_moved_on(

@@ -244,6 +244,9 @@ EXPECTED: dict[str, Expect] = {
             (133, "Year"): 2012,
             (133, "Jun"): "*****",
         },
+        # "****" (no figure yet) in 13 cells: their columns are whole numbers now (over 95% of
+        # values fit) and those cells are kept as written, flagged. They were text before.
+        problems=13,
     ),
     "messytables__simple.psv": Expect(
         detected={"delimiter": "|"},
@@ -256,7 +259,7 @@ EXPECTED: dict[str, Expect] = {
         rows=116,
         cells={
             (1, "GF"): "Gobierno",
-            (1, "Gasto total 2011"): "229,932.50",
+            (1, "Gasto total 2011"): 229932.5,  # "229,932.50": thousands with commas
             (2, "F"): "Legislación",
         },
     ),

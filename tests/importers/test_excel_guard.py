@@ -41,7 +41,7 @@ def test_the_unpacked_size_limit_is_a_setting(tmp_path):
     ]
 
 
-def test_error_cells_become_empty_with_a_warning(tmp_path):
+def test_error_cells_are_kept_as_written_with_a_warning(tmp_path):
     path = minimal_workbook(
         tmp_path / "e.xlsx",
         [
@@ -54,8 +54,9 @@ def test_error_cells_become_empty_with_a_warning(tmp_path):
     )
     sample = inspect_file(path)
     assert sample.labels == ["item", "ratio"]
-    assert sample.rows == [["a", 0.5], ["b", None], ["c", None], ["d", 2]]
+    assert sample.rows == [["a", 0.5], ["b", "#DIV/0!"], ["c", "#N/A"], ["d", 2]]
     assert "2 cells hold Excel errors" in " ".join(sample.warnings)
+    assert "kept as written (#N/A is read as empty)" in " ".join(sample.warnings)
 
 
 def test_sheets_can_be_chosen_and_are_listed():

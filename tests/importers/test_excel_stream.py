@@ -25,7 +25,7 @@ def test_batches_give_exactly_what_converting_each_cell_gives(tmp_path):
     rows[2101][2] = "someday"
     rows[2102][4] = 7
     rows[2103][5] = True
-    rows[2104][1] = "#N/A"  # an Excel error word typed as text: as the errors are, empty
+    rows[2104][1] = "#N/A"  # an Excel error word typed as text: kept, as the errors are
     path = workbook(tmp_path / "mixed.xlsx", rows)
     fast = rows_of(path, checked=False)
     assert fast == rows_of(path, checked=True)
@@ -34,12 +34,12 @@ def test_batches_give_exactly_what_converting_each_cell_gives(tmp_path):
     assert fast[1][3] == "2021-02-02 01:01:01"
     assert fast[1][1] == 0.125 and fast[1][5] == 'name 1, "quoted" é 北京'
     assert fast[2099][0] == "n/a" and fast[2100][2] == "someday"
-    assert fast[2101][4] == 7 and fast[2102][5] == "true" and fast[2103][1] is None
+    assert fast[2101][4] == 7 and fast[2102][5] == "true" and fast[2103][1] == "#N/A"
 
 
 def test_values_that_do_not_fit_are_found_in_a_streamed_sheet(tmp_path):
     rows = [typical(i) for i in range(ROWS)]
-    rows[3000][0] = "n/a"
+    rows[3000][0] = "unknown"
     rows[3001][2] = "2024-02-30"
     rows[3002][3] = "noon"
     rows[3003][4] = 7
@@ -57,13 +57,13 @@ def test_values_that_do_not_fit_are_found_in_a_streamed_sheet(tmp_path):
     ]
     found = {(p.row, p.column, p.value) for p in outcome.problems}
     assert found == {
-        (3001, "n", "n/a"),
+        (3001, "n", "unknown"),
         (3002, "day", "2024-02-30"),
         (3003, "at", "noon"),
         (3004, "ok", "7"),
     }
     stored = read_rows(tmp_path / "bad.db", outcome.columns, limit=ROWS)
-    assert stored[3000][1:2] == ("n/a",) and stored[2999][1:] == (  # kept as written
+    assert stored[3000][1:2] == ("unknown",) and stored[2999][1:] == (  # kept as written
         2999,
         2999 / 8,
         "2020-12-04",

@@ -41,7 +41,7 @@ def test_stored_dates_that_do_not_fit_are_found(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text(
         "day,at\n2024-01-31,2024-01-31 10:00:00\n2024-02-30,2024-01-31T25:00:00\n"
-        "31/01/2024,2024-01-31 10:00:00junk\n2024-12-29,2024-02-29T10:00:00Z\n"
+        "31/31/2024,2024-01-31 10:00:00junk\n2024-12-29,2024-02-29T10:00:00Z\n"
         "2024-13-01,2024-13-01 10:00:00\n2024-01-00,2024-02-01\n2024-00-10,2024-02-29 10:00\n"
     )
     from server.importers import inspect_file
@@ -50,7 +50,7 @@ def test_stored_dates_that_do_not_fit_are_found(tmp_path):
     bad = {(p.row, p.column, p.value) for p in outcome.problems}
     assert bad == {
         (2, "day", "2024-02-30"),
-        (3, "day", "31/01/2024"),
+        (3, "day", "31/31/2024"),
         (2, "at", "2024-01-31T25:00:00"),
         (3, "at", "2024-01-31 10:00:00junk"),
         (5, "day", "2024-13-01"),  # no month 13, no day 0, no month 0

@@ -45,7 +45,7 @@ def save_recipe(dataset: Dataset, name: str, user: User) -> Recipe:
 
 
 def recipe_columns(recipe: Recipe) -> list[Column]:
-    return [Column(c["name"], c["label"], c["type"]) for c in json.loads(recipe.columns)]
+    return [Column.from_dict(c) for c in json.loads(recipe.columns)]
 
 
 def recipes_for(user: User, labels: list[str]) -> list[Recipe]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -262,7 +263,7 @@ def _rename(con, columns, p):
     if any(c.label.casefold() == label.casefold() and c.name != column.name for c in columns):
         raise StepError(f"Another column is already called {label}.")
     return (
-        [Column(c.name, label, c.type) if c.name == column.name else c for c in columns],
+        [replace(c, label=label) if c.name == column.name else c for c in columns],
         0,
         f"{column.label} → {label}",
     )

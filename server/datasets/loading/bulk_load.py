@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Protocol
 
 from ...importers.delimited import SPLIT_SENTINEL
+from ...importers.readings import Reading, converter
+from ...importers.types import EXCEL_ERRORS
 from ...sqlite_files import connect, copy_file, durable_rename
 from ..storage import (
     STORAGE_TYPES,
@@ -42,6 +44,11 @@ class LoadResult:
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
     warnings: list[str] = field(default_factory=list)
+    # Per column label: values that did not fit, values read as empty (missing markers),
+    # Excel error cells (#DIV/0!…), each kept as written unless the person chose otherwise.
+    misfits: dict[str, int] = field(default_factory=dict)
+    missing: dict[str, int] = field(default_factory=dict)
+    excel_errors: dict[str, int] = field(default_factory=dict)
     seconds_load: float = 0.0
     seconds_check: float = 0.0
     seconds_index: float = 0.0
@@ -90,6 +97,9 @@ def write_dataset(
     text_may_hold_nul: bool = True,
     second_half: SecondHalf | None = None,
     fitting: Callable[[], set[str]] | None = None,
+    readings: list[Reading] | None = None,
+    markers: tuple[str, ...] = (),
+    excel: bool = False,
 ) -> LoadResult:
     """Write ``rows`` to a new dataset file at ``path``, all or nothing.
 
@@ -104,12 +114,20 @@ def write_dataset(
     and another process loads the second half meanwhile; if anything about the split is off,
     the load starts again from ``checked_rows()``. ``fitting()``, asked after the load, names
     the columns whose every value is known to fit (a reader that saw them all): the check
-    passes over them.
+    passes over them. ``readings`` say how each column writes its values (day-first dates,
+    decimal commas…); ``markers`` are the words read as empty in typed columns (``NA``…).
     """
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
     load = functools.partial(
-        _write, partial, columns, bad_values, base, should_stop, text_may_hold_nul
+        _write,
+        partial,
+        columns,
+        bad_values,
+        base,
+        should_stop,
+        text_may_hold_nul,
+        Spec(readings, markers, excel),
     )
     try:
         try:
@@ -126,6 +144,15 @@ def write_dataset(
         raise
 
 
+@dataclass(frozen=True)
+class Spec:
+    """How to read the values: each column's reading, and the words that mean "empty"."""
+
+    readings: list[Reading] | None = None
+    markers: tuple[str, ...] = ()
+    excel: bool = False  # a spreadsheet's rows: count its error cells
+
+
 def _write(
     partial,
     columns,
@@ -133,6 +160,7 @@ def _write(
     base,
     should_stop,
     nul,
+    spec,
     rows,
     second_half=None,
     fitting=None,
@@ -151,14 +179,16 @@ def _write(
             drop_search_sets(con)
             first_new = con.execute("SELECT coalesce(max(rowid), 0) + 1 FROM rows").fetchone()[0]
         if second_half is not None:
-            second_half.start(partial, columns, bad_values, nul)
-        bulk_insert(con, columns, rows, should_stop)
+            second_half.start(partial, columns, bad_values, nul, spec)
+        bulk_insert(con, columns, rows, should_stop, spec.readings)
         if second_half is not None:
             _drop_sentinel_row(con)
         loaded = time.perf_counter()
         fine = fitting() if fitting is not None else set()
         unsure = [c for c in columns if c.name not in fine]
-        result = check_values(con, unsure, first_new, bad_values, nul)
+        result = check_values(con, unsure, first_new, bad_values, nul, spec.markers)
+        if spec.excel:
+            count_excel_errors(con, columns, first_new, result)
         if second_half is not None:
             _add_second_half(con, result, second_half.finish(should_stop))
             result.split_at = second_half.start_byte
@@ -197,7 +227,9 @@ class SecondHalf(Protocol):
 
     start_byte: int
 
-    def start(self, partial: Path, columns: list[Column], on_bad: str, nul: bool) -> None: ...
+    def start(
+        self, partial: Path, columns: list[Column], on_bad: str, nul: bool, spec: Spec
+    ) -> None: ...
 
     def finish(self, should_stop: Callable[[], bool] | None) -> tuple[Path, LoadResult]:
         """Wait for the other process: its file and result. Raises :class:`RaggedRow` if
@@ -230,10 +262,43 @@ def _add_second_half(
     finally:
         con.execute("DETACH DATABASE half")
     result.problem_count += other.problem_count
+    for mine, theirs in (
+        (result.misfits, other.misfits),
+        (result.missing, other.missing),
+        (result.excel_errors, other.excel_errors),
+    ):
+        for label, count in theirs.items():
+            mine[label] = mine.get(label, 0) + count
     for problem in other.problems[: max(0, PROBLEM_CAP - len(result.problems))]:
         problem.row += offset
         result.problems.append(problem)
     result.warnings.extend(other.warnings)
+
+
+def converted(
+    rows: Iterable[list], columns: list[Column], readings: list[Reading] | None
+) -> Iterable[list]:
+    """``rows`` with the values of the columns that need it in the form SQLite stores (ISO
+    dates, numbers); the others pass as they are, and so do all rows when none needs it."""
+    if not readings:
+        return rows
+    pairs = [
+        (index, convert)
+        for index, (column, reading) in enumerate(zip(columns, readings, strict=True))
+        if (convert := converter(column.type, reading)) is not None
+    ]
+    if not pairs:
+        return rows
+    width = len(columns)
+
+    def convert_rows() -> Iterable[list]:
+        for row in rows:
+            if len(row) == width:  # a ragged row goes on as it is, for SQLite to refuse
+                for index, convert in pairs:
+                    row[index] = convert(row[index])
+            yield row
+
+    return convert_rows()
 
 
 def bulk_insert(
@@ -241,9 +306,12 @@ def bulk_insert(
     columns: list[Column],
     rows: Iterable[list],
     should_stop: Callable[[], bool] | None,
+    readings: list[Reading] | None = None,
 ) -> None:
-    """One statement, one transaction, a stream of rows: no per-row Python on this side. The
-    columns are named: a table appended to may hold them in another order."""
+    """One statement, one transaction, a stream of rows: no per-row Python on this side
+    unless a column's values need converting (``readings``). The columns are named: a table
+    appended to may hold them in another order."""
+    rows = converted(rows, columns, readings)
     names = ", ".join(c.name for c in columns)
     values = ", ".join(_insert_expression(i, c.type) for i, c in enumerate(columns, 1))
     if should_stop is not None:
@@ -273,11 +341,18 @@ def bulk_insert(
 
 
 def check_values(
-    con: sqlite3.Connection, columns: list[Column], first_new: int, on_bad: str, nul: bool = True
+    con: sqlite3.Connection,
+    columns: list[Column],
+    first_new: int,
+    on_bad: str,
+    nul: bool = True,
+    markers: tuple[str, ...] = (),
 ) -> LoadResult:
     """Find the values that did not fit their type (and NUL characters in text), in one scan
-    when there are none; list each bad value when there are."""
+    when there are none; list each bad value when there are. A missing marker (``markers``)
+    in a typed column becomes empty and is counted, not listed."""
     result = LoadResult(rows=0)
+    words = sorted({m.strip().lower() for m in markers if m.strip()})
     checked = [c for c in columns if c.type != "text"]
     texts = [c for c in columns if c.type == "text"] if nul else []
     predicates = [bad_value(c) for c in checked]
@@ -293,12 +368,21 @@ def check_values(
     con.execute("BEGIN")
     for column in checked:
         bad = bad_value(column)
+        if words:
+            emptied = con.execute(
+                f"UPDATE rows SET {column.name} = NULL WHERE rowid >= ? AND {bad} AND "
+                f"lower(trim({column.name})) IN ({', '.join('?' * len(words))})",
+                (first_new, *words),
+            ).rowcount
+            if emptied:
+                result.missing[column.label] = emptied
         count = con.execute(
             f"SELECT count(*) FROM rows WHERE rowid >= ? AND {bad}", (first_new,)
         ).fetchone()[0]
         if not count:
             continue
         result.problem_count += count
+        result.misfits[column.label] = count
         room = max(0, PROBLEM_CAP - len(result.problems))
         for rowid, value in con.execute(
             f"SELECT rowid, {column.name} FROM rows WHERE rowid >= ? AND {bad} "
@@ -310,7 +394,7 @@ def check_values(
                     rowid - first_new + 1,
                     column.label,
                     str(value)[:200],
-                    TYPE_MESSAGES[column.type],
+                    "is an Excel error" if value in EXCEL_ERRORS else TYPE_MESSAGES[column.type],
                 )
             )
         if on_bad == "empty":
@@ -335,6 +419,22 @@ def check_values(
     con.execute("COMMIT")
     result.problems.sort(key=lambda p: p.row)
     return result
+
+
+def count_excel_errors(
+    con: sqlite3.Connection, columns: list[Column], first_new: int, result: LoadResult
+) -> None:
+    """Count the Excel error cells (#DIV/0!, #N/A…) a sheet gave, per column: kept as written
+    (and flagged in a typed column; #N/A is a missing marker), and said in the result."""
+    errors = sorted(EXCEL_ERRORS)
+    places = ", ".join("?" * len(errors))
+    for column in columns:
+        count = con.execute(
+            f"SELECT count(*) FROM rows WHERE rowid >= ? AND {column.name} IN ({places})",
+            (first_new, *errors),
+        ).fetchone()[0]
+        if count:
+            result.excel_errors[column.label] = count
 
 
 def append_rows(

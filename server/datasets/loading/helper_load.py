@@ -48,10 +48,19 @@ def load_file(
     base: Path | None = None,
     names: list[str] | None = None,
     limits: Limits | None = None,
+    readings: list | None = None,
+    markers: tuple[str, ...] | None = None,
 ) -> Outcome:
     """:func:`.pipeline.load_file`, run in a helper process (same arguments,
     same result, same exceptions)."""
-    kwargs = {"bad_values": bad_values, "base": base, "names": names, "limits": limits}
+    kwargs = {
+        "bad_values": bad_values,
+        "base": base,
+        "names": names,
+        "limits": limits,
+        "readings": readings,
+        "markers": markers,
+    }
     if sample is None or sample.options.format in IN_PROCESS_FORMATS:
         return pipeline.load_file(
             path, dest, sample, types, meter=meter, should_stop=should_stop, **kwargs

@@ -19,7 +19,7 @@ from typing import BinaryIO
 from ...audit_trail import record
 from ...db import database
 from ...file_keys import BadKey, key_path, new_key
-from ...importers import TYPES, Limits, Meter, ReadOptions, TableSample, UnreadableFile
+from ...importers import TYPES, Limits, Meter, Reading, ReadOptions, TableSample, UnreadableFile
 from ...importers import inspect_file as inspect
 from ...models import Dataset, ImportJob, ImportProblem, Recipe, User, utcnow
 from ...sqlite_files import connect
@@ -117,6 +117,8 @@ class Plan:
     refuse_bad_values: bool = False  # plans saved before "keep" existed
     recipe_id: int | None = None
     base_version: int | None = None  # the target's version the plan was made on
+    readings: list[dict] = field(default_factory=list)  # how each column writes its values
+    missing: list[str] | None = None  # read as empty in typed columns (None: the usual)
 
     @property
     def bad_values(self) -> str:
@@ -124,6 +126,11 @@ class Plan:
 
     def read_options(self) -> ReadOptions:
         return ReadOptions(**self.options)
+
+    def column_readings(self) -> list[Reading] | None:
+        if len(self.readings) != len(self.types):
+            return None  # a plan saved before readings existed: ISO forms
+        return [Reading.from_dict(r) for r in self.readings]
 
 
 def preview(job: ImportJob, data_dir: Path, options: ReadOptions, limits: Limits) -> TableSample:
@@ -219,6 +226,8 @@ def run(job_id: int, data_dir: Path, limits: Limits, meter: Meter, should_stop) 
             base=base,
             names=[c.name for c in columns_of(target)] if base is not None else None,
             limits=limits,
+            readings=plan.column_readings() or [Reading()] * len(plan.types),
+            markers=None if plan.missing is None else tuple(plan.missing),
         )
         if recipe is not None:
             outcome.columns, outcome.result.rows, checked = _apply_recipe(
@@ -230,6 +239,8 @@ def run(job_id: int, data_dir: Path, limits: Limits, meter: Meter, should_stop) 
             )
             outcome.result.problems.extend(checked.problems)
             outcome.result.problem_count += checked.problem_count
+            for label, count in checked.misfits.items():
+                outcome.result.misfits[label] = outcome.result.misfits.get(label, 0) + count
     except Stopped:
         return _finish(job, data_dir, "cancelled", "The import was cancelled; nothing was changed.")
     except BadValues as exc:
@@ -345,6 +356,16 @@ def _done(job: ImportJob, outcome, rows: int, dataset: Dataset) -> None:
     job.rows, job.problem_count = rows, outcome.problem_count
     job.dataset = dataset
     job.warnings = json.dumps(outcome.result.warnings, ensure_ascii=False)
+    result = outcome.result
+    job.outcome = json.dumps(
+        {
+            "misfits": result.misfits,
+            "missing": result.missing,
+            "excel_errors": result.excel_errors,
+            "on_bad": Plan(**job.option_dict).bad_values,
+        },
+        ensure_ascii=False,
+    )
     job.save()
 
 

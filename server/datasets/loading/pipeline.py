@@ -12,7 +12,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...importers import Limits, Meter, TableSample, delimited, guess_types, inspect_file, iter_rows
+from ...importers import (
+    Limits,
+    Meter,
+    Reading,
+    TableSample,
+    delimited,
+    guess_types,
+    inspect_file,
+    iter_rows,
+    readings_for,
+)
+from ...importers.readings import DEFAULT_MISSING
 from ..storage import Column, make_columns
 from . import split_load
 from .bulk_load import LoadResult, Problem, write_dataset
@@ -31,6 +42,11 @@ class Outcome:
     @property
     def problem_count(self) -> int:
         return len(self.row_problems) + self.result.problem_count
+
+
+def unit_of(reading: Reading) -> str:
+    """What a column's numbers are in, shown beside its name: a currency, or per cent."""
+    return reading.unit or ("%" if reading.percent else "")
 
 
 def _may_hold_nul(path: Path, sample: TableSample) -> bool:
@@ -60,17 +76,24 @@ def load_file(
     base: Path | None = None,
     names: list[str] | None = None,
     limits: Limits | None = None,
+    readings: list[Reading] | None = None,
+    markers: tuple[str, ...] | None = None,
 ) -> Outcome:
     """Read ``path`` as ``sample`` describes it into the dataset file ``dest``, all or nothing.
 
     ``meter`` shows how far the read has got; ``should_stop`` returning True cancels (the
     storage layer raises ``Stopped`` and leaves nothing behind). When appending to ``base``,
     ``names`` are the names its table gives the columns, in the dataset's order (a dropped or
-    retyped column leaves them neither c1…cN nor in the table's order)."""
+    retyped column leaves them neither c1…cN nor in the table's order). ``readings`` say how
+    each column writes its values (None: as the sample suggests); ``markers`` are read as
+    empty in typed columns (None: the usual ones, ``NA``, ``n/a``, ``-``…)."""
     sample = sample or inspect_file(path)
-    columns = make_columns(sample.labels, types or guess_types(sample))
+    types = types or guess_types(sample)
+    if readings is None:
+        readings = readings_for(sample, types) if sample.rows else [Reading()] * len(types)
+    columns = make_columns(sample.labels, types, [unit_of(r) for r in readings])
     if names is not None:
-        columns = [Column(n, c.label, c.type) for n, c in zip(names, columns, strict=True)]
+        columns = [c.renamed(n) for n, c in zip(names, columns, strict=True)]
     row_problems: list[Problem] = []
 
     def report(row: int, message: str) -> None:
@@ -113,5 +136,8 @@ def load_file(
         text_may_hold_nul=_may_hold_nul(path, sample),
         second_half=half,
         fitting=fitting,
+        readings=readings,
+        markers=DEFAULT_MISSING if markers is None else markers,
+        excel=sample.options.format in ("xlsx", "xls", "ods"),
     )
     return Outcome(columns, result, row_problems)

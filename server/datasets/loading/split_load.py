@@ -22,7 +22,15 @@ from ...importers.delimited import split_point, tail_rows
 from ...importers.table import Limits, Meter
 from ...sqlite_files import connect
 from ..storage import Column
-from .bulk_load import LoadResult, RaggedRow, Stopped, bulk_insert, check_values, new_table
+from .bulk_load import (
+    LoadResult,
+    RaggedRow,
+    Spec,
+    Stopped,
+    bulk_insert,
+    check_values,
+    new_table,
+)
 from .helper_process import Helper, shared_counter, watch_parent
 
 MIN_BYTES = 16 * 1024 * 1024  # below this, starting a process costs more than it saves
@@ -41,7 +49,9 @@ class HelperHalf:
     def bytes_read(self) -> int:
         return self._progress.value if self._progress is not None else 0
 
-    def start(self, partial: Path, columns: list[Column], on_bad: str, nul: bool) -> None:
+    def start(
+        self, partial: Path, columns: list[Column], on_bad: str, nul: bool, spec: Spec
+    ) -> None:
         self.part = partial.with_name(partial.name + ".half")
         self.part.unlink(missing_ok=True)
         try:
@@ -49,7 +59,13 @@ class HelperHalf:
             self._helper = Helper(
                 load_half,
                 (self.path, self.options, self.start_byte, self.limits, self.part),
-                {"columns": columns, "on_bad": on_bad, "nul": nul, "progress": self._progress},
+                {
+                    "columns": columns,
+                    "on_bad": on_bad,
+                    "nul": nul,
+                    "spec": spec,
+                    "progress": self._progress,
+                },
                 name="sheaf-import-half",
             )
         except Exception as exc:  # e.g. no way to start a process here: load in one piece
@@ -97,6 +113,7 @@ def load_half(
     columns: list[Column],
     on_bad: str,
     nul: bool,
+    spec: Spec,
     progress,
 ) -> None:
     """In the helper process: load the rows from ``start`` into ``part`` and check them; send
@@ -113,8 +130,8 @@ def load_half(
         con = connect(part)
         try:
             new_table(con, columns)
-            bulk_insert(con, columns, rows, report)
-            result = check_values(con, columns, 1, on_bad, nul)
+            bulk_insert(con, columns, rows, report, spec.readings)
+            result = check_values(con, columns, 1, on_bad, nul, spec.markers)
             result.rows = con.execute("SELECT count(*) FROM rows").fetchone()[0]
         finally:
             con.close()

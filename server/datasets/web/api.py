@@ -25,9 +25,7 @@ def _describe(dataset: Dataset) -> dict:
         "description": dataset.description,
         "owner": dataset.owner.login,
         "rows": dataset.row_count,
-        "columns": [
-            {"name": c.name, "label": c.label, "type": c.type} for c in columns_of(dataset)
-        ],
+        "columns": [c.as_dict() for c in columns_of(dataset)],
         "updated_at": dataset.updated_at.isoformat(timespec="seconds"),
         "access": access_to(current_user, dataset),
     }

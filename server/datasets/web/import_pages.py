@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from itertools import chain
@@ -29,20 +30,25 @@ from ...importers import (
     FORMATS,
     TYPE_LABELS,
     TYPES,
+    Guessing,
     Limits,
     ReadOptions,
+    TableSample,
     UnreadableFile,
-    guess_types,
+    guess_columns,
+    readings_for,
 )
+from ...importers.readings import DECIMALS, ORDERS, check_column, missing_set
 from ...models import ImportJob, ImportProblem
 from ...permissions import require_permission
-from ..catalog import editable_datasets
+from ..catalog import columns_of, editable_datasets
 from ..cleaning import recipes
 from ..loading import jobs
 from ..loading.runner import ImportRunner, limits_from
 from .forms import ENCODINGS, PreviewForm, UploadForm
 
 PREVIEW_ROWS = 20
+HANDFUL = 5  # values in the sample that may be flagged or emptied without asking first
 
 bp = Blueprint("imports", __name__)
 
@@ -127,12 +133,30 @@ def import_preview(job_id: int) -> str | Response:
     if sample is not None:
         job.options = _json_options(sample.options)
         job.save()
-    types = guess_types(sample) if sample else []
-    if sample and request.method == "POST":
+    # The person's choices for the columns stand only while the same columns are shown: a
+    # change of sheet, header row or any reading setting guesses them afresh.
+    shown = request.form.get("shown")
+    same = bool(sample) and (shown is None or shown == _fingerprint(sample))
+    guessing = _guessing(len(sample.labels) if sample else 0, same)
+    guesses = guess_columns(sample, guessing) if sample else []
+    types = [g.kind for g in guesses]
+    if same:
         types = [
             request.form.get(f"type_{i}") if request.form.get(f"type_{i}") in TYPES else kind
             for i, kind in enumerate(types)
         ]
+    readings = readings_for(sample, types, guessing) if sample else []
+    markers = missing_set(guessing.missing)
+    fits = [
+        g
+        if g.kind == kind and g.reading == reading
+        else check_column(_values(sample, i), kind, reading, markers)
+        for i, (g, kind, reading) in enumerate(zip(guesses, types, readings, strict=True))
+    ]
+    for fit, guess in zip(fits, guesses, strict=True):
+        fit.open_question = guess.open_question
+    flagged = sum(f.sampled - f.fit for f in fits if f.kind != "text")
+    confirm = 0
     if request.method == "GET":
         form.name.data = Path(job.file_name).stem[:200] or "Imported data"
     if sample:
@@ -154,15 +178,20 @@ def import_preview(job_id: int) -> str | Response:
             target_id=form.target.data or None,
             on_bad=form.on_bad.data,
             recipe_id=form.recipe.data or None,
+            missing=list(guessing.missing),
         )
         try:
             jobs.check_plan(plan, current_user, targets)
         except jobs.ImportRefused as exc:
             form.form_errors.append(str(exc))
         else:
-            jobs.queue(job, plan)
-            runner().start(job.id, job.file_size)
-            return redirect(url_for("imports.import_status", job_id=job.id))
+            if flagged > HANDFUL and plan.on_bad != "refuse" and not request.form.get("confirmed"):
+                confirm = flagged  # say so first; the button below imports anyway
+            else:
+                plan.readings = [r.as_dict() for r in readings_for(sample, plan.types, guessing)]
+                jobs.queue(job, plan)
+                runner().start(job.id, job.file_size)
+                return redirect(url_for("imports.import_status", job_id=job.id))
     return render_template(
         "datasets/import_preview.html",
         job=job,
@@ -170,10 +199,48 @@ def import_preview(job_id: int) -> str | Response:
         sample=sample,
         error=error,
         types=types,
+        fits=fits,
+        flagged=flagged,
+        confirm=confirm,
+        shown=_fingerprint(sample) if sample else "",
+        missing=", ".join(guessing.missing),
+        orders=ORDERS,
+        decimals=DECIMALS,
         type_labels=TYPE_LABELS,
         rows=sample.rows[:PREVIEW_ROWS] if sample else [],
         earlier=jobs.earlier_identical(job),
     )
+
+
+def _values(sample: TableSample, index: int) -> list:
+    return [row[index] for row in sample.rows if index < len(row)]
+
+
+def _fingerprint(sample: TableSample) -> str:
+    """What the preview shows: the reading settings and the columns they gave."""
+    text = json.dumps([_plan_options(sample.options), sample.labels], ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _guessing(width: int, same: bool) -> Guessing:
+    """The settings and, while the same columns are shown, the person's choices."""
+    config = current_app.config
+    text = config["MISSING_MARKERS"]
+    if request.method == "POST" and "missing" in request.form:
+        text = request.form.get("missing", "")[:500]
+    form = request.form if same else {}
+    return Guessing(
+        threshold=config["TYPE_THRESHOLD"],
+        missing=tuple(word.strip() for word in text.split(",") if word.strip()),
+        order="dmy" if config["DAY_FIRST"] else "mdy",
+        orders=tuple(_choice(form, f"order_{i}", ORDERS) for i in range(width)),
+        decimals=tuple(_choice(form, f"decimal_{i}", DECIMALS) for i in range(width)),
+    )
+
+
+def _choice(form, name: str, allowed: dict) -> str | None:
+    value = form.get(name)
+    return value if value in allowed else None
 
 
 def _plan_options(options: ReadOptions) -> dict:
@@ -214,7 +281,38 @@ def import_status(job_id: int) -> str | Response:
         progress=runner().progress(job.id),
         problems=problems,
         plan=job.option_dict,
+        by_column=_by_column(job),
     )
+
+
+def _by_column(job: ImportJob) -> list[dict]:
+    """Per column: values that did not fit, read as empty, Excel errors; and a link to the
+    dataset filtered to the flagged values, while the column is still there."""
+    outcome = job.outcome_dict
+    misfits, missing = outcome.get("misfits", {}), outcome.get("missing", {})
+    errors = outcome.get("excel_errors", {})
+    names = {}
+    if job.dataset is not None and job.status == "done":
+        names = {c.label: c.name for c in columns_of(job.dataset)}
+    labels = list(dict.fromkeys([*misfits, *missing, *errors]))
+    rows = []
+    for label in labels:
+        name = names.get(label)
+        link = None
+        if name and misfits.get(label) and outcome.get("on_bad", "keep") == "keep":
+            link = url_for(
+                "datasets.dataset_view", dataset_id=job.dataset.id, **{f"{name}.misfit": 1}
+            )
+        rows.append(
+            {
+                "label": label,
+                "misfits": misfits.get(label, 0),
+                "missing": missing.get(label, 0),
+                "errors": errors.get(label, 0),
+                "link": link,
+            }
+        )
+    return rows
 
 
 @bp.route("/import/<int:job_id>/progress")
