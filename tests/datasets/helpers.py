@@ -4,6 +4,7 @@ import, recipe, crash and desktop-bridge tests."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 
@@ -18,9 +19,10 @@ def upload(client, content: bytes, name: str = "data.csv"):
     )
 
 
-def preview_form(client, job_id: int) -> dict:
+def preview_form(client, job_id: int, page: str | None = None) -> dict:
     """The preview form's fields as the page fills them in (what a person would submit)."""
-    page = client.get(f"/import/{job_id}/preview").get_data(as_text=True)
+    if page is None:
+        page = client.get(f"/import/{job_id}/preview").get_data(as_text=True)
     form = {
         "csrf_token": client.csrf_token(),
         "action": "import",
@@ -28,8 +30,9 @@ def preview_form(client, job_id: int) -> dict:
         "target": "0",
         "on_bad": "keep",
     }
-    for name, value in re.findall(r'<input[^>]*name="(name|header_row)"[^>]*value="([^"]*)"', page):
-        form[name] = value
+    fields = r'<input[^>]*name="(name|header_row|shown|missing|reading_\d+)"[^>]*value="([^"]*)"'
+    for name, value in re.findall(fields, page):
+        form[name] = html.unescape(value)
     for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
         chosen = re.search(
             r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', body

@@ -186,9 +186,11 @@ def _write(
         loaded = time.perf_counter()
         fine = fitting() if fitting is not None else set()
         unsure = [c for c in columns if c.name not in fine]
+        errors = LoadResult(rows=0)
+        if spec.excel:  # before the check, which empties #N/A (a missing marker)
+            count_excel_errors(con, columns, first_new, errors)
         result = check_values(con, unsure, first_new, bad_values, nul, spec.markers)
-        if spec.excel:
-            count_excel_errors(con, columns, first_new, result)
+        result.excel_errors = errors.excel_errors
         if second_half is not None:
             _add_second_half(con, result, second_half.finish(should_stop))
             result.split_at = second_half.start_byte

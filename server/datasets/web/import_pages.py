@@ -140,9 +140,11 @@ def import_preview(job_id: int) -> str | Response:
     guessing = _guessing(len(sample.labels) if sample else 0, same)
     guesses = guess_columns(sample, guessing) if sample else []
     types = [g.kind for g in guesses]
-    if same:
+    if same:  # the person's types, but a column whose reading they changed is guessed again
         types = [
-            request.form.get(f"type_{i}") if request.form.get(f"type_{i}") in TYPES else kind
+            request.form.get(f"type_{i}")
+            if request.form.get(f"type_{i}") in TYPES and not _reading_changed(i)
+            else kind
             for i, kind in enumerate(types)
         ]
     readings = readings_for(sample, types, guessing) if sample else []
@@ -236,6 +238,14 @@ def _guessing(width: int, same: bool) -> Guessing:
         orders=tuple(_choice(form, f"order_{i}", ORDERS) for i in range(width)),
         decimals=tuple(_choice(form, f"decimal_{i}", DECIMALS) for i in range(width)),
     )
+
+
+def _reading_changed(index: int) -> bool:
+    """Whether the person changed a column's date order or decimal mark on the page."""
+    form = request.form
+    shown = form.get(f"reading_{index}")
+    now = form.get(f"order_{index}", "") + form.get(f"decimal_{index}", "")
+    return shown is not None and shown != now
 
 
 def _choice(form, name: str, allowed: dict) -> str | None:
