@@ -178,7 +178,8 @@ def _number_readings(values: list[str]) -> list[Reading]:
 _ISO = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 _NUMERIC = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})")
 _NAMED_DAY_FIRST = re.compile(
-    r"(\d{1,2})(?:\.|er|st|nd|rd|th)?(?:[ -]+|\s*de\s+)([^\W\d_]+)\.?(?:,?[ -]+|\s+de\s+)(\d{4}|\d{2})"
+    r"(\d{1,2})(?:\.|er|st|nd|rd|th)?(?:[ -]+|\s*de\s+)"
+    r"([^\W\d_]+)\.?(?:,?[ -]+|\s+de\s+)(\d{4}|\d{2})"
 )
 _NAMED_MONTH_FIRST = re.compile(r"([^\W\d_]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})")
 _TIME = re.compile(
