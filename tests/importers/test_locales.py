@@ -276,3 +276,23 @@ def test_excel_error_cells_are_listed_per_column(app, editor_client, people, tmp
     page = editor_client.get(f"/import/{job.id}").get_data(as_text=True)
     assert "2 (such as #DIV/0!), kept as written" in page
     assert Dataset.get_by_id(job.dataset.id).row_count == 42
+
+
+def test_the_change_type_step_reads_values_as_an_import_does(app, editor_client, people):
+    from tests.helpers import make_dataset
+
+    body = 'd,n\n09.03.2024,"1.234,56"\n31.12.2023,"343,36"\nsoon,x\n'
+    dataset = make_dataset(app, people["editor"], body, name="Later")  # text: 1 in 3 odd
+    for column, kind in (("c1", "date"), ("c2", "real")):
+        version = Dataset.get_by_id(dataset.id).version
+        answer = editor_client.post_form(
+            f"/datasets/{dataset.id}/clean",
+            {"kind": "cast", "column": column, "type": kind, "version": version},
+        )
+        assert answer.status_code == 302
+    rows = api_rows(editor_client, dataset.id)
+    assert [(r["c1"], r["c2"]) for r in rows] == [
+        ("2024-03-09", 1234.56),
+        ("2023-12-31", 343.36),
+        ("soon", "x"),  # kept as written, flagged
+    ]

@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ...importers.readings import converter, reading_for
 from ...importers.types import TYPES
 from ...models import Dataset, DatasetVersion, User
 from ...sqlite_files import connect
@@ -179,6 +180,24 @@ def _split(con, columns, p):
     return columns + added, changed, f"{column.label} into {parts} columns"
 
 
+def _read_as(con, column: Column, kind: str) -> str | None:
+    """SQL that gives the column's text in the form ``kind`` stores, when its values are
+    written another way (the reading is decided from the first 2,000 values, as an import's);
+    None when SQLite reads them as they are."""
+    values = [
+        row[0]
+        for row in con.execute(
+            f"SELECT {column.name} FROM rows WHERE {column.name} IS NOT NULL LIMIT 2000"
+        )
+    ]
+    reading = reading_for(kind, values, "dmy", None)
+    convert = converter(kind, reading)
+    if convert is None:
+        return None
+    con.create_function("sheaf_read", 1, convert, deterministic=True)
+    return f"sheaf_read({column.name})"
+
+
 def _cast(con, columns, p):
     column = _column(columns, p.get("column"))
     kind = p.get("type")
@@ -191,6 +210,8 @@ def _cast(con, columns, p):
     source = column.name
     if column.type == "boolean":
         source = f"CASE {column.name} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END"
+    elif column.type == "text":  # read as the import would: day-first dates, decimal commas…
+        source = _read_as(con, column, kind) or source
     con.execute(f"UPDATE rows SET {temp} = {value_expression(source, kind)}")
     probe = Column(temp, column.label, kind)
     failed = con.execute(
