@@ -400,9 +400,9 @@ def guess_column(
         return guess
     read = reader(kind, reading)
     guess.kind, guess.reading, guess.fit, guess.open_question = kind, reading, fit, question
-    guess.misfits = [text for text in texts if read(text) is None][:5]
-    odd = [str(v) for v in natives if not _native_fits(kind, v)]
-    guess.misfits += odd[: 5 - len(guess.misfits)]
+    odd = [text for text in texts if read(text) is None]
+    odd += [str(v) for v in natives if not _native_fits(kind, v)]
+    guess.misfits = list(dict.fromkeys(odd))[:5]  # the first few different ones
     return guess
 
 
@@ -470,7 +470,7 @@ def check_column(
             fits = kind == "text" or _native_fits(kind, value)
         if fits:
             guess.fit += 1
-        elif len(guess.misfits) < 5:
+        elif len(guess.misfits) < 5 and str(value) not in guess.misfits:
             guess.misfits.append(str(value))
     return guess
 

@@ -139,7 +139,9 @@ def _click_import(page) -> None:
 
 def _wait_for_result(page, timeout: float = 30_000) -> None:
     """The status page reloads itself when the import ends; wait for the finished page."""
-    page.locator(".notice-success, .notice-error, .notice-info").first.wait_for(timeout=timeout)
+    page.locator(".notice-success, .notice-warning, .notice-error, .notice-info").first.wait_for(
+        timeout=timeout
+    )
     page.wait_for_load_state("load")
 
 
@@ -309,7 +311,7 @@ def test_bad_value_refused_then_kept_as_written(site: Site, browser) -> None:
         expect(page.get_by_label("Keep them as written, marked as not fitting")).to_be_checked()
         _click_import(page)
         _wait_for_result(page)
-        success = page.locator(".notice-success")
+        success = page.locator(".notice-warning")
         expect(success).to_contain_text("3 rows")
         expect(success).to_contain_text("with 1 problem listed below")
         expect(success.get_by_role("link", name="Kept numbers")).to_be_visible()
@@ -396,6 +398,55 @@ def test_a_workbook_is_previewed_imported_and_shown(site: Site, browser, tmp_pat
         expect(second.nth(4)).to_have_text("2021-02-02 01:01:01")
         expect(second.nth(7)).to_have_text("00001")
         shot(page, "import-10-workbook-dataset")
+        _assert_clean(log)
+    finally:
+        context.close()
+
+
+def european_csv() -> bytes:
+    """A clinic's appointments as a German office writes them: semicolons, cp1252, day-first
+    dates, decimal commas, ja/nein, and a few odd values a person typed."""
+    lines = ["Patient;Termin;Betrag;Bezahlt;Notiz"]
+    for i in range(1, 301):
+        day = date(2024, 1, 1) + timedelta(days=i % 200)
+        fee = "unbekannt" if i % 37 == 0 else ("n/a" if i % 50 == 0 else f"{i * 12.5:,.2f}")
+        fee = fee.replace(",", " ").replace(".", ",").replace(" ", ".")
+        lines.append(f"Müller {i};{day:%d.%m.%Y};{fee};{'ja' if i % 3 else 'nein'};Größe {i % 7}")
+    return ("\n".join(lines) + "\n").encode("cp1252")
+
+
+def test_a_european_file_is_read_as_written(site: Site, browser) -> None:
+    """The preview says what it read (day first, decimal comma, fit counts), the import asks
+    before flagging, the result is a warning with a link to the flagged cells, which show."""
+    from playwright.sync_api import expect
+
+    context, page, log = new_page(browser)
+    try:
+        _sign_in(page, site.url)
+        _open_import(page)
+        _upload(page, "termine.csv", european_csv())
+        assert _selected_label(_type_select(page, "Termin")) == "Date"
+        assert _selected_label(_type_select(page, "Betrag")) == "Decimal number"
+        assert _selected_label(_type_select(page, "Bezahlt")) == "Yes / no"
+        expect(page.get_by_label("Decimal mark in Betrag")).to_have_value(",")
+        expect(page.locator(".fit-count").nth(1)).to_contain_text(
+            "286 of 294 fit; not: unbekannt; 6 read as empty"
+        )
+        shot(page, "import-20-european-preview")
+
+        page.get_by_role("button", name="Import", exact=True).click()
+        expect(page.locator("[data-ask-first]")).to_contain_text("kept as written and flagged")
+        shot(page, "import-21-european-confirm")
+        with page.expect_navigation(url=re.compile(r"/import/\d+$")):
+            page.get_by_role("button", name="Import anyway").click()
+        _wait_for_result(page)
+        expect(page.locator(".notice-warning").first).to_contain_text("300 rows")
+        expect(page.get_by_role("heading", name="Values that did not fit")).to_be_visible()
+        shot(page, "import-22-european-result")
+
+        page.get_by_role("link", name="Show them").click()
+        expect(page.locator("td.misfit").first).to_contain_text("unbekannt")
+        shot(page, "import-23-european-flagged")
         _assert_clean(log)
     finally:
         context.close()

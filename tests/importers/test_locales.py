@@ -192,7 +192,7 @@ def test_the_preview_shows_fit_counts_and_asks_before_flagging(app, editor_clien
     assert "<code>x0</code>" in page
     form = preview_form(editor_client, job_id)
     asked = editor_client.post(f"/import/{job_id}/preview", data={**form, "action": "import"})
-    assert asked.status_code == 200 and "data-confirm" in asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "data-ask-first" in asked.get_data(as_text=True)
     assert ImportJob.get_by_id(job_id).status == "ready"  # nothing imported yet
     done = editor_client.post(
         f"/import/{job_id}/preview", data={**form, "action": "import", "confirmed": "1"}
