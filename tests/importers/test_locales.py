@@ -198,6 +198,8 @@ def test_the_preview_shows_fit_counts_and_asks_before_flagging(app, editor_clien
         f"/import/{job_id}/preview", data={**form, "action": "import", "confirmed": "1"}
     )
     assert done.status_code == 302
+    assert app.extensions["sheaf.imports"].wait(job_id, 30)  # not left running into the next test
+    assert ImportJob.get_by_id(job_id).problem_count == 7
 
 
 def test_the_missing_markers_are_adjustable_on_the_preview(app, editor_client, people):
