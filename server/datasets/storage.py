@@ -14,7 +14,7 @@ a small expression per type), then one scan finds the values that did not fit.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import zip_longest
 
 from ..importers.types import FALSE_WORDS, TRUE_WORDS
@@ -45,9 +45,6 @@ class Column:
     @classmethod
     def from_dict(cls, data: dict) -> Column:
         return cls(data["name"], data["label"], data["type"], data.get("unit", ""))
-
-    def renamed(self, name: str) -> Column:
-        return replace(self, name=name)
 
 
 def make_columns(

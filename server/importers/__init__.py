@@ -111,7 +111,8 @@ class Guessing:
     orders: tuple[str | None, ...] = ()  # an order chosen per column (None: detect)
 
 
-def _column(sample: TableSample, index: int) -> list:
+def column_values(sample: TableSample, index: int) -> list:
+    """The sampled values of one column (a short row lacks the last ones)."""
     return [row[index] for row in sample.rows if index < len(row)]
 
 
@@ -124,7 +125,7 @@ def guess_columns(sample: TableSample, guessing: Guessing | None = None) -> list
     def guess(index: int, decimal: str | None) -> ColumnGuess:
         chosen = guessing.orders[index] if index < len(guessing.orders) else None
         return guess_column(
-            _column(sample, index),
+            column_values(sample, index),
             threshold=guessing.threshold,
             markers=markers,
             order=chosen or guessing.order,
@@ -162,12 +163,16 @@ def _family(kind: str) -> str:
 
 
 def readings_for(
-    sample: TableSample, types: list[str], guessing: Guessing | None = None
+    sample: TableSample,
+    types: list[str],
+    guessing: Guessing | None = None,
+    guesses: list[ColumnGuess] | None = None,
 ) -> list[Reading]:
     """The reading of each column for the type it is given (which the person may have
-    changed from the guess): how its values are written, decided from the sample."""
+    changed from the guess): how its values are written, decided from the sample.
+    ``guesses``: what :func:`guess_columns` gave for the same sample and guessing, if known."""
     guessing = guessing or Guessing()
-    guesses = guess_columns(sample, guessing)
+    guesses = guesses or guess_columns(sample, guessing)
     readings = []
     for index, kind in enumerate(types):
         if _family(guesses[index].kind) == _family(kind):
@@ -175,5 +180,7 @@ def readings_for(
             continue
         decimal = guessing.decimals[index] if index < len(guessing.decimals) else None
         order = guessing.orders[index] if index < len(guessing.orders) else None
-        readings.append(reading_for(kind, _column(sample, index), order or guessing.order, decimal))
+        readings.append(
+            reading_for(kind, column_values(sample, index), order or guessing.order, decimal)
+        )
     return readings

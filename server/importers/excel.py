@@ -486,28 +486,23 @@ class SheetRows:
             cells = list(chain.from_iterable(batch))  # column j: cells[j::width]
             classes = list(map(type, cells))
             for index in range(width):
-                column = self._as_stored(index, cells[index::width], classes[index::width], errors)
+                column = self._as_stored(index, cells[index::width], classes[index::width])
                 if column is not None:
                     for row, value in zip(batch, column, strict=True):
                         row[index] = value
             yield batch
 
-    def _as_stored(
-        self, index: int, column: list, classes: list[type], errors: bool
-    ) -> Iterable | None:
-        """One column of a batch as SQLite should get it (see cell_value); None: as it is.
-        ``errors``: the batch holds Excel error values somewhere."""
+    def _as_stored(self, index: int, column: list, classes: list[type]) -> Iterable | None:
+        """One column of a batch as SQLite should get it (see cell_value); None: as it is."""
         kinds = set(classes)
         self._kinds[index] |= kinds
         if str in kinds:
             self._text[index] |= classes.count(str) > column.count("")
             self._nul[index] |= kinds != {str} or "\x00" in "".join(column)
         if kinds <= _AS_THEY_COME:
-            changed = None
-        elif kinds <= _TEMPORAL_OR_TEXT:
-            changed = column = list(map(str, column))
-        elif kinds <= _BOOLEAN_OR_TEXT:
-            changed = column = list(map(_WORDS.get, column, column))
-        else:
-            return map(cell_value, column)
-        return changed
+            return None
+        if kinds <= _TEMPORAL_OR_TEXT:
+            return map(str, column)
+        if kinds <= _BOOLEAN_OR_TEXT:
+            return map(_WORDS.get, column, column)
+        return map(cell_value, column)

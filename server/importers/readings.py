@@ -19,7 +19,7 @@ from datetime import date
 from functools import lru_cache
 
 from .locale_words import CURRENCY_CODES, CURRENCY_SIGNS, MONTHS
-from .types import INT64_MAX, MAX_INTEGER_DIGITS, yes_or_no
+from .types import INT64_MAX, MAX_INTEGER_DIGITS, native_fits, yes_or_no
 
 ORDERS = {"dmy": "Day first (31/12/2024)", "mdy": "Month first (12/31/2024)"}
 DECIMALS = {".": "Decimal point (1,234.5)", ",": "Decimal comma (1.234,5)"}
@@ -307,20 +307,7 @@ class ColumnGuess:
 
 
 def _native_fits(kind: str, value: object) -> bool:
-    """A value a spreadsheet gave typed (a number, a date, true/false) fits ``kind``."""
-    from datetime import datetime as moment
-
-    if isinstance(value, bool):
-        return kind == "boolean"
-    if isinstance(value, int):
-        return kind in ("integer", "real") and abs(value) <= INT64_MAX
-    if isinstance(value, float):
-        return kind == "real" or (kind == "integer" and value.is_integer() and abs(value) < 2**53)
-    if isinstance(value, moment):
-        return kind == "datetime"
-    if isinstance(value, date):
-        return kind in ("date", "datetime")
-    return False
+    return native_fits(kind, value) is True
 
 
 def reader(kind: str, reading: Reading) -> Callable[[str], object]:

@@ -93,13 +93,26 @@ def _is_datetime(text: str) -> bool:
     return True
 
 
-def _fits(kind: str, value: object) -> bool:
+def native_fits(kind: str, value: object) -> bool | None:
+    """Whether a value a spreadsheet gave typed (a number, true/false, a date) fits ``kind``;
+    None for any other value (text is read by the guessers)."""
     if isinstance(value, bool):
         return kind == "boolean"
     if isinstance(value, int):
         return kind in ("integer", "real") and abs(value) <= INT64_MAX
     if isinstance(value, float):
         return kind == "real" or (kind == "integer" and value.is_integer() and abs(value) < 2**53)
+    if isinstance(value, datetime):
+        return kind == "datetime"
+    if isinstance(value, date):
+        return kind in ("date", "datetime")
+    return None
+
+
+def _fits(kind: str, value: object) -> bool:
+    native = native_fits(kind, value)
+    if native is not None:
+        return native
     text = str(value).strip()
     if kind == "integer":
         return _is_integer(text)

@@ -186,11 +186,10 @@ def _write(
         loaded = time.perf_counter()
         fine = fitting() if fitting is not None else set()
         unsure = [c for c in columns if c.name not in fine]
-        errors = LoadResult(rows=0)
-        if spec.excel:  # before the check, which empties #N/A (a missing marker)
-            count_excel_errors(con, columns, first_new, errors)
+        # Counted before the check, which empties #N/A (a missing marker).
+        errors = count_excel_errors(con, columns, first_new) if spec.excel else {}
         result = check_values(con, unsure, first_new, bad_values, nul, spec.markers)
-        result.excel_errors = errors.excel_errors
+        result.excel_errors = errors
         if second_half is not None:
             _add_second_half(con, result, second_half.finish(should_stop))
             result.split_at = second_half.start_byte
@@ -424,19 +423,21 @@ def check_values(
 
 
 def count_excel_errors(
-    con: sqlite3.Connection, columns: list[Column], first_new: int, result: LoadResult
-) -> None:
-    """Count the Excel error cells (#DIV/0!, #N/A…) a sheet gave, per column: kept as written
+    con: sqlite3.Connection, columns: list[Column], first_new: int
+) -> dict[str, int]:
+    """The Excel error cells (#DIV/0!, #N/A…) a sheet gave, per column label: kept as written
     (and flagged in a typed column; #N/A is a missing marker), and said in the result."""
     errors = sorted(EXCEL_ERRORS)
     places = ", ".join("?" * len(errors))
+    counts = {}
     for column in columns:
         count = con.execute(
             f"SELECT count(*) FROM rows WHERE rowid >= ? AND {column.name} IN ({places})",
             (first_new, *errors),
         ).fetchone()[0]
         if count:
-            result.excel_errors[column.label] = count
+            counts[column.label] = count
+    return counts
 
 
 def append_rows(

@@ -9,7 +9,7 @@ Used by the import jobs, the benchmarks and the tests alike:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ...importers import (
@@ -93,7 +93,7 @@ def load_file(
         readings = readings_for(sample, types) if sample.rows else [Reading()] * len(types)
     columns = make_columns(sample.labels, types, [unit_of(r) for r in readings])
     if names is not None:
-        columns = [c.renamed(n) for n, c in zip(names, columns, strict=True)]
+        columns = [replace(c, name=n) for n, c in zip(names, columns, strict=True)]
     row_problems: list[Problem] = []
 
     def report(row: int, message: str) -> None:

@@ -35,6 +35,7 @@ from ...importers import (
     ReadOptions,
     TableSample,
     UnreadableFile,
+    column_values,
     guess_columns,
     readings_for,
 )
@@ -147,12 +148,12 @@ def import_preview(job_id: int) -> str | Response:
             else kind
             for i, kind in enumerate(types)
         ]
-    readings = readings_for(sample, types, guessing) if sample else []
+    readings = readings_for(sample, types, guessing, guesses) if sample else []
     markers = missing_set(guessing.missing)
     fits = [
         g
         if g.kind == kind and g.reading == reading
-        else check_column(_values(sample, i), kind, reading, markers)
+        else check_column(column_values(sample, i), kind, reading, markers)
         for i, (g, kind, reading) in enumerate(zip(guesses, types, readings, strict=True))
     ]
     for fit, guess in zip(fits, guesses, strict=True):
@@ -190,7 +191,8 @@ def import_preview(job_id: int) -> str | Response:
             if flagged > HANDFUL and plan.on_bad != "refuse" and not request.form.get("confirmed"):
                 confirm = flagged  # say so first; the button below imports anyway
             else:
-                plan.readings = [r.as_dict() for r in readings_for(sample, plan.types, guessing)]
+                chosen = readings_for(sample, plan.types, guessing, guesses)
+                plan.readings = [r.as_dict() for r in chosen]
                 jobs.queue(job, plan)
                 runner().start(job.id, job.file_size)
                 return redirect(url_for("imports.import_status", job_id=job.id))
@@ -212,10 +214,6 @@ def import_preview(job_id: int) -> str | Response:
         rows=sample.rows[:PREVIEW_ROWS] if sample else [],
         earlier=jobs.earlier_identical(job),
     )
-
-
-def _values(sample: TableSample, index: int) -> list:
-    return [row[index] for row in sample.rows if index < len(row)]
 
 
 def _fingerprint(sample: TableSample) -> str:
