@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
 import sys
 from collections.abc import Sequence
@@ -114,7 +115,6 @@ def allowed_hosts(host: str) -> list[str]:
     """The names a browser may use for this server: loopback names, and for a network address
     this computer's own names and addresses. Anything else (a DNS-rebinding attacker's name)
     is refused."""
-    import contextlib
     import socket
 
     names = ["localhost", "127.0.0.1", "::1"]
@@ -130,26 +130,18 @@ def allowed_hosts(host: str) -> list[str]:
 
 
 def _serve_tls(app: Any, args: argparse.Namespace) -> int:
-    """HTTPS with cheroot and the standard library's ssl (TLS 1.2 at least)."""
+    """HTTPS: TLS ends in an asyncio front, waitress serves behind it (desktop/tls_front.py)."""
     import ssl
 
-    from cheroot import wsgi
-    from cheroot.ssl.builtin import BuiltinSSLAdapter
+    from .tls_front import serve_https, tls_context
 
     try:
-        adapter = BuiltinSSLAdapter(args.cert, args.key)
+        context = tls_context(args.cert, args.key)
     except (OSError, ssl.SSLError) as exc:
         print(f"sheaf: cannot use the certificate or key: {exc}", file=sys.stderr)
         return 2
-    adapter.context.minimum_version = ssl.TLSVersion.TLSv1_2
-    server = wsgi.Server((args.host, args.port), app, numthreads=8, server_name="Sheaf")
-    server.ssl_adapter = adapter
-    try:
-        server.start()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    with contextlib.suppress(KeyboardInterrupt):
+        serve_https(app, context, args.host, args.port, threads=8, ident="Sheaf")
     return 0
 
 
@@ -250,7 +242,6 @@ def limit_malloc_arenas() -> None:
     them holding tens of MiB; two arenas keep the server's memory flat (Linux only)."""
     if not sys.platform.startswith("linux"):
         return
-    import contextlib
     import ctypes
 
     with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to tune

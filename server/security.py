@@ -1,4 +1,5 @@
-"""Response headers that make the pages hard to misuse: CSP, no sniffing, no framing, no caching."""
+"""Response headers that make the pages hard to misuse (CSP, no sniffing, no framing, no
+caching), and in serve mode no state-changing request from another site's page."""
 
 from __future__ import annotations
 
@@ -40,6 +41,24 @@ def _add_headers(response: Response) -> Response:
     return response
 
 
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def _foreign_origin() -> Response | None:
+    """Serve mode: a POST whose Origin is another site (or "null": a sandboxed frame, a
+    file) is refused before anything reads it, on top of the CSRF token. Browsers always
+    send Origin on such requests; a request without one (a script) still needs the token.
+    The desktop mode has its own, stricter check (server/lockdown.py)."""
+    if request.method in SAFE_METHODS:
+        return None
+    origin = request.headers.get("Origin")
+    if origin is None or origin == f"{request.scheme}://{request.host}":
+        return None
+    response = Response("Requests from other sites are refused.\n", 403, mimetype="text/plain")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.config.update(
         SESSION_COOKIE_NAME="sheaf_session",
@@ -50,3 +69,5 @@ def init_app(app: Flask) -> None:
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session, which idles out
     )
     app.after_request(_add_headers)
+    if app.config.get("SERVING"):
+        app.before_request(_foreign_origin)

@@ -187,22 +187,33 @@ class HttpSession:
 
     TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
-    def __init__(self, port: int, timeout: float = 60) -> None:
+    def __init__(self, port: int, timeout: float = 60, tls: object | None = None) -> None:
+        """``tls``: an ``ssl.SSLContext`` that trusts the server, for HTTPS."""
         import http.client
 
         self.port, self.timeout = port, timeout
         self.cookies: dict[str, str] = {}
-        self._connect = lambda: http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        if tls is None:
+            self._connect = lambda: http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        else:
+            self._connect = lambda: http.client.HTTPSConnection(
+                "127.0.0.1", port, timeout=timeout, context=tls
+            )
         self._conn = self._connect()
 
     def request(
-        self, method: str, path: str, fields: dict | list | None = None, binary: bool = False
+        self,
+        method: str,
+        path: str,
+        fields: dict | list | None = None,
+        binary: bool = False,
+        headers: dict[str, str] | None = None,
     ):
         """(status, headers, body text; or bytes with ``binary``). The headers are as sent:
         http.client reads them as Latin-1, so ``value.encode("latin-1")`` gives the bytes."""
         import urllib.parse
 
-        headers = {"Host": f"127.0.0.1:{self.port}"}
+        headers = {"Host": f"127.0.0.1:{self.port}", **(headers or {})}
         body = None
         if fields is not None:
             body = urllib.parse.urlencode(fields, doseq=True).encode()

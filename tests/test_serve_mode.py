@@ -18,8 +18,13 @@ import pytest
 
 from desktop.cli import allowed_hosts, main
 from server.folder_lock import FolderInUse, lock_data_folder
+from tests.helpers import PASSWORD, HttpSession
 
-FAST = {"SHEAF_ARGON2_TIME_COST": "1", "SHEAF_ARGON2_MEMORY_COST": "8"}
+FAST = {
+    "SHEAF_ARGON2_TIME_COST": "1",
+    "SHEAF_ARGON2_MEMORY_COST": "8",
+    "SHEAF_ARGON2_PARALLELISM": "1",
+}
 
 
 def _port() -> int:
@@ -156,3 +161,111 @@ def test_the_desktop_app_cannot_open_a_folder_a_server_is_using(tmp_path):
         assert re.search(r"in use|already", desktop.stderr + desktop.stdout)
     finally:
         _stop(process)
+
+
+def _half_sent(port: int, context: ssl.SSLContext) -> socket.socket:
+    """A client that finished TLS and then sends only half of its request headers."""
+    raw = socket.create_connection(("127.0.0.1", port), timeout=30)
+    tls = context.wrap_socket(raw, server_hostname="127.0.0.1")
+    tls.sendall(b"GET /sign-in HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+    return tls
+
+
+def test_https_keeps_answering_while_clients_stall(tmp_path, certificate):
+    """Three connections that never start TLS and twenty that stop halfway through their
+    headers: a normal visitor is still answered at once (the threaded server before took
+    the whole timeout: bench/serve_bench.py measures both)."""
+    cert, key = certificate
+    port = _port()
+    process = _serve(tmp_path / "data", port, "--cert", str(cert), "--key", str(key))
+    context = ssl.create_default_context(cafile=str(cert))
+    held = []
+    try:
+        held += [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+        held += [_half_sent(port, context) for _ in range(20)]
+        for _ in range(5):
+            began = time.monotonic()
+            tab = HttpSession(port, timeout=10, tls=context)
+            assert tab.request("GET", "/setup")[0] == 200
+            assert time.monotonic() - began < 3
+    finally:
+        for sock in held:
+            sock.close()
+        _stop(process)
+
+
+def test_over_https_sign_in_posts_work_and_other_sites_are_refused(tmp_path, certificate):
+    from server.db import database
+    from server.models import User
+    from tests.helpers import make_app, make_user
+
+    app = make_app(tmp_path / "data")
+    with app.app_context(), database.connection_context():
+        make_user("vera")
+    cert, key = certificate
+    port = _port()
+    process = _serve(tmp_path / "data", port, "--cert", str(cert), "--key", str(key))
+    try:
+        tab = HttpSession(port, timeout=10, tls=ssl.create_default_context(cafile=str(cert)))
+        _page, token = tab.csrf("/sign-in")
+        fields = {"login": "vera", "password": "wrong wrong", "csrf_token": token}
+        for origin in ("https://evil.example", "null", f"http://127.0.0.1:{port}"):
+            status, _, text = tab.request("POST", "/sign-in", fields, headers={"Origin": origin})
+            assert (status, text) == (403, "Requests from other sites are refused.\n"), origin
+        with app.app_context(), database.connection_context():
+            assert User.get(User.login == "vera").failed_attempts == 0  # never reached
+        # Flask-WTF also wants a same-site Referer over HTTPS, as browsers send it.
+        referer = {"Referer": f"https://127.0.0.1:{port}/sign-in"}
+        own = {"Origin": f"https://127.0.0.1:{port}", **referer}
+        assert tab.request("POST", "/sign-in", fields, headers=own)[0] == 401
+        right = {**fields, "password": PASSWORD}
+        status, headers, _ = tab.request("POST", "/sign-in", right, headers=referer)  # no Origin
+        assert status == 302 and "/sign-in" not in headers["Location"]
+    finally:
+        _stop(process)
+
+
+def test_plain_serve_mode_refuses_posts_from_other_sites(tmp_path):
+    port = _port()
+    process = _serve(tmp_path / "data", port)
+    try:
+        tab = HttpSession(port)
+        _page, token = tab.csrf("/setup")
+        fields = {"csrf_token": token, "login": "ada", "display_name": "Ada"}
+        status, _, _ = tab.request("POST", "/setup", fields, headers={"Origin": "http://x.test"})
+        assert status == 403
+    finally:
+        _stop(process)
+    from server.db import database
+    from server.models import User
+    from tests.helpers import make_app
+
+    with make_app(tmp_path / "data").app_context(), database.connection_context():
+        assert User.select().count() == 0  # the set-up form from another site changed nothing
+
+
+def test_the_inner_port_serves_only_what_came_through_the_front():
+    from desktop.tls_front import CONNECTIONS_PER_CLIENT, Peers, behind_front
+
+    seen = {}
+
+    def app(environ, start_response):
+        seen.update(environ)
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    peers = Peers()
+    wrapped = behind_front(app, peers)
+    statuses = []
+    environ = {"REMOTE_ADDR": "127.0.0.1", "REMOTE_PORT": "50001", "wsgi.url_scheme": "http"}
+    body = wrapped(dict(environ), lambda status, headers: statuses.append(status))
+    assert statuses == ["403 Forbidden"] and b"https://" in b"".join(body) and not seen
+    peers.carry(50001, "192.168.1.7")
+    assert wrapped(dict(environ), lambda status, headers: statuses.append(status)) == [b"ok"]
+    assert seen["REMOTE_ADDR"] == "192.168.1.7" and seen["wsgi.url_scheme"] == "https"
+    peers.drop(50001)
+    assert peers.client_of(50001) is None
+    assert all(peers.admit("10.0.0.9") for _ in range(CONNECTIONS_PER_CLIENT))
+    assert not peers.admit("10.0.0.9") and peers.admit("10.0.0.10")
+    peers.leave("10.0.0.9")
+    assert peers.admit("10.0.0.9")
