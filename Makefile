@@ -3,18 +3,22 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint build package test-package security clean
+.PHONY: run test lint build package test-package security lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.run-installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e .
+# Exact versions with their hashes from the locks (requirements/*.lock, `make lock`), then
+# Sheaf itself without resolving anything again: every install and build gets the same set.
+$(VENV)/.run-installed: $(BIN)/python pyproject.toml requirements/app.lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements/app.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.test-installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.test-installed: $(BIN)/python pyproject.toml requirements/dev.lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@ $(VENV)/.run-installed
 
 run: $(VENV)/.run-installed
@@ -46,6 +50,17 @@ test-package: build
 # on first use) against a seeded server on 127.0.0.1, signed in and not; fails on any finding.
 security: $(VENV)/.test-installed
 	$(BIN)/python tools/security_scan.py $(SECURITY_ARGS)
+
+# Writes the locks again from pyproject.toml (for every platform, with hashes) with uv, run
+# from a venv of its own under the temp dir; tests/test_lock.py checks they match pyproject.
+LOCK_TOOLS := $(or $(TMPDIR),/tmp)/sheaf-lock-tools
+lock:
+	test -x $(LOCK_TOOLS)/bin/uv || $(PYTHON) -m venv $(LOCK_TOOLS)
+	test -x $(LOCK_TOOLS)/bin/uv || $(LOCK_TOOLS)/bin/pip install --quiet uv
+	$(LOCK_TOOLS)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 \
+		--generate-hashes --custom-compile-command "make lock" --annotation-style line -o requirements/app.lock
+	$(LOCK_TOOLS)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+		--generate-hashes --custom-compile-command "make lock" --annotation-style line -o requirements/dev.lock
 
 clean:
 	rm -rf $(VENV) build dist tests/artifacts
