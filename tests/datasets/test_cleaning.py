@@ -249,3 +249,23 @@ def test_a_pattern_re2_cannot_run_is_refused_with_why(app, editor_client, datase
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "That regular expression cannot be used: invalid escape sequence" in page
+
+
+@pytest.mark.parametrize(
+    ("order", "expected"),
+    [
+        ("dmy", ["2024-04-03", "2024-06-05", "later"]),
+        ("mdy", ["2024-03-04", "2024-05-06", "later"]),
+    ],
+)
+def test_cast_reads_dates_either_way_round_as_asked(app, editor_client, people, order, expected):
+    """Every date could be day or month first: the step's choice (the setting's by default)
+    decides; a column whose data decide is read their way whatever the choice."""
+    body = "id,seen,sure\n1,03/04/2024,25/12/2024\n2,05/06/2024,13/01/2024\n3,later,later\n"
+    dataset = make_dataset(app, people["editor"], body, name="Visits")  # text: "later"
+    page = editor_client.get(f"/datasets/{dataset.id}/clean").get_data(as_text=True)
+    assert '<option value="dmy" selected>' in page  # the DAY_FIRST setting's default
+    step(editor_client, dataset, "cast", column=col(dataset, "seen"), type="date", order=order)
+    step(editor_client, dataset, "cast", column=col(dataset, "sure"), type="date", order=order)
+    assert [r[1] for r in table(app, dataset.id)] == expected
+    assert [r[2] for r in table(app, dataset.id)] == ["2024-12-25", "2024-01-13", "later"]

@@ -180,17 +180,18 @@ def _split(con, columns, p):
     return columns + added, changed, f"{column.label} into {parts} columns"
 
 
-def _read_as(con, column: Column, kind: str) -> str | None:
+def _read_as(con, column: Column, kind: str, order: str) -> str | None:
     """SQL that gives the column's text in the form ``kind`` stores, when its values are
-    written another way (the reading is decided from the first 2,000 values, as an import's);
-    None when SQLite reads them as they are."""
+    written another way (the reading is decided from the first 2,000 values, as an import's;
+    ``order`` decides dates that could be read either way); None when SQLite reads them as
+    they are."""
     values = [
         row[0]
         for row in con.execute(
             f"SELECT {column.name} FROM rows WHERE {column.name} IS NOT NULL LIMIT 2000"
         )
     ]
-    reading = reading_for(kind, values, "dmy", None)
+    reading = reading_for(kind, values, order, None)
     convert = converter(kind, reading)
     if convert is None:
         return None
@@ -211,7 +212,8 @@ def _cast(con, columns, p):
     if column.type == "boolean":
         source = f"CASE {column.name} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END"
     elif column.type == "text":  # read as the import would: day-first dates, decimal commas…
-        source = _read_as(con, column, kind) or source
+        order = p.get("order") if p.get("order") in ("dmy", "mdy") else "dmy"
+        source = _read_as(con, column, kind, order) or source
     con.execute(f"UPDATE rows SET {temp} = {value_expression(source, kind)}")
     probe = Column(temp, column.label, kind)
     failed = con.execute(

@@ -329,7 +329,7 @@ def _step_params(kind: str, form) -> dict:
         "case": ["column", "mode"],
         "replace": ["column", "find", "replacement", "regex"],
         "split": ["column", "delimiter"],
-        "cast": ["column", "type", "on_bad"],
+        "cast": ["column", "type", "on_bad", "order"],
         "fill": ["column", "value"],
         "dedupe": [],
         "delete_rows": [],
@@ -377,6 +377,7 @@ def dataset_clean(dataset_id: int) -> str | Response:
     return render_template(
         "datasets/clean.html",
         dataset=dataset,
+        day_first=current_app.config["DAY_FIRST"],
         columns=columns_of(dataset),
         steps=steps.STEPS,
         history=versions.history(dataset, 20),
