@@ -235,6 +235,36 @@ class HttpSession:
             body if binary else body.decode("utf-8", "replace"),
         )
 
+    def upload(self, path: str, fields: dict[str, str], file: tuple[str, str, bytes]):
+        """A multipart form post with one file (its field, its name, its bytes)."""
+        import secrets
+
+        boundary = secrets.token_hex(16)
+        parts = []
+        for key, value in fields.items():
+            head = f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'
+            parts.append(head.encode() + value.encode() + b"\r\n")
+        field, name, content = file
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
+            f'filename="{name}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        )
+        parts.append(head.encode() + content + b"\r\n")
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        headers = {
+            "Host": f"127.0.0.1:{self.port}",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        }
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        self._conn.request("POST", path, body=body, headers=headers)
+        response = self._conn.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        if response.will_close:
+            self._conn.close()
+            self._conn = self._connect()
+        return response.status, response.headers, text
+
     def csrf(self, path: str) -> tuple[str, str]:
         """The page at ``path`` and its CSRF token."""
         status, _, page = self.request("GET", path)
