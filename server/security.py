@@ -59,6 +59,20 @@ def _foreign_origin() -> Response | None:
     return response
 
 
+class _HostsInLowerCase:
+    """Host names are case-insensitive, but Werkzeug compares them with TRUSTED_HOSTS exactly:
+    a computer called "DESKTOP-AB12CD" got 400 for every request by name. Both sides in lower
+    case, before Flask sees the request."""
+
+    def __init__(self, wsgi_app) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if "HTTP_HOST" in environ:
+            environ["HTTP_HOST"] = environ["HTTP_HOST"].lower()
+        return self.wsgi_app(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
     app.config.update(
         SESSION_COOKIE_NAME="sheaf_session",
@@ -71,3 +85,6 @@ def init_app(app: Flask) -> None:
     app.after_request(_add_headers)
     if app.config.get("SERVING"):
         app.before_request(_foreign_origin)
+    if app.config.get("TRUSTED_HOSTS"):
+        app.config["TRUSTED_HOSTS"] = [name.lower() for name in app.config["TRUSTED_HOSTS"]]
+        app.wsgi_app = _HostsInLowerCase(app.wsgi_app)

@@ -269,3 +269,22 @@ def test_the_inner_port_serves_only_what_came_through_the_front():
     assert not peers.admit("10.0.0.9") and peers.admit("10.0.0.10")
     peers.leave("10.0.0.9")
     assert peers.admit("10.0.0.9")
+
+
+def test_host_names_are_compared_without_regard_to_case(tmp_path):
+    """Windows names computers in capitals ("DESKTOP-AB12CD"); browsers send them in lower
+    case; either way round must be let in."""
+    port = _port()
+    process = _serve(
+        tmp_path / "data", port, "--allowed-host", "DESKTOP-AB12CD", "--allowed-host", "sheaf.lan"
+    )
+    try:
+        for host in ("desktop-ab12cd", "DESKTOP-AB12CD", "Desktop-Ab12cd", "SHEAF.LAN"):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", "/setup", headers={"Host": f"{host}:{port}"})
+            assert connection.getresponse().status == 200, host
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/setup", headers={"Host": f"DESKTOP-EVIL:{port}"})
+        assert connection.getresponse().status == 400
+    finally:
+        _stop(process)
