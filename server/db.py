@@ -15,11 +15,15 @@ database = DatabaseProxy()
 
 #: WAL lets readers carry on while one writer works; ``synchronous=FULL`` makes each committed
 #: transaction survive a power cut, not just a crash of Sheaf; the busy timeout makes a second
-#: writer wait its turn instead of failing with "database is locked".
+#: writer wait its turn instead of failing with "database is locked". On macOS ``fsync`` stops
+#: at the drive's cache: the two ``fullfsync`` pragmas make commits and checkpoints reach the
+#: disk there (SQLite ignores them elsewhere).
 PRAGMAS = {
     "journal_mode": "wal",
     "foreign_keys": 1,
     "synchronous": "full",
+    "fullfsync": 1,
+    "checkpoint_fullfsync": 1,
     "busy_timeout": 10_000,
 }
 

@@ -21,6 +21,7 @@ from ..audit_trail import record
 from ..config import SETTINGS_FILE, SettingsError, coerce_setting
 from ..permissions import require_permission
 from ..settings_table import SETTINGS, Setting, by_section
+from ..sqlite_files import sync
 
 bp = Blueprint("settings", __name__)
 
@@ -84,10 +85,10 @@ def save_settings(data_dir: Path, changes: dict[str, Any]) -> None:
     current.update({name.lower(): value for name, value in changes.items()})
     partial = path.with_name(path.name + ".partial")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:  # same bytes everywhere
         json.dump(current, handle, indent=2, sort_keys=True)
         handle.flush()
-        os.fsync(handle.fileno())
+        sync(handle.fileno())
     os.replace(partial, path)
 
 

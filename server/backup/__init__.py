@@ -37,7 +37,7 @@ from typing import BinaryIO
 from ..config import DATABASE_FILE, SECRET_KEY_FILE, SETTINGS_FILE
 from ..file_keys import KEY_PATTERN, key_path
 from ..migrations import available as known_migrations
-from ..sqlite_files import copy_file
+from ..sqlite_files import copy_file, sync, sync_folder
 from ..version import __version__
 from .contents import check_contents, check_sizes
 from .errors import BackupError
@@ -204,7 +204,7 @@ def make_backup(data_dir: Path, target: Path, *, as_is: bool = False) -> BackupI
             }
             archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
         with open(partial, "rb+") as handle:
-            os.fsync(handle.fileno())
+            sync(handle.fileno())
         os.replace(partial, target)
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -452,7 +452,7 @@ def finish_restore(data_dir: Path) -> Path | None:
             if (data_dir / name).exists():
                 os.replace(data_dir / name, previous / name)
         (pending / _MOVED_OLD).touch()
-        _sync_folder(data_dir)
+        sync_folder(data_dir)
     for name in _SWAPPED:
         if (pending / name).exists():
             os.replace(pending / name, data_dir / name)
@@ -460,16 +460,9 @@ def finish_restore(data_dir: Path) -> Path | None:
     (data_dir / "originals").mkdir(mode=0o700, exist_ok=True)
     # Sessions signed with the old key could name people of the old data: they all end.
     (data_dir / SECRET_KEY_FILE).unlink(missing_ok=True)
-    _sync_folder(data_dir)
+    sync_folder(data_dir)
     shutil.rmtree(pending, ignore_errors=True)
     shutil.rmtree(previous, ignore_errors=True)
     return saved
 
 
-def _sync_folder(folder: Path) -> None:
-    if hasattr(os, "O_DIRECTORY"):
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
