@@ -8,6 +8,8 @@ import os
 import urllib.request
 from pathlib import Path
 
+from server.private_files import make_private
+
 INSTANCE_FILE = "instance.json"
 
 
@@ -17,6 +19,7 @@ def announce(data_dir: Path, port: int, secret: str) -> Path:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump({"port": port, "secret": secret}, handle)
+    make_private(path)  # Windows: an ACL, as modes mean nothing there
     return path
 
 
@@ -35,7 +38,9 @@ def bring_forward(data_dir: Path) -> bool:
             data=b"",
             headers={"Cookie": f"sheaf_launch={info['secret']}", "Host": host},
         )
-        with urllib.request.urlopen(request, timeout=3) as answer:  # noqa: S310 - loopback
+        # No proxy: Windows' system proxy settings would otherwise be asked about 127.0.0.1.
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with direct.open(request, timeout=3) as answer:
             return answer.status == 204
     except (OSError, ValueError, KeyError, TypeError):
         return False

@@ -3,6 +3,7 @@ and registers the blueprints and error handlers."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .migrations import migrate
     from .permissions import PERMISSIONS, has_permission
     from .picked_files import PickedFiles
+    from .private_files import network_share
     from .routing import rule_class
     from .users.routes import bp as users_bp
 
@@ -63,6 +65,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     restored = finish_restore(ensure_data_dir(resolve_data_dir(config)))
     app.config.update(build_settings(config))
     app.config["DEBUG"] = False  # never: the debugger runs code sent to it
+    app.config["DATA_FOLDER_SHARE"] = network_share(app.config["DATA_DIR"])
+    if app.config["DATA_FOLDER_SHARE"]:
+        logging.getLogger("sheaf").warning(
+            "The data folder %s is on a %s: SQLite cannot keep it safe there.",
+            app.config["DATA_DIR"],
+            app.config["DATA_FOLDER_SHARE"],
+        )
 
     problem = quick_check(app.config["DATABASE_PATH"])
     database = db.open_database(app.config["DATABASE_PATH"])

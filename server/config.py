@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .private_files import make_private
 from .settings_table import SETTINGS, SETTINGS_BY_NAME
 
 SETTINGS_FILE = "settings.json"
@@ -28,9 +30,16 @@ class SettingsError(ValueError):
 
 
 def default_data_dir() -> Path:
+    """The per-user folder on this computer (Windows: Local, not Roaming, AppData: a roaming
+    profile would copy the databases to a server at each sign-out). A folder an earlier
+    Sheaf made under Roaming is kept in use: moving it is the person's choice."""
     import platformdirs  # only when no folder is given (3 ms of a start otherwise)
 
-    return Path(platformdirs.user_data_dir("Sheaf", appauthor=False, roaming=True))
+    local = Path(platformdirs.user_data_dir("Sheaf", appauthor=False, roaming=False))
+    roaming = Path(platformdirs.user_data_dir("Sheaf", appauthor=False, roaming=True))
+    if roaming != local and not local.exists() and (roaming / DATABASE_FILE).exists():
+        return roaming
+    return local
 
 
 def resolve_data_dir(config: Mapping[str, Any] | None = None) -> Path:
@@ -40,10 +49,12 @@ def resolve_data_dir(config: Mapping[str, Any] | None = None) -> Path:
 
 
 def ensure_data_dir(path: Path) -> Path:
-    """Create the data folder readable by its owner only (0700)."""
+    """Create the data folder for its owner only (0700; on Windows an owner-and-SYSTEM ACL,
+    set when the folder is made, which what is made in it inherits)."""
+    made = not path.exists()
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if os.name == "posix":
-        os.chmod(path, 0o700)
+    if made or sys.platform != "win32":  # chmod costs nothing; icacls a process
+        make_private(path, folder=True)
     return path
 
 
@@ -58,6 +69,7 @@ def load_secret_key(data_dir: Path) -> str:
         key = secrets.token_hex(32)
         with os.fdopen(fd, "w", encoding="ascii") as handle:
             handle.write(key)
+        make_private(key_path)
         return key
     if len(key) < 32:
         raise SettingsError(f"{key_path} is damaged; delete it and Sheaf makes a new key.")

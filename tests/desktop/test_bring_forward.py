@@ -9,7 +9,12 @@ from desktop import instance
 from tests.helpers import make_app
 
 
-def test_a_second_start_brings_the_window_forward(tmp_path: Path):
+def test_a_second_start_brings_the_window_forward(tmp_path: Path, monkeypatch):
+    # A system proxy (Windows' settings, or these variables) must not be asked about 127.0.0.1.
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
     app = make_app(tmp_path / "d", LAUNCH_SECRET="secret-" * 6, LAUNCH_HOST="")
     server = create_server(app, host="127.0.0.1", port=0, threads=2)
     app.config["LAUNCH_HOST"] = f"127.0.0.1:{server.effective_port}"
