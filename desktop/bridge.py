@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from server.downloads import safe_file_name
 from server.native_dialogs import DialogOpen
 from server.picked_files import PickedFiles
 
@@ -56,7 +57,7 @@ class Bridge:
         """Open the system's save dialog; the chosen place comes back as a token."""
         import webview
 
-        name = Path(str(suggested_name)).name or "export"
+        name = safe_file_name(str(suggested_name), "export")
         chosen = self._dialog(
             lambda: self._window.create_file_dialog(webview.FileDialog.SAVE, save_filename=name)
         )

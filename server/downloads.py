@@ -16,11 +16,34 @@ from werkzeug.http import dump_options_header
 _ATTR_CHARS = "!#$&+-.^_`|~"  # RFC 5987 attr-chars kept as they are; the rest %-encoded
 
 
+#: Names Windows keeps for devices, whatever the extension ("CON.csv" opens the console).
+_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
+    f"{port}{n}" for port in ("COM", "LPT") for n in [*"123456789", "¹", "²", "³"]
+}
+
+
 def download_name(title: str, extension: str) -> str:
     """A file name for a download, made from a name a person typed (a dataset's, a file's):
-    letters, digits, ``-_. `` and spaces kept, anything else ``_``, at most 80 characters."""
+    letters, digits, ``-_. `` and spaces kept, anything else ``_``, at most 80 characters,
+    and a name every system can save (:func:`safe_file_name`)."""
     base = "".join(ch if ch.isalnum() or ch in "-_ ." else "_" for ch in title).strip()
-    return f"{base[:80] or 'download'}.{extension}"
+    return safe_file_name(f"{base[:80]}.{extension}")
+
+
+def safe_file_name(name: str, fallback: str = "download") -> str:
+    """``name`` as a file name Windows, macOS and Linux all accept (a save dialog's suggestion,
+    a download): no folder parts, no ``<>:"/\\|?*`` or control characters, no trailing dots
+    or spaces, no device name such as ``CON`` or ``NUL``, at most 150 characters."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join("_" if ch in '<>:"|?*' or not ch.isprintable() else ch for ch in name)
+    name = name.strip().rstrip(". ")
+    stem, dot, extension = name.partition(".")
+    if stem.rstrip(" ").upper() in _RESERVED:
+        name = f"_{name}"
+    if len(name) > 150:
+        keep = min(len(extension), 20)
+        name = name[: 150 - keep - 1].rstrip(". ") + "." + extension[-keep:] if dot else name[:150]
+    return name if name.strip("._ ") else fallback
 
 
 def attachment(name: str) -> dict[str, str]:

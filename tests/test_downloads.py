@@ -139,3 +139,35 @@ def test_any_name_given_to_the_header_stays_inside_it(raw, saved_as):
     assert _file_name(value) == saved_as
     if not raw.isascii():
         assert "attachment; filename=download.csv; filename*=" in value  # for old clients
+
+
+@pytest.mark.parametrize(
+    ("typed", "saved"),
+    [
+        ("CON.csv", "_CON.csv"),
+        ("nul.tar.gz", "_nul.tar.gz"),
+        ("LPT1", "_LPT1"),
+        ("COM¹.txt", "_COM¹.txt"),
+        ('a<b>:c"d|e?f*.csv', "a_b__c_d_e_f_.csv"),
+        ("report. ", "report"),
+        ("..", "download"),
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\ada\\visits.csv", "visits.csv"),
+        ("Sprzedaż Łódź.csv", "Sprzedaż Łódź.csv"),
+        ("tab\there.csv", "tab_here.csv"),
+        ("CONSOLE.csv", "CONSOLE.csv"),  # only the device names themselves
+    ],
+)
+def test_suggested_names_are_ones_windows_can_save(typed, saved):
+    from server.downloads import safe_file_name
+
+    assert safe_file_name(typed) == saved
+
+
+def test_long_names_keep_their_extension_and_dataset_names_become_savable():
+    from server.downloads import download_name, safe_file_name
+
+    long = safe_file_name("x" * 300 + ".csv")
+    assert len(long) == 150 and long.endswith(".csv")
+    assert download_name("CON", "csv") == "_CON.csv"
+    assert download_name("aux ", "svg") == "_aux.svg"
