@@ -56,7 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     make = commands.add_parser(
         "backup", help="write a backup of the data folder to a file (Sheaf may be running)"
     )
-    make.add_argument("path", help="the backup file to write (.zip)")
+    make.add_argument(
+        "path", help="the backup file to write (.zip), or a folder to write a dated one in"
+    )
     restore = commands.add_parser(
         "restore",
         help="replace the data folder's data with a backup's (Sheaf must be closed); the data "
@@ -172,7 +174,11 @@ def backup(args: argparse.Namespace) -> int:
 
     folder = ensure_data_dir(resolve_data_dir(_config(args)))
     target = Path(args.path).expanduser().resolve()
-    if target.suffix.lower() != ".zip":
+    if target.is_dir():  # a folder: a dated name in it, so a daily task needs no shell date
+        from datetime import datetime
+
+        target = target / f"sheaf-{datetime.now():%Y-%m-%d-%H%M%S}.zip"
+    elif target.suffix.lower() != ".zip":
         target = target.with_name(target.name + ".zip")
     try:
         info = make_backup(folder, target)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -247,6 +248,17 @@ def test_the_command_line_backs_up_and_restores(office, tmp_path, capsys):
     assert main(["--data-dir", str(office), "restore", str(bogus)]) == 1
     assert "nothing was restored" in capsys.readouterr().err
     assert _tree(office) == before
+
+
+def test_a_backup_into_a_folder_gets_a_dated_name(office, tmp_path, capsys):
+    """What a daily scheduled task runs (Windows has no shell date to build a name)."""
+    folder = tmp_path / "nightly"
+    folder.mkdir()
+    assert main(["--data-dir", str(office), "backup", str(folder)]) == 0
+    made = list(folder.iterdir())
+    assert len(made) == 1 and re.fullmatch(r"sheaf-\d{4}-\d\d-\d\d-\d{6}\.zip", made[0].name)
+    assert made[0].name in capsys.readouterr().out
+    assert backup.verify_backup(made[0], office).datasets == 1
 
 
 def _damage(path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -16,7 +17,15 @@ import pytest
 
 from tests.desktop.helpers import screenshot
 
-BINARY = Path(__file__).parents[2] / "dist" / "Sheaf" / "Sheaf"
+DIST = Path(__file__).parents[2] / "dist"
+# What build.spec makes on each system: the windowed app and its console twin.
+if sys.platform == "win32":
+    BINARY, CLI = DIST / "Sheaf" / "Sheaf.exe", DIST / "Sheaf" / "sheaf-cli.exe"
+elif sys.platform == "darwin":
+    BINARY = DIST / "Sheaf.app" / "Contents" / "MacOS" / "Sheaf"
+    CLI = DIST / "Sheaf.app" / "Contents" / "MacOS" / "sheaf-cli"
+else:
+    BINARY, CLI = DIST / "Sheaf" / "Sheaf", DIST / "Sheaf" / "sheaf-cli"
 pytestmark = [
     pytest.mark.desktop,
     pytest.mark.skipif(not BINARY.exists(), reason="no dist/Sheaf: run `make test-package`"),
@@ -44,6 +53,18 @@ def _wait_for(process: subprocess.Popen, pattern: str, seconds: float = 60) -> s
         if re.search(pattern, line):
             return line
     raise AssertionError("".join(seen))
+
+
+def test_headless_the_console_program_answers_on_the_command_line(tmp_path):
+    """sheaf-cli is the packaged app with a console: what it prints reaches the person (the
+    windowed program has none on Windows)."""
+    version = subprocess.run([str(CLI), "--version"], capture_output=True, text=True, timeout=60)
+    assert version.returncode == 0 and re.search(r"\d+\.\d+\.\d+", version.stdout + version.stderr)
+    reset = subprocess.run(
+        [str(CLI), "--data-dir", str(tmp_path / "data"), "reset-password", "nobody"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert reset.returncode == 1 and "No account is named 'nobody'" in reset.stderr
 
 
 def test_headless_it_serves_its_setup_page_to_the_launch_link(tmp_path):
