@@ -7,7 +7,7 @@ import argparse
 import contextlib
 import ipaddress
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from server import __version__
@@ -102,14 +102,20 @@ def serve(args: argparse.Namespace) -> int:
     app = started.app
     scheme = "https" if tls else "http"
     shown = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"Sheaf {__version__} is serving {app.config['DATA_DIR']}")
-    print(f"Open {scheme}://{shown}:{args.port}/ in a web browser. Press Ctrl+C to stop.")
-    print(f"Requests for other host names are refused; allowed: {', '.join(hosts)}", flush=True)
-    if tls:
-        return _serve_tls(app, args)
-    from waitress import serve as waitress_serve
 
-    waitress_serve(app, host=args.host, port=args.port, threads=8, ident="Sheaf")
+    def announce() -> None:  # once listening: a browser opened at once finds the server
+        print(f"Sheaf {__version__} is serving {app.config['DATA_DIR']}")
+        print(f"Open {scheme}://{shown}:{args.port}/ in a web browser. Press Ctrl+C to stop.")
+        print(f"Requests for other host names are refused; allowed: {', '.join(hosts)}", flush=True)
+
+    if tls:
+        return _serve_tls(app, args, announce)
+    from waitress import create_server
+
+    server = create_server(app, host=args.host, port=args.port, threads=8, ident="Sheaf")
+    announce()
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
     return 0
 
 
@@ -131,7 +137,7 @@ def allowed_hosts(host: str) -> list[str]:
     return list(dict.fromkeys(n for n in names if n))
 
 
-def _serve_tls(app: Any, args: argparse.Namespace) -> int:
+def _serve_tls(app: Any, args: argparse.Namespace, ready: Callable[[], None]) -> int:
     """HTTPS: TLS ends in an asyncio front, waitress serves behind it (desktop/tls_front.py)."""
     import ssl
 
@@ -143,7 +149,7 @@ def _serve_tls(app: Any, args: argparse.Namespace) -> int:
         print(f"sheaf: cannot use the certificate or key: {exc}", file=sys.stderr)
         return 2
     with contextlib.suppress(KeyboardInterrupt):
-        serve_https(app, context, args.host, args.port, threads=8, ident="Sheaf")
+        serve_https(app, context, args.host, args.port, ready, threads=8, ident="Sheaf")
     return 0
 
 

@@ -152,14 +152,21 @@ def tls_context(cert: str, key: str) -> ssl.SSLContext:
     return context
 
 
-def serve_https(app: Callable, context: ssl.SSLContext, host: str, port: int, **waitress) -> None:
+def serve_https(
+    app: Callable,
+    context: ssl.SSLContext,
+    host: str,
+    port: int,
+    ready: Callable[[], None] | None = None,
+    **waitress,
+) -> None:
     """Serve ``app`` over HTTPS until interrupted: waitress on a loopback port in a thread,
-    the TLS front in this one."""
+    the TLS front in this one. ``ready`` runs once the port is listening."""
     peers = Peers()
     inner = create_server(behind_front(app, peers), host="127.0.0.1", port=0, **waitress)
     thread = threading.Thread(target=inner.run, name="sheaf-https-inner", daemon=True)
     thread.start()
     try:
-        asyncio.run(TlsFront(context, inner.effective_port, peers).serve(host, port))
+        asyncio.run(TlsFront(context, inner.effective_port, peers).serve(host, port, ready))
     finally:
         inner.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import os
 import shutil
 import subprocess
 import sys
@@ -19,11 +20,16 @@ LINT = Path(sys.executable).with_name("lint-imports")
 needs_lint = pytest.mark.skipif(not LINT.exists(), reason="import-linter is not installed")
 
 
+def _keep_system(env: dict[str, str]) -> dict[str, str]:
+    """Windows cannot start Python without SYSTEMROOT (its sockets and random numbers)."""
+    return {**env, **{k: os.environ[k] for k in ("SYSTEMROOT",) if k in os.environ}}
+
+
 def _lint(tree: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(LINT), "--config", str(tree / "pyproject.toml"), "--no-cache"],
         cwd=tree,
-        env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"},
+        env=_keep_system({"PYTHONPATH": str(tree), "PATH": os.defpath}),
         capture_output=True,
         text=True,
         timeout=120,

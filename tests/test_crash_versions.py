@@ -7,9 +7,7 @@ values), and the next change goes through (no lock is left behind)."""
 from __future__ import annotations
 
 import json
-import os
 import random
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -147,7 +145,7 @@ def test_a_kill_during_any_change_leaves_a_whole_version(folder, what, run):
     try:
         assert process.stdout.readline().strip() == "STARTED"
         time.sleep(rng.uniform(0.05, 1.0))
-        os.kill(process.pid, signal.SIGKILL)
+        process.kill()  # SIGKILL; TerminateProcess on Windows
     finally:
         process.wait(30)
 

@@ -61,6 +61,7 @@ def test_on_windows_an_acl_that_cannot_be_set_is_an_error(tmp_path, monkeypatch,
         private_files.make_private(tmp_path, folder=True)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
 def test_elsewhere_modes_do_it(tmp_path):
     folder = config.ensure_data_dir(tmp_path / "Sheaf")
     config.load_secret_key(folder)

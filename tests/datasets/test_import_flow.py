@@ -308,8 +308,6 @@ def test_progress_is_reported_while_running(app, editor, monkeypatch):
 
 
 def test_a_write_ahead_log_left_by_a_killed_reader_is_folded_in_at_the_next_start(app, people):
-    import os
-    import signal
     import subprocess
     import sys
 
@@ -327,7 +325,7 @@ def test_a_write_ahead_log_left_by_a_killed_reader_is_folded_in_at_the_next_star
         [sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True
     )
     assert process.stdout.readline().strip() == "OPEN"
-    os.kill(process.pid, signal.SIGKILL)
+    process.kill()  # SIGKILL; TerminateProcess on Windows
     process.wait(10)
     assert path.with_name(path.name + "-wal").exists()
     make_app(app.config["DATA_DIR"])

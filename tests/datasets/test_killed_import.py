@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -68,10 +66,10 @@ def test_sigkill_mid_import_leaves_nothing_after_restart(tmp_path):
     try:
         assert process.stdout.readline().strip() == "LOADING"
         time.sleep(0.3)  # well inside the load, which takes about a second
-        os.kill(process.pid, signal.SIGKILL)
+        process.kill()  # SIGKILL; TerminateProcess on Windows
     finally:
         process.wait(30)
-    assert process.returncode == -signal.SIGKILL
+    assert process.returncode != 0  # killed, not ended
     assert ImportJob.get_by_id(job.id).status == "running"  # as the kill left it
 
     make_app(data)  # the next start

@@ -1,5 +1,6 @@
 """One Sheaf per data folder, whether window or server; the lock goes with the process."""
 
+import os
 import subprocess
 import sys
 import time
@@ -28,7 +29,9 @@ def test_a_second_sheaf_says_so_and_stops(tmp_path, capsys):
             "SHEAF_ARGON2_TIME_COST": "1",
             "SHEAF_ARGON2_MEMORY_COST": "8",
             "SHEAF_ARGON2_PARALLELISM": "1",
-            "PATH": "/usr/bin:/bin",
+            "PATH": os.defpath,
+            # Windows cannot start Python without it (sockets, random numbers).
+            **{k: os.environ[k] for k in ("SYSTEMROOT",) if k in os.environ},
         },
     )
     try:
