@@ -312,9 +312,12 @@ def _read_sheet(path: Path, fmt: str | None, sheet: str | None, limits: Limits, 
             _parsed.clear()  # the import takes it: hold the memory no longer
     if cached is not None:
         return cached
+    if fmt == "ods":  # calamine lays out every sheet of an .ods as it opens it
+        _check_whole(path, fmt, None, limits)
     workbook = _open_workbook(path)
     name, sheets = _choose_sheet(workbook, sheet)
-    _check_whole(path, fmt, name, limits)
+    if fmt == "xlsx":
+        _check_whole(path, fmt, name, limits)
     with _reading(f"The sheet {name!r}"):
         parsed = (workbook.get_sheet_by_name(name), name, sheets)
     if keep:
