@@ -298,8 +298,9 @@ def _check_whole(path: Path, fmt: str | None, name: str | None, limits: Limits) 
 
 
 # A sheet read whole for the preview (the formats that cannot be streamed), kept for the
-# import that usually follows at once in the same process: reading it twice would double the
-# import's time.
+# import that follows in the same process: reading it twice would double the import's time.
+# (Previews and imports of spreadsheets run in helper processes of their own; this serves
+# when none can start.)
 _parsed: dict[tuple, tuple] = {}
 _parsed_lock = threading.Lock()
 
