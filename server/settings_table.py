@@ -225,6 +225,19 @@ SETTINGS: tuple[Setting, ...] = (
         label="Largest compression ratio",
         help="Of a part of a workbook, past its first 10 MiB; real spreadsheets stay far below it.",
     ),
+    Setting(
+        name="IMPORT_XLSX_MAX_WHOLE_SHEET_MIB",
+        default=256,
+        low=1,
+        high=64 * 1024,
+        unit="MiB",
+        section=IMPORTS,
+        label="Largest sheet read whole",
+        help="A sheet that cannot be streamed (.xls, .xlsb, .ods, an .xlsx whose rows are stored "
+        "out of order) is refused when its cells would take more memory than this.",
+        note="Cells are counted before they are read, repeated rows and columns included, at 32 "
+        "bytes each; the reader's helper process may use about four times this much.",
+    ),
     # RFC 9106's "second recommended option": 64 MiB, 3 passes, 4 lanes.
     Setting(
         name="ARGON2_TIME_COST",

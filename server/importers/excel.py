@@ -8,7 +8,14 @@ formats are read whole (an .xls holds 65,536 rows at most).
 Before calamine sees an .xlsx/.ods archive, every part is decompressed once as a stream and its
 real size counted, so a zip bomb is refused before it can fill memory; the same pass counts the
 chosen sheet's error cells (#DIV/0! and friends), which are kept as written and counted, and notices
-merged cells.
+merged cells. The shared strings, which calamine holds in memory whole, may unpack to no more than
+a sheet read whole may take.
+
+A sheet whose rows are stored out of order (valid: Excel and LibreOffice open it) cannot be
+streamed: the stream refuses it, and the sheet is read whole instead, within the same budget as
+the formats always read whole (:mod:`.sheet_budget` counts its cells first). An import that
+meets the refusal part-way raises :class:`.errors.ReadAgain`; the rows asked for again come
+from the whole sheet, the same values in the same order.
 """
 
 from __future__ import annotations
@@ -18,14 +25,15 @@ import threading
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import chain, islice, repeat
 from pathlib import Path
 
+from . import sheet_budget
 from .delimited import header_is_data
-from .errors import UnreadableFile
+from .errors import ReadAgain, UnreadableFile
 from .table import (
     DEFAULT_LIMITS,
     SAMPLE_ROWS,
@@ -44,6 +52,9 @@ _REL_REVERSED = re.compile(rb'<Relationship\b[^>]*?Target="([^"]*)"[^>]*?Id="([^
 _ERROR_CELL = re.compile(rb'<c\b[^>]*\bt="e"')
 _MERGE_CELL = re.compile(rb"<(?:\w+:)?mergeCell\b")
 INT64_MAX = 2**63 - 1
+SMALL_PART = 64 * 1024**2  # the workbook's list of sheets and its relationships
+SHARED_STRINGS = "xl/sharedStrings.xml"
+_OUT_OF_ORDER = "not stored in row order"  # the stream's refusal
 
 
 @dataclass
@@ -71,8 +82,8 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name → its part inside an .xlsx archive (read with regular expressions: these
     small XML files never go through an XML parser, so no entity can expand)."""
     try:
-        workbook = archive.read("xl/workbook.xml")
-        rels = archive.read("xl/_rels/workbook.xml.rels")
+        workbook = sheet_budget.read_capped(archive, "xl/workbook.xml", SMALL_PART)
+        rels = sheet_budget.read_capped(archive, "xl/_rels/workbook.xml.rels", SMALL_PART)
     except KeyError:
         return {}
     targets = {rid: target for rid, target in _REL.findall(rels)}
@@ -127,6 +138,12 @@ def _measure_part(
                     f"{limits.xlsx_max_uncompressed // 1024**2:,} MiB; Sheaf refuses it to protect "
                     "the computer (the limit is a setting)."
                 )
+            if info.filename == SHARED_STRINGS and size > limits.whole_sheet_max_bytes:
+                raise UnreadableFile(
+                    "This workbook's shared strings unpack to more than "
+                    f"{limits.whole_sheet_max_bytes // 1024**2:,} MiB, all held in memory at "
+                    "once; Sheaf refuses it to protect the computer (the limit is a setting)."
+                )
             if size > 10 * 1024**2 and size > limits.xlsx_max_ratio * max(info.compress_size, 1):
                 raise UnreadableFile(
                     f"This spreadsheet is compressed more than {limits.xlsx_max_ratio}:1, which "
@@ -148,14 +165,18 @@ def _measure_part(
 
 
 @contextmanager
-def _reading(what: str):
+def _reading(what: str, stream_of: tuple | None = None):
     """calamine's errors, and its panics (pyo3 raises those as a BaseException), as a
-    message for the person: a broken file must never take the import or the server down."""
+    message for the person: a broken file must never take the import or the server down.
+    A stream's refusal of rows out of order (``stream_of``: the sheet's key) is ReadAgain."""
     try:
         yield
     except UnreadableFile:
         raise
     except Exception as exc:  # CalamineError, XmlError, ZipError, OSError, ValueError…
+        if stream_of is not None and _OUT_OF_ORDER in str(exc):
+            _unstreamable.add(stream_of)
+            raise ReadAgain(str(exc)) from None
         raise UnreadableFile(f"{what} cannot be read ({exc}).") from None
     except BaseException as exc:
         if type(exc).__name__ != "PanicException":
@@ -228,41 +249,76 @@ def _stream(workbook, name: str, **bounds):
             return None
 
 
+# The sheets (path, size, modified, name) whose stream refused their rows out of order: read
+# whole from then on, in this process.
+_unstreamable: set[tuple] = set()
+
+
+def _sheet_key(path: Path, name: str | None) -> tuple:
+    stat = path.stat()
+    return (str(path), stat.st_size, stat.st_mtime_ns, name)
+
+
 def _stream_of(path: Path, options: ReadOptions, **bounds) -> tuple[object, str | None, list]:
     """The chosen sheet's stream, its name and the workbook's sheets for an .xlsx workbook;
-    (None, the sheet asked for, []) for the formats read whole, which are not opened here."""
+    (None, the sheet asked for, []) for the formats read whole, which are not opened here,
+    and (None, its name, the sheets) for an .xlsx sheet that cannot be streamed."""
     if options.format != "xlsx":
         return None, options.sheet, []
     workbook = _open_workbook(path)
     name, sheets = _choose_sheet(workbook, options.sheet)
+    if _sheet_key(path, name) in _unstreamable:
+        return None, name, sheets
     return _stream(workbook, name, **bounds), name, sheets  # no stream for .xlsb
 
 
-def _streamed(rows: Iterable[list], name: str) -> Iterator[list]:
-    """Rows of a stream, its errors (a broken file half-way down) as UnreadableFile."""
+def _streamed(rows: Iterable[list], name: str, key: tuple | None = None) -> Iterator[list]:
+    """Rows of a stream, its errors (a broken file half-way down) as UnreadableFile, its
+    refusal of rows out of order as ReadAgain."""
     rows = iter(rows)
-    with _reading(f"The sheet {name!r}"):
+    with _reading(f"The sheet {name!r}", key):
         yield from rows
 
 
+def _check_whole(path: Path, fmt: str | None, name: str | None, limits: Limits) -> None:
+    """Count the cells of a sheet about to be read whole (.ods, .xlsx) against the budget;
+    .xls and .xlsb are binary, guarded by the memory cap of the process reading them."""
+    if fmt not in ("xlsx", "ods"):
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if fmt == "ods":
+                sheet_budget.check_ods(archive, limits)
+                return
+            part = _sheet_parts(archive).get(name or "")
+            if part is not None and part in archive.namelist():  # an .xlsb has .bin parts
+                sheet_budget.check_xlsx_sheet(archive, part, name or "", limits)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise UnreadableFile(f"This spreadsheet is damaged ({exc}).") from None
+
+
 # A sheet read whole for the preview (the formats that cannot be streamed), kept for the
-# import that usually follows at once in the same process: reading it twice would double the
-# import's time.
+# import that follows in the same process: reading it twice would double the import's time.
+# (Previews and imports of spreadsheets run in helper processes of their own; this serves
+# when none can start.)
 _parsed: dict[tuple, tuple] = {}
 _parsed_lock = threading.Lock()
 
 
-def _read_sheet(path: Path, sheet: str | None, keep: bool = False):
-    stat = path.stat()
-    key = (str(path), stat.st_size, stat.st_mtime_ns, sheet)
+def _read_sheet(path: Path, fmt: str | None, sheet: str | None, limits: Limits, keep: bool = False):
+    key = _sheet_key(path, sheet)
     with _parsed_lock:
         cached = _parsed.get(key)
         if not keep:
             _parsed.clear()  # the import takes it: hold the memory no longer
     if cached is not None:
         return cached
+    if fmt == "ods":  # calamine lays out every sheet of an .ods as it opens it
+        _check_whole(path, fmt, None, limits)
     workbook = _open_workbook(path)
     name, sheets = _choose_sheet(workbook, sheet)
+    if fmt == "xlsx":
+        _check_whole(path, fmt, name, limits)
     with _reading(f"The sheet {name!r}"):
         parsed = (workbook.get_sheet_by_name(name), name, sheets)
     if keep:
@@ -299,11 +355,13 @@ def _looks_like_data(header: list, rows: list[list]) -> bool:
 def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -> TableSample:
     facts = check_archive(path, limits) if options.format in ("xlsx", "ods") else {}
     stream, name, sheets = _stream_of(path, options, max_row=SAMPLE_ROWS + 99)
+    raw = None
     if stream is not None:
-        raw = list(_streamed(stream, name))
+        with suppress(ReadAgain):  # rows out of order: the sheet is read whole below
+            raw = list(_streamed(stream, name, _sheet_key(path, name)))
         merged = facts.get(name, SheetFacts()).merged
-    else:
-        sheet, name, sheets = _read_sheet(path, name, keep=True)
+    if raw is None:
+        sheet, name, sheets = _read_sheet(path, options.format, name, limits, keep=True)
         # skip_empty_area=False: row numbers are the sheet's own, as the import counts them.
         raw = sheet.to_python(skip_empty_area=False, nrows=SAMPLE_ROWS + 100)
         merged = bool(sheet.merged_cell_ranges)
@@ -370,19 +428,31 @@ def iter_rows(
     """Every non-empty row below the header. (The archive was measured by ``inspect``, which
     always runs first, on the same stored file.) ``checked=False`` converts whole batches of
     rows column by column (:class:`SheetRows`); should an integer beyond 64 bits ever reach
-    SQLite that way, the load starts again from the checked rows (storage.StartAgain)."""
+    SQLite that way, the load starts again from the checked rows (storage.StartAgain). A
+    stream that refuses rows out of order part-way raises ReadAgain: rows asked for again come
+    from the whole sheet."""
     done = [0]
     if meter is not None:
         meter.rows = lambda: done[0]
     skip = options.header_row or 0
     stream, name, _sheets = _stream_of(path, options, min_row=skip)
     if stream is None:
-        sheet, _name, _sheets = _read_sheet(path, name)
-        rows = islice(sheet.iter_rows(), skip, None)
-        return _checked_rows(rows, width, problems, done)
+        sheet, _name, _sheets = _read_sheet(path, options.format, name, limits)
+        return _checked_rows(islice(_whole_rows(sheet), skip, None), width, problems, done)
+    key = _sheet_key(path, name)
     if checked:
-        return _checked_rows(_streamed(stream, name), width, problems, done)
-    return SheetRows(stream, name, width, problems, done)
+        return _checked_rows(_streamed(stream, name, key), width, problems, done)
+    return SheetRows(stream, name, width, problems, done, key)
+
+
+def _whole_rows(sheet) -> Iterator[list]:
+    """A sheet read whole, row by row from the sheet's row 1 and column A, as a stream gives
+    them: calamine's iter_rows starts at row 1 but at the first column holding a value, which
+    would shift every value of a sheet whose column A is empty one column left."""
+    lead = [""] * sheet.start[1] if sheet.start else []
+    if not lead:
+        return iter(sheet.iter_rows())
+    return (lead + row for row in sheet.iter_rows())
 
 
 def _checked_rows(rows: Iterable[list], width: int, problems, done: list[int]) -> Iterator[list]:
@@ -442,8 +512,10 @@ class SheetRows:
     It also notes what each column held, so the check after the load can pass over the columns
     whose every value already fits their type (:meth:`fitting`)."""
 
-    def __init__(self, stream, name: str, width: int, problems, done: list[int]) -> None:
-        self._stream, self._name, self._width = stream, name, width
+    def __init__(
+        self, stream, name: str, width: int, problems, done: list[int], key: tuple | None = None
+    ) -> None:
+        self._stream, self._name, self._width, self._key = stream, name, width, key
         self._problems, self._done = problems, done
         self._kinds: list[set[type]] = [set() for _ in range(width)]
         self._text = [False] * width  # a text value that is not empty (it must be checked)
@@ -467,7 +539,7 @@ class SheetRows:
     def _batches(self) -> Iterator[list[list]]:
         rows, number, width = iter(self._stream), 0, self._width
         while True:
-            with _reading(f"The sheet {self._name!r}"):
+            with _reading(f"The sheet {self._name!r}", self._key):
                 batch = list(islice(rows, _BATCH))
             if not batch:
                 return

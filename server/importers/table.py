@@ -12,6 +12,7 @@ from .errors import UnreadableFile
 SAMPLE_ROWS = 2000
 MAX_COLUMNS = 2000  # SQLite's default SQLITE_MAX_COLUMN
 MAX_LABEL = 200
+CELL_BYTES = 32  # one cell of calamine's grid (a Rust enum holding a String at most)
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,14 @@ class Limits:
     json_max_depth: int = 32
     xlsx_max_uncompressed: int = 4 * 1024**3
     xlsx_max_ratio: int = 200
+    # A sheet read whole (.xls, .xlsb, .ods, an .xlsx whose rows are out of order): its cells,
+    # counted as the reader lays them out (repeats expanded, the empty area to the last value
+    # filled in) at CELL_BYTES each, and its unpacked XML, may reach this much.
+    whole_sheet_max_bytes: int = 256 * 1024**2
+
+    @property
+    def whole_sheet_max_cells(self) -> int:
+        return self.whole_sheet_max_bytes // CELL_BYTES
 
 
 DEFAULT_LIMITS = Limits()

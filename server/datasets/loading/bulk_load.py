@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ...importers.delimited import SPLIT_SENTINEL
+from ...importers.errors import ReadAgain
 from ...importers.readings import Reading, converter
 from ...importers.types import EXCEL_ERRORS
 from ...sqlite_files import connect, copy_file, durable_rename
@@ -105,7 +106,8 @@ def write_dataset(
 
     The rows go to ``path`` + ``.partial`` first, which becomes ``path`` only when complete; on
     any exception it is deleted. ``rows`` may be an unchecked fast stream (a bare csv.reader):
-    if a row has the wrong number of cells, the load starts again from ``checked_rows()``.
+    if a row has the wrong number of cells, the load starts again from ``checked_rows()``, as
+    it does when the reader raises ReadAgain (it must read the file another way).
     With ``base``, the new file starts as a copy of that dataset (appending). Values that do not
     fit their column are listed and, by ``bad_values``, kept as written ("keep", marked by not
     fitting), emptied ("empty"), or refused (:class:`BadValues`, "refuse").
@@ -132,7 +134,7 @@ def write_dataset(
     try:
         try:
             result = load(rows, second_half, fitting)
-        except StartAgain:
+        except (StartAgain, ReadAgain):  # ReadAgain: the reader reads it another way
             if checked_rows is None:
                 raise
             partial.unlink(missing_ok=True)

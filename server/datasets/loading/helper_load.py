@@ -5,11 +5,11 @@ import in the web server's process, every page waited its turn behind the import
 one person browsing during two imports: a table page's median went from 10 ms to 26 ms). In a
 process of its own the import has a core to itself and the web server keeps the other.
 
-.xlsx workbooks too: their rows are streamed and converted in Python, and a fault of the reader
-(a young fork of python-calamine, see pyproject.toml) while it reads a whole sheet ends the
-helper, never the server (the preview, in the server's process, reads only the first rows).
-.xls and .ods sheets are the exception: they are read whole, and the sheet read for the preview
-is kept in this process for the import that follows.
+Spreadsheets too: an .xlsx's rows are streamed and converted in Python, and a fault of the
+reader (a young fork of python-calamine, see pyproject.toml) ends the helper, never the server.
+The sheets read whole (.xls, .xlsb, .ods, an .xlsx stored out of order) are read here under the
+same memory cap as their preview (:mod:`.helper_preview`): a file that asks for more ends this
+import with a message, and the server serves on.
 
 The helper is started with ``spawn`` (never ``fork``: this process runs the web server's
 threads). Progress comes back through shared counters, a cancel goes there through an event;
@@ -26,13 +26,21 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from ...importers import Limits, Meter, TableSample
+from ...importers import Limits, Meter, TableSample, UnreadableFile
 from ...logs import LOG_FORMAT
 from . import pipeline
-from .helper_process import Helper, shared_counter, shared_flag, watch_parent
+from .helper_process import (
+    Helper,
+    cap_memory,
+    memory_cap,
+    shared_counter,
+    shared_flag,
+    watch_parent,
+)
 from .pipeline import Outcome
 
-IN_PROCESS_FORMATS = {"xls", "ods"}
+IN_PROCESS_FORMATS: frozenset[str] = frozenset()  # every format is imported in a helper
+CAPPED_FORMATS = frozenset({"xlsx", "xls", "ods"})  # may be read whole: under the memory cap
 log = logging.getLogger(__name__)
 
 
@@ -95,6 +103,11 @@ def load_file(
         dest.with_name(leftover).unlink(missing_ok=True)
     if isinstance(answer, BaseException):
         raise answer
+    if sample.options.format in CAPPED_FORMATS:
+        raise UnreadableFile(
+            "Reading this file took more memory than Sheaf allows, or the reader failed; nothing "
+            "was changed. Save a copy as .xlsx or CSV and try that."
+        )
     raise RuntimeError(f"The import's helper process ended without an answer ({answer!r}).")
 
 
@@ -121,6 +134,8 @@ def _load(send, path, dest, sample, types, kwargs, progress, rows, cancel, log_f
     # A daemon process (ended with its parent) may not start processes of its own, but a large
     # file's second half wants one; that helper dies with this process in turn.
     multiprocessing.current_process().daemon = False
+    if sample.options.format in CAPPED_FORMATS:
+        cap_memory(memory_cap(kwargs["limits"] or Limits()))
     meter = Meter()
 
     def should_stop() -> bool:  # asked every few milliseconds by SQLite's progress handler
@@ -138,6 +153,8 @@ def _load(send, path, dest, sample, types, kwargs, progress, rows, cancel, log_f
             path.name,
         )
         send.send(outcome)
+    except MemoryError:
+        send.send(UnreadableFile("Reading this file took more memory than Sheaf allows."))
     except Exception as exc:
         try:
             send.send(exc)

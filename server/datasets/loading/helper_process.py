@@ -15,7 +15,12 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from ...importers import Limits
+
 POLL_SECONDS = 0.05
+# Room for a helper's Python, its libraries and a streamed read before any sheet is held
+# (measured: 27 MiB of address space after a small .xlsx's preview; the rest is headroom).
+BASE_MEMORY = 1024**3
 
 
 def shared_counter() -> Any:
@@ -88,3 +93,29 @@ def watch_parent() -> Callable[[], bool]:
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     return lambda: os.getppid() != parent
+
+
+def memory_cap(limits: Limits) -> int:
+    """The address space a reading helper may take: room for the largest sheet read whole
+    (its cells, the values made of them for Python, the strings) above the base."""
+    return BASE_MEMORY + 4 * limits.whole_sheet_max_bytes
+
+
+def cap_memory(limit: int) -> bool:
+    """In a helper: limit this process's address space (RLIMIT_AS), so that a reader that
+    tries to take more gets a MemoryError or dies, and the web server's process is untouched.
+    Linux enforces it; macOS may refuse to set it, and Windows has no such limit without a Job
+    Object (a dependency Sheaf does not take): there the cell budgets are the guard. Returns
+    whether the cap is in force."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return False
+    try:
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ValueError, OSError):
+        return False
+    return True

@@ -20,7 +20,6 @@ from ...audit_trail import record
 from ...db import database
 from ...file_keys import BadKey, key_path, new_key
 from ...importers import TYPES, Limits, Meter, Reading, ReadOptions, TableSample, UnreadableFile
-from ...importers import inspect_file as inspect
 from ...models import Dataset, ImportJob, ImportProblem, Recipe, User, utcnow
 from ...sqlite_files import connect
 from .. import versions
@@ -134,7 +133,11 @@ class Plan:
 
 
 def preview(job: ImportJob, data_dir: Path, options: ReadOptions, limits: Limits) -> TableSample:
-    return inspect(original_path(data_dir, job), options, limits)
+    """The file's sample as read with ``options``; spreadsheets are read in a capped helper
+    process (:mod:`.helper_preview`), so no file can take the server down."""
+    from .helper_preview import inspect_file
+
+    return inspect_file(original_path(data_dir, job), options, limits)
 
 
 def check_plan(plan: Plan, user: User, editable: list[Dataset]) -> Dataset | None:

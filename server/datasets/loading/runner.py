@@ -28,6 +28,7 @@ def limits_from(config: Mapping[str, Any]) -> Limits:
         json_max_depth=config["IMPORT_JSON_MAX_DEPTH"],
         xlsx_max_uncompressed=config["IMPORT_XLSX_MAX_UNCOMPRESSED_MIB"] * 1024**2,
         xlsx_max_ratio=config["IMPORT_XLSX_MAX_RATIO"],
+        whole_sheet_max_bytes=config["IMPORT_XLSX_MAX_WHOLE_SHEET_MIB"] * 1024**2,
     )
 
 
