@@ -29,7 +29,13 @@ from pathlib import Path
 from ...importers import Limits, Meter, TableSample
 from ...logs import LOG_FORMAT
 from . import pipeline
-from .helper_process import Helper, shared_counter, shared_flag, watch_parent
+from .helper_process import (
+    Helper,
+    lower_priority,
+    shared_counter,
+    shared_flag,
+    watch_parent,
+)
 from .pipeline import Outcome
 
 IN_PROCESS_FORMATS = {"xls", "ods"}
@@ -115,6 +121,7 @@ def _load(send, path, dest, sample, types, kwargs, progress, rows, cancel, log_f
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
         logging.getLogger().addHandler(handler)
         logging.getLogger().setLevel(logging.INFO)
+    lower_priority()
     parent_gone = watch_parent()
     if parent_gone():  # the parent died before the line above
         return
