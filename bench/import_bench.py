@@ -6,7 +6,8 @@ workbook with a tenth as many rows, then imports each file with Sheaf (``inspect
 same file in the same run, with the reference tools. Every contender runs in a process of its
 own so that its peak memory is its own. The last line printed is machine-readable::
 
-    RESULT csv_vs_sqlite3=<ratio> csv_vs_sqlite_utils=<ratio> xlsx_vs_calamine=<ratio> peak_mib=<n>
+    RESULT csv_vs_sqlite3=<ratio> csv_vs_sqlite_utils=<ratio> xlsx_vs_calamine=<ratio>
+           european_vs_iso=<ratio> browsable_vs_sqlite3=<ratio> peak_mib=<n>
 
     .venv/bin/python bench/import_bench.py                  # the full run
     .venv/bin/python bench/import_bench.py --rows 100000    # a quick one
@@ -52,6 +53,8 @@ TARGETS = {  # ratio of wall times, Sheaf over the other (lower is better for Sh
     "csv_vs_sqlite3": 1.75,
     "csv_vs_sqlite_utils": 0.10,
     "xlsx_vs_calamine": 1.5,
+    "european_vs_iso": 1.25,  # the European variant's import over the ISO file's
+    "browsable_vs_sqlite3": 1.5,  # import start to the first page of rows, over the shell
 }
 PEAK_TARGET_MIB = 100
 
@@ -217,6 +220,52 @@ def write_csv(path: Path, seed: int, count: int) -> None:
     partial.replace(path)
 
 
+def ensure_european_csv(path: Path, seed: int, count: int) -> None:
+    """The European variant of the CSV (same rows): reused when it is there, written
+    otherwise."""
+    if path.exists():
+        say(f"Reusing {path}")
+        return
+    say(f"Generating {count:,} European CSV rows into {path} …")
+    started = time.perf_counter()
+    write_european_csv(path, seed, count)
+    say(f"  done in {time.perf_counter() - started:.1f} s")
+
+
+_EUROPEAN_MARKS = str.maketrans(",.", ".,")
+
+
+def european_number(value: float, decimals: int) -> str:
+    """1234.5 as a German spreadsheet writes it: 1.234,50."""
+    return f"{value:,.{decimals}f}".translate(_EUROPEAN_MARKS)
+
+
+def write_european_csv(path: Path, seed: int, count: int) -> None:
+    """The same rows as :func:`write_csv`, written as a German office exports them: semicolons,
+    decimal commas with thousands dots, dd.mm.yyyy dates, ja/nein."""
+    partial = path.with_name(path.name + ".partial")
+    with open(partial, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(HEADER)
+        for row in generate_rows(seed, count):
+            ident, amount, day, created, active, category, note, quantity, score, name = row
+            writer.writerow(
+                (
+                    ident,
+                    european_number(amount, 2),
+                    day.strftime("%d.%m.%Y"),
+                    created.strftime("%d.%m.%Y %H:%M:%S"),
+                    "ja" if active else "nein",
+                    category,
+                    note,
+                    "" if quantity is None else quantity,
+                    "" if score is None else european_number(score, 3),
+                    name,
+                )
+            )
+    partial.replace(path)
+
+
 def write_xlsx(path: Path, seed: int, count: int) -> None:
     """Runs in the tool venv (xlsxwriter is no dependency of Sheaf)."""
     import xlsxwriter
@@ -252,16 +301,31 @@ def write_xlsx(path: Path, seed: int, count: int) -> None:
 
 
 def run_sheaf(source: str, dest: str) -> None:
-    """Sheaf's import as the app runs it: detect, guess types, load, check, index."""
+    """Sheaf's import as the app runs it: detect, guess types, load, check; then the first
+    page of rows as the rows page reads it (the dataset is browsable), then the search index
+    as the background builder makes it (at once for a small file)."""
     sys.path.insert(0, str(ROOT))
     started = time.perf_counter()
     from server.datasets.loading.pipeline import load_file
+    from server.datasets.reading import browse
+    from server.datasets.storage import build_search_index_step
     from server.importers import inspect_file
+    from server.sqlite_files import connect
 
     imported = time.perf_counter()
     sample = inspect_file(Path(source))
     inspected = time.perf_counter()
     outcome = load_file(Path(source), Path(dest), sample)
+    loaded = time.perf_counter()
+    con = connect(Path(dest))
+    try:
+        searchable = browse.has_search_index(con)
+        page = browse.page(con, outcome.columns, browse.View(), 50, searchable=searchable)
+        browsable = time.perf_counter()
+        while not build_search_index_step(con):
+            pass
+    finally:
+        con.close()
     done = time.perf_counter()
     result = outcome.result
     report = {
@@ -270,7 +334,10 @@ def run_sheaf(source: str, dest: str) -> None:
         "inspect": inspected - imported,
         "load": result.seconds_load,
         "check": result.seconds_check,
-        "index": result.seconds_index,
+        "index": result.seconds_index + (done - browsable),
+        "first_page": browsable - loaded,
+        "browsable": browsable - imported,
+        "page_rows": len(page.rows),
         "rows": result.rows,
         "problems": outcome.problem_count,
         "types": [c.type for c in outcome.columns],
@@ -557,6 +624,7 @@ def main(argv: list[str] | None = None) -> int:
     xlsx_rows = args.rows // 10
     stem = f"sheaf-bench-v{DATA_VERSION}-seed{args.seed}"
     csv_path = cache / f"{stem}-{args.rows}.csv"
+    european_path = cache / f"{stem}-{args.rows}-european.csv"
     xlsx_path = cache / f"{stem}-{xlsx_rows}.xlsx"
 
     tools_python = ensure_tools(args.tools_venv)
@@ -571,6 +639,7 @@ def main(argv: list[str] | None = None) -> int:
         missing.append("sqlite3 shell (package sqlite3)")
 
     ensure_csv(csv_path, args.seed, args.rows)
+    ensure_european_csv(european_path, args.seed, args.rows)
     if xlsx_path.exists():
         say(f"Reusing {xlsx_path}")
     elif tools_python is not None:
@@ -587,22 +656,42 @@ def main(argv: list[str] | None = None) -> int:
 
     csv_mib = csv_path.stat().st_size / MIB
     runs: list[Run] = []
-    sheaf_csv = shell_run = utils_run = sheaf_xlsx = calamine_run = None
+    sheaf_csv = sheaf_european = shell_run = utils_run = sheaf_xlsx = calamine_run = None
     say(f"Measuring (median of {args.repeat} for all but sqlite-utils) …")
     try:
         warm(csv_path)
-        sheaf_csv = pick_median(
-            [
-                bench_sheaf(args.python, csv_path, "Sheaf CSV: types, checks, FTS")
-                for _ in range(args.repeat)
-            ]
-        )
+        warm(european_path)
+        iso_runs, european_runs = [], []
+        for _ in range(args.repeat):  # side by side: ISO, European, ISO, European…
+            iso_runs.append(bench_sheaf(args.python, csv_path, "Sheaf CSV: types, checks, FTS"))
+            european_runs.append(
+                bench_sheaf(args.python, european_path, "Sheaf European CSV: types, checks, FTS")
+            )
+        sheaf_csv, sheaf_european = pick_median(iso_runs), pick_median(european_runs)
         runs.append(sheaf_csv)
         no_fts = sheaf_csv.wall - sheaf_csv.info["index"]
         runs.append(
             Run(
                 "Sheaf CSV without the FTS build",
                 no_fts,
+                sheaf_csv.process_wall - sheaf_csv.info["index"],
+                sheaf_csv.peak_mib,
+                sheaf_csv.rows,
+            )
+        )
+        runs.append(
+            Run(
+                "Sheaf European CSV without the FTS build",
+                sheaf_european.wall - sheaf_european.info["index"],
+                sheaf_european.process_wall - sheaf_european.info["index"],
+                sheaf_european.peak_mib,
+                sheaf_european.rows,
+            )
+        )
+        runs.append(
+            Run(
+                "Sheaf CSV: import start to the first page",
+                sheaf_csv.info["browsable"],
                 sheaf_csv.process_wall - sheaf_csv.info["index"],
                 sheaf_csv.peak_mib,
                 sheaf_csv.rows,
@@ -662,13 +751,28 @@ def main(argv: list[str] | None = None) -> int:
     say()
     say("Where Sheaf's time goes:")
     say(breakdown(sheaf_csv, "CSV"))
+    say(breakdown(sheaf_european, "European CSV"))
+    say(
+        f"  CSV browsable after {sheaf_csv.info['browsable']:.2f} s (first page "
+        f"{sheaf_csv.info['first_page'] * 1000:.1f} ms, {sheaf_csv.info['page_rows']} rows); "
+        f"search index built in the background in {sheaf_csv.info['index']:.2f} s"
+    )
+    spread = sorted(r.info["browsable"] for r in iso_runs)
+    say(
+        f"  runs: browsable {', '.join(f'{v:.2f}' for v in spread)} s; ISO/European without FTS "
+        + ", ".join(
+            f"{i.wall - i.info['index']:.2f}/{e.wall - e.info['index']:.2f}"
+            for i, e in zip(iso_runs, european_runs, strict=True)
+        )
+        + " s"
+    )
     if sheaf_xlsx is not None:
         say(breakdown(sheaf_xlsx, "XLSX"))
     if utils_run is not None:
         say(f"  sqlite-utils column types: {' '.join(utils_run.info['types'])}")
     bad_counts = [
         r.contender
-        for r in (sheaf_csv, shell_run, utils_run)
+        for r in (sheaf_csv, sheaf_european, shell_run, utils_run)
         if r is not None and r.rows != args.rows
     ]
     bad_counts += [
@@ -683,11 +787,15 @@ def main(argv: list[str] | None = None) -> int:
         "csv_vs_sqlite3": ratio(sheaf_csv, shell_run, no_fts_csv),
         "csv_vs_sqlite_utils": ratio(sheaf_csv, utils_run, no_fts_csv),
         "xlsx_vs_calamine": ratio(sheaf_xlsx, calamine_run, no_fts_xlsx),
+        "european_vs_iso": (sheaf_european.wall - sheaf_european.info["index"]) / no_fts_csv,
+        "browsable_vs_sqlite3": ratio(sheaf_csv, shell_run, sheaf_csv.info["browsable"]),
     }
     with_fts = {
         "csv_vs_sqlite3": ratio(sheaf_csv, shell_run),
         "csv_vs_sqlite_utils": ratio(sheaf_csv, utils_run),
         "xlsx_vs_calamine": ratio(sheaf_xlsx, calamine_run),
+        "european_vs_iso": ratio(sheaf_european, sheaf_csv),
+        "browsable_vs_sqlite3": ratio(sheaf_csv, shell_run),
     }
     peak = max(r.peak_mib for r in (sheaf_csv, sheaf_xlsx) if r is not None)
     say()

@@ -37,6 +37,7 @@ def start(config: dict[str, Any], settings: dict[str, Any] | None = None) -> Sta
     ``settings`` on top. Raises :class:`FolderTaken` when another Sheaf runs on the folder."""
     from server import create_app
     from server.admin.maintenance import start_automatic_backup
+    from server.datasets import indexing
     from server.datasets.versions import start_pruning
     from server.logs import configure_logging
 
@@ -49,4 +50,5 @@ def start(config: dict[str, Any], settings: dict[str, Any] | None = None) -> Sta
     app = create_app({**config, **(settings or {})})
     start_automatic_backup(app)
     start_pruning(app)
+    indexing.start(app)
     return Started(folder, lock, app)

@@ -129,17 +129,109 @@ TYPE_MESSAGES = {
 }
 
 
-def build_search_index(con: sqlite3.Connection, columns: list[Column]) -> None:
-    """An FTS5 index over the text columns (external content: the text is not stored twice)."""
+#: Below this many rows the search index is built at once (well under a second); above it, the
+#: dataset is browsable as soon as its rows are stored and the index is built afterwards, in
+#: steps (:func:`build_search_index_step`), by ``datasets.indexing`` in the background.
+INDEX_AT_ONCE = 50_000
+#: Rows per step: about 50 ms of a million-row file's build, so the dataset's write lock the
+#: step holds never keeps an edit waiting long.
+INDEX_BATCH = 20_000
+#: The build's state while it runs: one row, the highest rowid indexed so far. Kept in the
+#: dataset file itself, so a copy of the file (a cleaning step, a backup) carries it and a
+#: restart goes on from there. No table: the index is complete (or there is none).
+PROGRESS_TABLE = "sheaf_index_progress"
+
+
+def build_search_index(
+    con: sqlite3.Connection, columns: list[Column], *, at_once: int | None = None
+) -> None:
+    """(Re)start the FTS5 index over the text columns (external content: the text is not
+    stored twice). A file of at most ``at_once`` rows gets it complete now; a larger one gets
+    it empty with its progress at 0, to be filled by :func:`build_search_index_step`
+    (``at_once`` None: :data:`INDEX_AT_ONCE`)."""
     texts = [c.name for c in columns if c.type == "text"]
     con.execute("DROP TABLE IF EXISTS rows_fts")
+    con.execute(f"DROP TABLE IF EXISTS {PROGRESS_TABLE}")
     if not texts:
         return
     con.execute(
         f"CREATE VIRTUAL TABLE rows_fts USING fts5({', '.join(texts)}, content='rows', "
         "content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')"
     )
-    con.execute("INSERT INTO rows_fts (rows_fts) VALUES ('rebuild')")
+    large = con.execute(
+        "SELECT 1 FROM rows LIMIT 1 OFFSET ?", (INDEX_AT_ONCE if at_once is None else at_once,)
+    ).fetchone()
+    if large:
+        con.execute(f"CREATE TABLE {PROGRESS_TABLE} (built INTEGER NOT NULL)")
+        con.execute(f"INSERT INTO {PROGRESS_TABLE} (built) VALUES (0)")
+    else:
+        con.execute("INSERT INTO rows_fts (rows_fts) VALUES ('rebuild')")
+
+
+def index_built_to(con: sqlite3.Connection) -> int | None:
+    """The highest rowid the search index holds while it is being built; None when it is
+    complete (or there is none)."""
+    try:
+        row = con.execute(f"SELECT built FROM {PROGRESS_TABLE}").fetchone()
+    except sqlite3.OperationalError:  # no such table: nothing being built
+        return None
+    return row[0] if row else None
+
+
+def index_progress(con: sqlite3.Connection) -> int | None:
+    """How far the search index's build has got, in per cent (0…99); None when there is no
+    build under way. By rowid, which needs no count of a million rows."""
+    built = index_built_to(con)
+    if built is None:
+        return None
+    highest = con.execute("SELECT max(rowid) FROM rows").fetchone()[0] or 0
+    return min(99, built * 100 // highest) if highest else 0
+
+
+def indexed(con: sqlite3.Connection, row_id: int) -> bool:
+    """Whether the search index holds (or should hold) row ``row_id``: every row once the
+    index is complete, the rows up to the built mark while it is being built. A row edit keeps
+    the index in step only for these; the build takes the others as it comes to them."""
+    built = index_built_to(con)
+    return built is None or row_id <= built
+
+
+def build_search_index_step(con: sqlite3.Connection, batch: int = INDEX_BATCH) -> bool:
+    """Index the next ``batch`` rows after the built mark, in one transaction; True when the
+    index is complete. The caller holds the dataset's write lock (a row edit in between must
+    see the mark this step leaves)."""
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        built = index_built_to(con)
+        if built is None:
+            con.execute("COMMIT")
+            return True
+        texts = [row[1] for row in con.execute("PRAGMA table_info(rows_fts)")]
+        upper = con.execute(
+            "SELECT rowid FROM rows WHERE rowid > ? ORDER BY rowid LIMIT 1 OFFSET ?",
+            (built, batch - 1),
+        ).fetchone()
+        done = upper is None
+        if done:
+            upper = con.execute("SELECT max(rowid) FROM rows").fetchone()
+        last = upper[0] if upper and upper[0] is not None else built
+        if last > built:
+            names = ", ".join(texts)
+            con.execute(
+                f"INSERT INTO rows_fts (rowid, {names}) SELECT rowid, {names} FROM rows "
+                "WHERE rowid > ? AND rowid <= ?",
+                (built, last),
+            )
+        if done:
+            con.execute(f"DROP TABLE {PROGRESS_TABLE}")
+        else:
+            con.execute(f"UPDATE {PROGRESS_TABLE} SET built = ?", (last,))
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+    return done
 
 
 def drop_search_sets(con: sqlite3.Connection) -> None:

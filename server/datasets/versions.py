@@ -45,7 +45,7 @@ from ..db import database
 from ..models import Dataset, DatasetVersion, RowChange, User, utcnow
 from ..sqlite_files import connect, copy_file, durable_rename
 from .catalog import columns_json, columns_of, dataset_file, kept_files
-from .storage import Column, build_search_index, drop_search_sets
+from .storage import Column, build_search_index, drop_search_sets, indexed
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -90,6 +90,9 @@ class Stale(VersionError):
 
 
 _prune_soon: list[threading.Event] = []  # set by start_pruning: a bulk change wakes it
+# Called with a dataset's id when another file becomes its rows (indexing.start adds one): the
+# new file's search index may still have to be built.
+new_file_hooks: list[Callable[[int], None]] = []
 _locks: dict[int, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -293,7 +296,15 @@ def commit_file(
         _audit(audit, version, user, audit_details)
     for wake in _prune_soon:
         wake.set()
+    announce_new_file(dataset.id)
     return version
+
+
+def announce_new_file(dataset_id: int) -> None:
+    """Tell the hooks that the dataset's rows are in another file now (its search index may
+    be under way): called once the version that says so is committed."""
+    for hook in new_file_hooks:
+        hook(dataset_id)
 
 
 def _audit(
@@ -372,11 +383,13 @@ def _read_row(con: sqlite3.Connection, columns: list[Column], row_id: int) -> di
 
 
 def _fts(con: sqlite3.Connection, columns: list[Column], row_id: int, values: dict, add: bool):
-    """Keep the external-content search index in step with one row."""
+    """Keep the external-content search index in step with one row (while the index is being
+    built, only a row the build has passed: it takes the others as it comes to them)."""
     texts = [c.name for c in columns if c.type == "text"]
     if (
         not texts
         or not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'rows_fts'").fetchone()
+        or not indexed(con, row_id)
     ):
         return
     cells = [values.get(name) for name in texts]
@@ -608,6 +621,7 @@ def _switch(
             reverts=reverts,
         )
         _audit(f"dataset.{kind}", version, user)
+    announce_new_file(dataset.id)
     return version
 
 

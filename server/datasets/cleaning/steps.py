@@ -271,6 +271,7 @@ def _delete_rows(con, columns, p):
     if not view.narrowed:
         raise StepError("Filter or search first: this step deletes the rows the view shows.")
     try:
+        browse.require_search_index(con, view)
         clause, params = browse.where(view, columns, browse.has_search_index(con))
     except browse.BadView as exc:
         raise StepError(str(exc)) from None

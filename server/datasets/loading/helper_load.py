@@ -32,6 +32,7 @@ from . import pipeline
 from .helper_process import (
     Helper,
     cap_memory,
+    lower_priority,
     memory_cap,
     shared_counter,
     shared_flag,
@@ -128,6 +129,7 @@ def _load(send, path, dest, sample, types, kwargs, progress, rows, cancel, log_f
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
         logging.getLogger().addHandler(handler)
         logging.getLogger().setLevel(logging.INFO)
+    lower_priority()
     parent_gone = watch_parent()
     if parent_gone():  # the parent died before the line above
         return

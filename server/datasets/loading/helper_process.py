@@ -81,6 +81,19 @@ class Helper:
         self._receive.close()
 
 
+#: How much lower an import's helpers run than the web server: an import takes both cores of
+#: a two-core PC, and other people's pages waited behind it (bench/load_bench.py).
+HELPER_NICENESS = 10
+
+
+def lower_priority() -> None:
+    """In a helper, first thing: run at a lower CPU priority, where the system has one
+    (``os.nice``: Linux, macOS). On Windows the helper keeps the normal priority."""
+    if hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(HELPER_NICENESS)
+
+
 def watch_parent() -> Callable[[], bool]:
     """In a helper, first thing: ask the kernel to end this process with its parent (Linux),
     and return a check that says whether the parent is gone (every system), so that a killed

@@ -324,6 +324,7 @@ def _publish(job: ImportJob, plan: Plan, target: Dataset | None, key: str, outco
                 actor=job.user,
                 details=_audit_details(job, dataset),
             )
+        versions.announce_new_file(dataset.id)  # its search index may be built in steps
         return dataset
     with versions.writing(target.id) as dataset:
         versions.require_current(dataset, plan.base_version)

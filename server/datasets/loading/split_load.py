@@ -31,7 +31,7 @@ from .bulk_load import (
     check_values,
     new_table,
 )
-from .helper_process import Helper, shared_counter, watch_parent
+from .helper_process import Helper, lower_priority, shared_counter, watch_parent
 
 MIN_BYTES = 16 * 1024 * 1024  # below this, starting a process costs more than it saves
 log = logging.getLogger(__name__)
@@ -119,6 +119,7 @@ def load_half(
     """In the helper process: load the rows from ``start`` into ``part`` and check them; send
     the result, or the reason there is none (the first half then loads the whole file)."""
     try:
+        lower_priority()
         parent_gone = watch_parent()
         meter = Meter()
         rows = tail_rows(path, options, start, limits, meter)

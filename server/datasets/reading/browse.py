@@ -20,7 +20,7 @@ from datetime import date, datetime
 
 from ...importers.types import yes_or_no
 from ...lru import LRUCache
-from ..storage import Column, bad_value, fits
+from ..storage import Column, bad_value, fits, index_progress
 
 OPERATORS = {
     "eq": "is",
@@ -46,6 +46,28 @@ MAX_VALUE = 500
 
 class BadView(ValueError):
     """A filter or search that cannot be applied; the message says why, for a person."""
+
+
+class IndexBuilding(BadView):
+    """A search asked of a dataset whose search index is still being built (after a large
+    import): not an error, a wait of a minute at most."""
+
+    RETRY_SECONDS = 5
+
+    def __init__(self, percent: int) -> None:
+        super().__init__(
+            f"The search index is being built ({percent}%) — search will work in a moment."
+        )
+        self.percent = percent
+
+
+def require_search_index(con: sqlite3.Connection, view: View) -> None:
+    """Raise :class:`IndexBuilding` when ``view`` searches and the index is not complete yet
+    (filters, sorting and paging need no index and work meanwhile)."""
+    if view.search and fts_query(view.search):
+        percent = index_progress(con)
+        if percent is not None:
+            raise IndexBuilding(percent)
 
 
 @dataclass(frozen=True)
@@ -379,9 +401,12 @@ class CountCache:
 
 
 def has_search_index(con: sqlite3.Connection) -> bool:
+    """Whether the dataset can be searched now: it has text columns and their index is
+    complete (see :func:`require_search_index` for the index still being built)."""
     return (
         con.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rows_fts'"
         ).fetchone()
         is not None
+        and index_progress(con) is None
     )

@@ -53,7 +53,12 @@ def rows(dataset_id: int) -> Response | tuple[Response, int]:
     with _rows_of(found) as con:
         searchable = browse.has_search_index(con)
         try:
+            browse.require_search_index(con, view)
             page, matching = read_page(found, con, columns, view, int(limit), searchable)
+        except browse.IndexBuilding as exc:  # a moment's wait, said as HTTP says it
+            answer = jsonify(error=str(exc), index_progress=exc.percent)
+            answer.headers["Retry-After"] = str(exc.RETRY_SECONDS)
+            return answer, 503
         except browse.BadView as exc:
             return jsonify(error=str(exc)), 400
     names = [c.name for c in columns]

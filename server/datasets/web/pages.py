@@ -7,6 +7,7 @@ the person may not see and 403 for an action they may not take on one they can s
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from flask import (
@@ -35,6 +36,7 @@ from ..catalog import access_to, can_delete, can_share, columns_of, visible_data
 from ..cleaning import recipes, steps
 from ..reading import browse, charts, export
 from ..reading.profile import ProfileCache
+from ..storage import index_progress
 from .access import _path, _rows_of, dataset_or_404, read_page
 from .forms import DescribeForm, ShareForm
 from .history_pages import base_version
@@ -60,10 +62,17 @@ def dataset_view(dataset_id: int) -> str:
     columns = columns_of(dataset)
     view = browse.View.from_args(request.args, columns)
     size = current_app.config["PAGE_SIZE"]
-    problem = None
+    problem = notice = None
+    pending_search = ""
     with _rows_of(dataset) as con:
         searchable = browse.has_search_index(con)
+        indexing = None if searchable else index_progress(con)
         try:
+            try:
+                browse.require_search_index(con, view)
+            except browse.IndexBuilding as exc:  # the rows meanwhile, filtered but not searched
+                notice, pending_search = str(exc), view.search
+                view = replace(view, search="")
             page, matching = read_page(dataset, con, columns, view, size, searchable)
         except browse.BadView as exc:
             problem = str(exc)
@@ -79,6 +88,9 @@ def dataset_view(dataset_id: int) -> str:
         page=page,
         matching=matching,
         problem=problem,
+        notice=notice,
+        pending_search=pending_search,
+        indexing=indexing,
         searchable=searchable,
         access=access,
         operators=browse.OPERATORS,
@@ -187,7 +199,11 @@ def dataset_export(dataset_id: int) -> Response:
     con = connect(_path(dataset))
     searchable = browse.has_search_index(con)
     try:
+        browse.require_search_index(con, view)
         browse.where(view, columns, searchable)  # refuse a bad view before streaming
+    except browse.IndexBuilding as exc:
+        con.close()
+        return _index_building(exc)
     except browse.BadView:
         con.close()
         abort(400)
@@ -223,6 +239,16 @@ def dataset_export(dataset_id: int) -> Response:
         stream_with_context(_closing(chunks, con)),
         mimetype=export.MEDIA_TYPES[fmt],
         headers=headers,
+    )
+
+
+def _index_building(exc: browse.IndexBuilding) -> Response:
+    """503 with Retry-After: an export of a search waits for the search index."""
+    return Response(
+        str(exc),
+        status=503,
+        mimetype="text/plain",
+        headers={"Retry-After": str(exc.RETRY_SECONDS)},
     )
 
 
