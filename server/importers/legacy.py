@@ -198,9 +198,11 @@ def _odd(word: str) -> bool:
             if script == "LATIN":
                 latin += 1
                 plain += ch.isascii()
+        elif unicodedata.category(ch).startswith("M"):
+            scripts.add(_script(ch))  # an Arabic vowel sign on a Latin letter: cp1256 misread
         elif unicodedata.category(ch) == "Pf" and i == 0 and word[1:2].isalpha():
             return True  # a closing quote that opens a word: Greek Ά read in ISO 8859-7
-        elif ch in _FINE_BESIDE_LETTERS or ch.isascii() or ch.isdigit():
+        elif ch in _FINE_BESIDE_LETTERS or ch.isascii():
             continue
         elif unicodedata.category(ch) in _ODD_BESIDE_LETTERS and _beside_letter(word, i):
             return True
@@ -221,7 +223,11 @@ def _beside_letter(word: str, i: int) -> bool:
 def _script(ch: str) -> str:
     name = unicodedata.name(ch, "OTHER").split(" ")[0]
     name = _SAME_SCRIPT.get(name, name)
-    return name if name.isalpha() and name not in ("MICRO", "FEMININE", "MASCULINE") else "OTHER"
+    return (
+        name
+        if name.isalpha() and name not in ("MICRO", "FEMININE", "MASCULINE", "COMBINING")
+        else "OTHER"
+    )
 
 
 def _broken(ch: str) -> bool:

@@ -102,14 +102,14 @@ def detect_encoding_of(head: bytes) -> str:
     for bom, name in _BOMS:
         if head.startswith(bom):
             return name
+    if _looks_like_utf16(head):  # before UTF-8, which ASCII text with NULs between is too
+        return "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
     try:
         head.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError as exc:
         if exc.start >= len(head) - 3 and exc.reason == "unexpected end of data":
             return "utf-8"
-    if _looks_like_utf16(head):
-        return "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
     return _legacy_encoding(head)
 
 
