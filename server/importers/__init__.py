@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import delimited
-from .errors import UnreadableFile
+from .errors import NotATable, UnreadableFile
 from .readings import (
     DEFAULT_MISSING,
     DEFAULT_THRESHOLD,
@@ -35,10 +35,12 @@ __all__ = [
     "Guessing",
     "Limits",
     "Meter",
+    "NotATable",
     "ReadOptions",
     "Reading",
     "TableSample",
     "UnreadableFile",
+    "detect_format",
     "guess_columns",
     "guess_types",
     "inspect_file",

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import UnreadableFile
-from .sniff import SAMPLE_BYTES, check_encoding, file_encoding
+from .sniff import SAMPLE_BYTES, check_encoding, encoding_readings, file_encoding
 from .table import (
     DEFAULT_LIMITS,
     SAMPLE_ROWS,
@@ -186,7 +186,9 @@ def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -
     # Rows that spill past the header are misread (an unquoted delimiter): they would only
     # mislead the type guess, and the import lists them as problems anyway.
     rows = [_fit(r, width) for r in data if not _spills(r, width)]
-    return TableSample(resolved, labels, rows, warnings + label_warnings)
+    sample = TableSample(resolved, labels, rows, warnings + label_warnings)
+    sample.encoding_readings = encoding_readings(path)
+    return sample
 
 
 def _spills(row: list[str], width: int) -> bool:

@@ -9,3 +9,7 @@ class ReadAgain(Exception):
     """A reader found part-way that the file must be read another way (an .xlsx sheet whose
     rows are stored out of order cannot be streamed). The rows it gave are void; asking the
     reader for the rows again reads them the other way."""
+
+
+class NotATable(UnreadableFile):
+    """The file is something else (an image, a program, an archive…): refused on upload."""

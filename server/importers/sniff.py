@@ -7,7 +7,8 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from .errors import UnreadableFile
+from . import kinds, legacy
+from .errors import NotATable, UnreadableFile
 
 SAMPLE_BYTES = 1 << 20  # enough to judge the encoding, the delimiter and the types
 
@@ -18,6 +19,7 @@ _BOMS = [
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 ]
+_WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # the UTF-32 ones begin the same
 
 
 def detect_format(path: Path) -> str:
@@ -30,6 +32,11 @@ def detect_format(path: Path) -> str:
         return _zip_format(path)
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "xls"  # the old binary Excel format (an OLE compound file)
+    kind = kinds.what_file_is(head)
+    if kind is None and kinds.looks_binary(head) and not head.startswith(_WIDE_BOMS):
+        kind = "binary data, not text"
+    if kind is not None:
+        raise NotATable(_not_a_table(kind))
     text = _decode_sample(head)
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped[:1] in ("[", "{"):
@@ -37,8 +44,12 @@ def detect_format(path: Path) -> str:
     if len(head) < 256 and _is_json_scalar(stripped):
         return "json"  # a lone number or string: JSON, though not a table
     if "\x00" in text[:4096] and text.count("\x00") > len(text) // 10:
-        raise UnreadableFile("This looks like a binary file, not a table Sheaf can read.")
+        raise NotATable(_not_a_table("binary data, not text"))
     return "delimited"
+
+
+def _not_a_table(kind: str) -> str:
+    return f"This file is {kind}, not a table. {kinds.IMPORTS}"
 
 
 def _is_json_scalar(text: str) -> bool:
@@ -60,6 +71,8 @@ def _zip_format(path: Path) -> str:
                 b"application/vnd.oasis.opendocument.spreadsheet"
             ):
                 return "ods"
+            mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
+        kind = kinds.zip_kind(names, mimetype)
     except (
         zipfile.BadZipFile,
         zlib.error,
@@ -69,7 +82,9 @@ def _zip_format(path: Path) -> str:
         NotImplementedError,
     ) as exc:
         raise UnreadableFile(f"This file looks like a damaged spreadsheet ({exc}).") from None
-    raise UnreadableFile("This is a zip archive, not a spreadsheet Sheaf can read.")
+    if kind == "a zip archive":  # the words people (and the corpus tests) already know
+        raise NotATable(f"This is a zip archive, not a spreadsheet Sheaf can read. {kinds.IMPORTS}")
+    raise NotATable(_not_a_table(kind))
 
 
 def _head_of(archive: zipfile.ZipFile, name: str, size: int = 256) -> bytes:
@@ -88,53 +103,28 @@ def detect_encoding_of(head: bytes) -> str:
     """The encoding of a file that begins with ``head``.
 
     A byte-order mark decides; else UTF-8 if the bytes are valid UTF-8 (a character cut at the
-    end of the sample does not count); else charset-normalizer's best guess among legacy
-    single-byte encodings, falling back to cp1252, the usual one for files from Windows.
+    end of the sample does not count); else the legacy single-byte encoding whose reading
+    makes most sense (:mod:`.legacy`), cp1252 when several read the same.
     """
     for bom, name in _BOMS:
         if head.startswith(bom):
             return name
+    if _looks_like_utf16(head):  # before UTF-8, which ASCII text with NULs between is too
+        return "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
     try:
         head.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError as exc:
         if exc.start >= len(head) - 3 and exc.reason == "unexpected end of data":
             return "utf-8"
-    if _looks_like_utf16(head):
-        return "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
     return _legacy_encoding(head)
 
 
-# Western European text is the common case for files that are not UTF-8; charset-normalizer
-# often calls such a file cp1250, which turns every ñ into ń. So cp1252 wins whenever it reads
-# the bytes and the guess is one of its Latin neighbours; the preview lets a person choose.
-_LATIN_NEIGHBOURS = {
-    "cp1252",
-    "cp1250",
-    "latin_1",
-    "iso8859_15",
-    "iso8859_2",
-    "ascii",
-    "mac_roman",
-    "cp850",
-}
-
-
 def _legacy_encoding(head: bytes) -> str:
-    from charset_normalizer import from_bytes
-
-    # Multi-byte legacy encodings (Shift JIS, GB 18030…) are guessed wrongly on short samples;
-    # they can be chosen on the preview page.
-    candidates = [*sorted(_LATIN_NEIGHBOURS - {"ascii"}), "cp1251", "cp1253", "koi8_r"]
-    best = from_bytes(head[:65536], cp_isolation=candidates).best()
-    name = best.encoding if best is not None else "cp1252"
-    if name in _LATIN_NEIGHBOURS:
-        try:
-            head.decode("cp1252")
-        except UnicodeDecodeError:
-            return "latin-1" if name in ("cp1252", "latin_1") else name
-        return "cp1252"
-    return name
+    # The single-byte encoding whose reading makes most sense (see legacy.py). Multi-byte
+    # legacy encodings (Shift JIS, GB 18030…) are guessed wrongly on short samples; they can be
+    # chosen on the preview page.
+    return legacy.best_encoding(head)
 
 
 def _looks_like_utf16(head: bytes) -> bool:
@@ -153,3 +143,14 @@ def check_encoding(name: str) -> str:
         return codecs.lookup(name).name
     except LookupError:
         raise UnreadableFile(f"Sheaf does not know the text encoding {name!r}.") from None
+
+
+def encoding_readings(path: Path) -> list[legacy.TextReading]:
+    """The two best readings of a file in a legacy encoding when they are too close to call;
+    else none (UTF and byte-order-marked files are not in doubt)."""
+    with open(path, "rb") as handle:
+        head = handle.read(SAMPLE_BYTES)
+    if detect_encoding_of(head) not in legacy.CANDIDATES:
+        return []
+    readings = legacy.rank(head)
+    return readings[:2] if legacy.unsure(readings) else []

@@ -65,6 +65,9 @@ class TableSample:
     rows: list[list]
     warnings: list[str] = field(default_factory=list)
     sheets: list[str] = field(default_factory=list)
+    # Text in a legacy encoding that two encodings read about equally well: the two readings
+    # (legacy.TextReading), for the person to choose between. Empty when Sheaf is sure.
+    encoding_readings: list = field(default_factory=list)
 
 
 def clean_label(label: object) -> str:

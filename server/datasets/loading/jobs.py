@@ -19,7 +19,17 @@ from typing import BinaryIO
 from ...audit_trail import record
 from ...db import database
 from ...file_keys import BadKey, key_path, new_key
-from ...importers import TYPES, Limits, Meter, Reading, ReadOptions, TableSample, UnreadableFile
+from ...importers import (
+    TYPES,
+    Limits,
+    Meter,
+    NotATable,
+    Reading,
+    ReadOptions,
+    TableSample,
+    UnreadableFile,
+    detect_format,
+)
 from ...models import Dataset, ImportJob, ImportProblem, Recipe, User, utcnow
 from ...sqlite_files import connect
 from .. import versions
@@ -73,6 +83,13 @@ def receive_file(stream: BinaryIO, file_name: str, data_dir: Path, user: User) -
     if size == 0:
         target.unlink()
         raise ImportRefused("The file is empty.")
+    try:
+        detect_format(target)
+    except NotATable as exc:  # a photo, a PDF, a program…: said now, and nothing is kept
+        target.unlink()
+        raise ImportRefused(str(exc)) from None
+    except UnreadableFile:
+        pass  # the preview says what is wrong and lets the person read the file another way
     return ImportJob.create(
         user=user,
         file_name=Path(file_name or "upload").name[:MAX_NAME] or "upload",

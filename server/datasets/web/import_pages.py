@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -46,7 +47,7 @@ from ..catalog import columns_of, editable_datasets
 from ..cleaning import recipes
 from ..loading import jobs
 from ..loading.runner import ImportRunner, limits_from
-from .forms import ENCODINGS, PreviewForm, UploadForm
+from .forms import ENCODING_LABELS, ENCODINGS, PreviewForm, UploadForm
 
 PREVIEW_ROWS = 20
 HANDFUL = 5  # values in the sample that may be flagged or emptied without asking first
@@ -102,9 +103,12 @@ def upload() -> str | Response:
 
 def _options_from(form: PreviewForm, fmt: str | None) -> ReadOptions:
     text = fmt == "delimited"
+    # A button of the unsure-encoding notice reads the file again in its encoding.
+    chosen = request.form.get("use_encoding")
+    encoding = chosen if chosen in ENCODING_LABELS else form.encoding.data
     return ReadOptions(
         format=fmt,
-        encoding=(form.encoding.data or None) if fmt in ("delimited", "json") else None,
+        encoding=(encoding or None) if fmt in ("delimited", "json") else None,
         delimiter=(form.delimiter.data or None) if text else None,
         header_row=form.header_row.data if fmt != "json" else None,
         sheet=(form.sheet.data or None) if fmt in ("xlsx", "xls", "ods") else None,
@@ -212,6 +216,7 @@ def import_preview(job_id: int) -> str | Response:
         decimals=DECIMALS,
         type_labels=TYPE_LABELS,
         rows=sample.rows[:PREVIEW_ROWS] if sample else [],
+        encoding_labels=ENCODING_LABELS,
         earlier=jobs.earlier_identical(job),
     )
 
@@ -264,11 +269,12 @@ def _json_options(options: ReadOptions) -> str:
 def _fill_choices(form: PreviewForm, sample) -> None:
     options = sample.options
     form.format.data = options.format
-    encodings = list(ENCODINGS)
-    if options.encoding and options.encoding not in {value for value, _ in encodings}:
-        encodings.insert(0, (options.encoding, options.encoding))
+    encoding = codecs.lookup(options.encoding).name if options.encoding else "utf-8"
+    encodings = dict(ENCODINGS)
+    if encoding not in ENCODING_LABELS:
+        encodings["Other"] = [(encoding, encoding)]
     form.encoding.choices = encodings
-    form.encoding.data = options.encoding or "utf-8"
+    form.encoding.data = encoding
     form.delimiter.data = options.delimiter or ","
     form.header_row.data = options.header_row if options.header_row is not None else 1
     form.sheet.choices = [(name, name) for name in sample.sheets]
