@@ -464,5 +464,3 @@ def finish_restore(data_dir: Path) -> Path | None:
     shutil.rmtree(pending, ignore_errors=True)
     shutil.rmtree(previous, ignore_errors=True)
     return saved
-
-
