@@ -69,3 +69,13 @@ def minimal_workbook(path, rows):
         for name, text in parts.items():
             archive.writestr(name, text)
     return path
+
+
+def api_rows(client, dataset_id: int) -> list[dict]:
+    answer = client.get(f"/api/v1/datasets/{dataset_id}/rows?limit=1000")
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    return [{k: v for k, v in row.items() if k != "_rowid"} for row in answer.get_json()["rows"]]
+
+
+def columns(client, dataset_id: int) -> list[dict]:
+    return client.get(f"/api/v1/datasets/{dataset_id}").get_json()["columns"]

@@ -20,7 +20,7 @@ from server.importers import legacy
 from server.importers.kinds import looks_binary, what_file_is
 from server.models import Dataset, ImportJob
 from tests.datasets.helpers import preview_form, run_import, upload
-from tests.importers.test_locales import api_rows
+from tests.importers.helpers import api_rows
 
 SAMPLES = {
     "greek": "Όνομα,Πόλη,Ηλικία\nΓιώργος Παπαδόπουλος,Αθήνα,42\nΜαρία Κωνσταντίνου,Θεσσαλονίκη,35\n",

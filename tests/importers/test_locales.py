@@ -12,16 +12,7 @@ import pytest
 
 from server.models import Dataset, ImportJob
 from tests.datasets.helpers import preview_form, run_import, upload
-
-
-def api_rows(client, dataset_id: int) -> list[dict]:
-    answer = client.get(f"/api/v1/datasets/{dataset_id}/rows?limit=1000")
-    assert answer.status_code == 200, answer.get_data(as_text=True)
-    return [{k: v for k, v in row.items() if k != "_rowid"} for row in answer.get_json()["rows"]]
-
-
-def columns(client, dataset_id: int) -> list[dict]:
-    return client.get(f"/api/v1/datasets/{dataset_id}").get_json()["columns"]
+from tests.importers.helpers import api_rows, columns
 
 
 def imported(app, client, text: str, encoding="utf-8", name="data.csv", **changes):
