@@ -28,7 +28,7 @@ PIVOT = 30  # two-digit years below it are 20xx, the rest 19xx (as Excel reads t
 DEFAULT_THRESHOLD = 95  # per cent of a column's values that must fit the type it is given
 DEFAULT_MISSING = ("NA", "N/A", "#N/A", "n.a.", "-", "--", "null", "none", "missing", "nan", "?")
 
-_SPACES = (" ", "\u00a0", "\u202f")  # space, no-break space, narrow no-break space
+SPACES = (" ", "\u00a0", "\u202f")  # space, no-break space, narrow no-break space
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ _UNIT = re.compile(
 def _number_pattern(decimal: str, thousands: str) -> re.Pattern:
     """The plain number (sign, digits in groups, decimal part) a reading takes."""
     d = re.escape(decimal)
-    t = "[" + "".join(_SPACES) + "]" if thousands == " " else re.escape(thousands)
+    t = "[" + "".join(SPACES) + "]" if thousands == " " else re.escape(thousands)
     whole = rf"(?:\d{{1,3}}(?:{t}\d{{3}})+|\d+)" if thousands else r"\d+"
     exponent = r"(?:[eE][+-]?\d+)?" if decimal == "." and not thousands else ""
     return re.compile(rf"(?P<sign>[+-]?)(?P<whole>{whole})?(?:{d}(?P<part>\d+))?{exponent}")
@@ -480,7 +480,7 @@ def _fast_reader(kind: str, reading: Reading) -> Callable[[str], object] | None:
     slow = reader(kind, reading)
     if kind in ("integer", "real") and not reading.percent and not reading.unit:
         pattern = _number_pattern(reading.decimal, reading.thousands)
-        drop = "".join(_SPACES) if reading.thousands == " " else reading.thousands
+        drop = "".join(SPACES) if reading.thousands == " " else reading.thousands
         plain = str.maketrans({**dict.fromkeys(drop), reading.decimal: "."})
 
         def number(text: str) -> object:

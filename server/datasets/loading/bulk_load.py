@@ -8,14 +8,16 @@ from __future__ import annotations
 import functools
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Protocol
 
+from ...importers.column_batches import column_converter
 from ...importers.delimited import SPLIT_SENTINEL
 from ...importers.errors import ReadAgain
-from ...importers.readings import Reading, converter
+from ...importers.readings import Reading
 from ...importers.types import EXCEL_ERRORS
 from ...sqlite_files import connect, copy_file, durable_rename
 from ..storage import (
@@ -278,30 +280,50 @@ def _add_second_half(
     result.warnings.extend(other.warnings)
 
 
+BATCH_ROWS = 2048  # rows converted together: big enough for C-level maps, small in memory
+
+
 def converted(
     rows: Iterable[list], columns: list[Column], readings: list[Reading] | None
-) -> Iterable[list]:
+) -> Iterable[Sequence]:
     """``rows`` with the values of the columns that need it in the form SQLite stores (ISO
-    dates, numbers); the others pass as they are, and so do all rows when none needs it."""
+    dates, numbers); the others pass as they are, and so do all rows when none needs it.
+    Rows are converted a batch at a time, column by column (:mod:`.column_batches`)."""
     if not readings:
         return rows
     pairs = [
         (index, convert)
         for index, (column, reading) in enumerate(zip(columns, readings, strict=True))
-        if (convert := converter(column.type, reading)) is not None
+        if (convert := column_converter(column.type, reading)) is not None
     ]
     if not pairs:
         return rows
     width = len(columns)
+    rows = iter(rows)
 
-    def convert_rows() -> Iterable[list]:
-        for row in rows:
-            if len(row) == width:  # a ragged row goes on as it is, for SQLite to refuse
-                for index, convert in pairs:
-                    row[index] = convert(row[index])
-            yield row
+    def convert_rows() -> Iterable[Sequence]:
+        while batch := list(islice(rows, BATCH_ROWS)):
+            if min(map(len, batch)) != width or max(map(len, batch)) != width:
+                yield from _ragged_batch(batch, width, pairs)  # for SQLite to refuse
+                continue
+            values = list(zip(*batch, strict=True))
+            for index, convert in pairs:
+                values[index] = convert(values[index])
+            yield from zip(*values, strict=True)
 
     return convert_rows()
+
+
+def _ragged_batch(
+    batch: list[list], width: int, pairs: list[tuple[int, Callable]]
+) -> Iterable[Sequence]:
+    """A batch with a row of the wrong length: its right rows converted one by one, the
+    wrong one passed on as it is so that the insert stops at it (``RaggedRow``)."""
+    for row in batch:
+        if len(row) == width:
+            for index, convert in pairs:
+                row[index] = convert([row[index]])[0]
+        yield row
 
 
 def bulk_insert(

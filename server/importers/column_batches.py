@@ -1,0 +1,125 @@
+"""Converting a column's values a batch at a time, for the bulk load of a large file.
+
+Value by value, a million European rows (``1.234,56``, ``31.12.2024``, ``31.12.2024 23:59:59``)
+cost about 1.2 µs a value in Python calls: twice the time of the ISO file, whose values SQLite
+reads itself. Here the common forms of a whole batch are turned into the text SQLite reads
+(``1234.56``, ``2024-12-31``) by C-level ``map`` calls over the batch, and SQLite's column
+affinity does the rest, exactly as for an ISO file. A batch holding anything else (a value that
+does not fit, a leading ``+``, a percent sign) goes value by value through
+:func:`.readings.converter`, which keeps such values as written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from itertools import repeat
+from operator import itemgetter
+
+from .readings import SPACES, Reading, converter, parse_date
+
+MAX_BATCH_TEXT = 18  # longer numbers go value by value (SQLite would make 20 digits a real)
+MAX_CACHED = 50_000  # distinct dates remembered per column
+
+
+def column_converter(kind: str, reading: Reading) -> Callable[[Sequence], list] | None:
+    """A function from a batch of one column's values to what SQLite should be given for
+    them, or None when SQLite reads the column's values as they are (ISO forms)."""
+    each = converter(kind, reading)
+    if each is None:
+        return None
+    fast = _batch_reader(kind, reading)
+
+    def convert(values: Sequence) -> list:
+        if fast is not None:
+            try:
+                done = fast(values)
+            except TypeError:  # a value that is not text (a workbook's number)
+                done = None
+            if done is not None:
+                return done
+        return list(map(each, values))
+
+    return convert
+
+
+def _batch_reader(kind: str, reading: Reading) -> Callable[[Sequence], list | None] | None:
+    if kind in ("integer", "real") and not reading.percent and not reading.unit:
+        return _numbers(kind, reading)
+    if kind == "date":
+        return _dates(converter(kind, reading))
+    if kind == "datetime":
+        return _moments(reading.order or "dmy")
+    return None
+
+
+def _numbers(kind: str, reading: Reading) -> Callable[[Sequence], list | None]:
+    """``1.234,56`` → ``1234.56`` for the batch whose every value has that plain form (no
+    sign but a minus, no leading zero: a code like 007 goes the careful way)."""
+    t = reading.thousands
+    separator = "[" + "".join(SPACES) + "]" if t == " " else re.escape(t)
+    whole = rf"(?:[1-9]\d{{0,2}}(?:{separator}\d{{3}})+|[1-9]\d*|0)" if t else r"(?:[1-9]\d*|0)"
+    part = rf"(?:{re.escape(reading.decimal)}\d+)?" if kind == "real" else ""
+    plain = re.compile(rf"(?:-?{whole}{part})?").fullmatch  # the empty value too
+    drop = SPACES if t == " " else (t,) if t else ()
+    point = reading.decimal
+
+    def numbers(values: Sequence) -> list | None:
+        if not all(map(plain, values)) or max(map(len, values), default=0) > MAX_BATCH_TEXT:
+            return None
+        for mark in drop:  # str.replace by map: a third of str.translate's cost
+            values = map(str.replace, values, repeat(mark), repeat(""))
+        if point != ".":
+            values = map(str.replace, values, repeat(point), repeat("."))
+        return list(values)
+
+    return numbers
+
+
+def _dates(each: Callable[[object], object] | None) -> Callable[[Sequence], list | None]:
+    """Each distinct date is read once; a batch is then a dictionary look-up per value."""
+    known: dict[str, object] = {"": ""}
+
+    def dates(values: Sequence) -> list | None:
+        got = list(map(known.get, values))
+        if None in got:
+            if each is None or len(known) >= MAX_CACHED:
+                return None
+            for text in {v for v, g in zip(values, got, strict=True) if g is None}:
+                known[text] = each(text)  # a value that does not fit maps to itself
+            got = list(map(known.get, values))
+        return got
+
+    return dates
+
+
+_TIME = re.compile(r"(?: (?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)?").fullmatch
+_HEAD, _TAIL = itemgetter(slice(None, 10)), itemgetter(slice(10, None))
+
+
+def _moments(order: str) -> Callable[[Sequence], list | None]:
+    """``31.12.2024 23:59:59`` → ``2024-12-31 23:59:59``: the date part looked up as a date,
+    the time checked by one pattern and kept as written."""
+    days: dict[str, str] = {"": ""}
+    invalid: set[str] = set()
+
+    def moments(values: Sequence) -> list | None:
+        tails = list(map(_TAIL, values))
+        if not all(map(_TIME, tails)):
+            return None
+        heads = list(map(_HEAD, values))
+        got = list(map(days.get, heads))
+        if None in got:
+            missing = {h for h, g in zip(heads, got, strict=True) if g is None}
+            if missing & invalid or len(days) >= MAX_CACHED:
+                return None
+            for head in missing:
+                day = parse_date(head, order) if len(head) == 10 else None
+                if day is None:
+                    invalid.add(head)
+                    return None
+                days[head] = day
+            got = list(map(days.get, heads))
+        return list(map(str.__add__, got, tails))
+
+    return moments
