@@ -87,7 +87,8 @@ DATES = ["31.12.2024", "01.02.2013", "1.2.2013", "31.02.2013", "2013-01-22", "",
 def stored(kind: str, values: list) -> list[tuple]:
     con = sqlite3.connect(":memory:")
     con.execute(f"CREATE TABLE t (c {STORAGE_TYPES[kind]})")
-    con.executemany(f"INSERT INTO t VALUES ({value_expression('?1', kind)})", [(v,) for v in values])
+    insert = f"INSERT INTO t VALUES ({value_expression('?1', kind)})"
+    con.executemany(insert, [(v,) for v in values])
     return con.execute("SELECT typeof(c), c FROM t ORDER BY rowid").fetchall()
 
 
