@@ -136,6 +136,9 @@ def _strip_unit(text: str, reading: Reading) -> str | None:
     return text
 
 
+_NON_DIGITS = re.compile(r"\D").sub
+
+
 def parse_number(text: str, reading: Reading = PLAIN) -> int | float | None:
     """``text`` as a number written the reading's way, or None. Codes with leading zeros
     (``007``) and identifiers longer than 15 digits are not numbers."""
@@ -146,7 +149,7 @@ def parse_number(text: str, reading: Reading = PLAIN) -> int | float | None:
     if match is None or (match["whole"] is None and match["part"] is None):
         return None
     whole = match["whole"] or ""
-    digits = re.sub(r"\D", "", whole)
+    digits = _NON_DIGITS("", whole)
     if len(digits) > 1 and digits[0] == "0" and match["part"] is None:
         return None  # 007: a code
     if len(whole) > 1 and whole[0] == "0" and whole[1].isdigit() and match["part"] is not None:
@@ -167,7 +170,10 @@ def _number_readings(values: list[str]) -> list[Reading]:
     unit = next(iter(units)) if len(units) == 1 and None not in units else ""
     percent = all(v.rstrip(" \u00a0\u202f").endswith("%") for v in values[:200])
     readings = []
-    for decimal, separators in ((".", ("", ",", " ", "'")), (",", ("", ".", " ", "'"))):
+    # With a decimal comma a point can only group thousands, so a column that shows none in
+    # its sample still reads the 1.000,5 of a later row (ties go to the earlier reading). A
+    # decimal point's column stays plain (SQLite reads it as it is) until commas are seen.
+    for decimal, separators in ((".", ("", ",", " ", "'")), (",", (".", "", " ", "'"))):
         for thousands in separators:
             readings.append(Reading("", decimal, thousands, percent, unit))
     return readings
@@ -374,17 +380,18 @@ def guess_column(
     if not sampled:
         return guess
     best: tuple[int, str, Reading, str] | None = None
-    for kind, reading, question in _candidates(texts, order, decimal):
-        read = reader(kind, reading)
-        fit = sum(_native_fits(kind, v) for v in natives)
-        fit += sum(read(text) is not None for text in texts)
-        if best is None or fit > best[0]:
+    # A type more values miss than this cannot be chosen: its count stops there.
+    spare = sampled - -(-threshold * sampled // 100)
+    for kind, reading, question in _candidates(texts, order, decimal, spare):
+        fit = _fit(kind, reading, texts, natives, spare)
+        if fit and (best is None or fit > best[0]):
             best = (fit, kind, reading, question)
-    assert best is not None
-    fit, kind, reading, question = best
-    if fit == 0 or fit * 100 < threshold * sampled:
+        if fit == sampled:  # every value fits: no wider type can do better
+            break
+    if best is None or best[0] * 100 < threshold * sampled:
         guess.fit = sampled
         return guess
+    fit, kind, reading, question = best
     read = reader(kind, reading)
     guess.kind, guess.reading, guess.fit, guess.open_question = kind, reading, fit, question
     odd = [text for text in texts if read(text) is None]
@@ -393,9 +400,23 @@ def guess_column(
     return guess
 
 
-def _candidates(texts: list[str], order: str, decimal: str | None):
-    """(kind, reading, open question) to try, narrowest first: ties go to the earlier."""
-    top, question = _number_reading(texts, decimal)
+def _fit(kind: str, reading: Reading, texts: list[str], natives: list, spare: int) -> int:
+    """How many values fit ``kind`` read as ``reading``; 0 as soon as more than ``spare``
+    miss (the type cannot reach the threshold: a text column is not read through five times)."""
+    read = reader(kind, reading)
+    misses = sum(not _native_fits(kind, v) for v in natives)
+    for text in texts:
+        if read(text) is None:
+            misses += 1
+            if misses > spare:
+                return 0
+    return len(texts) + len(natives) - misses if misses <= spare else 0
+
+
+def _candidates(texts: list[str], order: str, decimal: str | None, spare: int | None = None):
+    """(kind, reading, open question) to try, narrowest first: ties go to the earlier.
+    ``spare``: how many values a type may miss and still be chosen (None: any number)."""
+    top, question = _number_reading(texts, decimal, spare)
     yield "integer", top, question
     yield "real", top, question
     yield "boolean", PLAIN, ""
@@ -407,7 +428,9 @@ def _candidates(texts: list[str], order: str, decimal: str | None):
     yield "datetime", dates, "order" if open_ else ""
 
 
-def _number_reading(texts: list[str], decimal: str | None) -> tuple[Reading, str]:
+def _number_reading(
+    texts: list[str], decimal: str | None, spare: int | None = None
+) -> tuple[Reading, str]:
     """The reading most of the values fit, and "decimal" when they leave the decimal mark
     open (``1,234``: a thousand, or one point two three four); a point decides then."""
     readings = _number_readings(texts) if texts else [PLAIN]
@@ -418,8 +441,10 @@ def _number_reading(texts: list[str], decimal: str | None) -> tuple[Reading, str
         parse_number(t, r) is not None for t in head for r in readings[:1]
     ):
         return readings[0], ""  # no number in sight: text
-    counts = {r: _fit_count(texts, r) for r in readings}
+    counts = {r: _fit_count(texts, r, spare) for r in readings}
     most = max(counts.values())
+    if most < 0:  # no reading can make this a number column
+        return readings[0], ""
     tied = [r for r in readings if counts[r] == most]
     point = next((r for r in tied if r.decimal == "."), None)
     comma = next((r for r in tied if r.decimal == ","), None)
@@ -466,8 +491,17 @@ def _needs_order(text: str) -> bool:
     return _ISO.match(text.strip()) is None
 
 
-def _fit_count(texts: list[str], reading: Reading) -> int:
-    return sum(parse_number(t, reading) is not None for t in texts)
+def _fit_count(texts: list[str], reading: Reading, spare: int | None = None) -> int:
+    """How many of ``texts`` are numbers read this way; -1 once more than ``spare`` are not."""
+    if spare is None:
+        return sum(parse_number(t, reading) is not None for t in texts)
+    misses = 0
+    for text in texts:
+        if parse_number(text, reading) is None:
+            misses += 1
+            if misses > spare:
+                return -1
+    return len(texts) - misses
 
 
 _HMS = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d")

@@ -289,3 +289,19 @@ def test_the_change_type_step_reads_values_as_an_import_does(app, editor_client,
         ("2023-12-31", 343.36),
         ("soon", "x"),  # kept as written, flagged
     ]
+
+
+def test_a_thousand_written_with_groups_after_a_sample_without_them_is_read(
+    app, editor_client, people
+):
+    """The sample (the file's first rows) shows only small decimal-comma numbers; in a
+    decimal-comma column a point can only group thousands, so later rows' ``1.000,5`` and
+    ``1.000`` are read as a thousand and a half and a thousand, nothing flagged."""
+    lines = ["n;Wert"] + [f"{i};{i % 97},{i % 10}" for i in range(1, 3001)]
+    lines += ["3001;1.000,5", "3002;12.345.678,25", "3003;1.000"]
+    job, rows, cols = imported(app, editor_client, "\n".join(lines) + "\n", name="wert.csv")
+    assert cols[1]["type"] == "real"
+    assert [r["c2"] for r in rows[:3]] == [1.1, 2.2, 3.3]
+    last = editor_client.get(f"/api/v1/datasets/{job.dataset.id}/rows?sort=c1&dir=desc&limit=3")
+    assert [r["c2"] for r in last.get_json()["rows"]] == [1000.0, 12345678.25, 1000.5]
+    assert job.problem_count == 0

@@ -8,9 +8,11 @@ from __future__ import annotations
 import functools
 import sqlite3
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice, repeat
+from operator import itemgetter, setitem
 from pathlib import Path
 from typing import Protocol
 
@@ -301,17 +303,17 @@ def converted(
     width = len(columns)
     rows = iter(rows)
 
-    def convert_rows() -> Iterable[Sequence]:
+    def batches() -> Iterable[list]:
         while batch := list(islice(rows, BATCH_ROWS)):
             if min(map(len, batch)) != width or max(map(len, batch)) != width:
-                yield from _ragged_batch(batch, width, pairs)  # for SQLite to refuse
+                yield list(_ragged_batch(batch, width, pairs))  # for SQLite to refuse
                 continue
-            values = list(zip(*batch, strict=True))
-            for index, convert in pairs:
-                values[index] = convert(values[index])
-            yield from zip(*values, strict=True)
+            for index, convert in pairs:  # C-level maps out of the rows and back in
+                values = convert(list(map(itemgetter(index), batch)))
+                deque(map(setitem, batch, repeat(index), values), maxlen=0)
+            yield batch
 
-    return convert_rows()
+    return chain.from_iterable(batches())
 
 
 def _ragged_batch(
@@ -390,8 +392,15 @@ def check_values(
     ).fetchone()
     if not any_bad:
         return result
+    # One scan counts each column's misfits; only the columns that have some are read again.
+    tallies = ", ".join(f"count(*) FILTER (WHERE {bad_value(c)})" for c in checked)
+    counts = (
+        con.execute(f"SELECT {tallies} FROM rows WHERE rowid >= ?", (first_new,)).fetchone()
+        if checked
+        else ()
+    )
     con.execute("BEGIN")
-    for column in checked:
+    for column in (c for c, n in zip(checked, counts, strict=True) if n):
         bad = bad_value(column)
         if words:
             emptied = con.execute(

@@ -18,6 +18,7 @@ from ...importers import (
     Reading,
     TableSample,
     delimited,
+    guess_columns,
     guess_types,
     inspect_file,
     iter_rows,
@@ -88,9 +89,12 @@ def load_file(
     each column writes its values (None: as the sample suggests); ``markers`` are read as
     empty in typed columns (None: the usual ones, ``NA``, ``n/a``, ``-``…)."""
     sample = sample or inspect_file(path)
-    types = types or guess_types(sample)
+    guesses = guess_columns(sample) if sample.rows and (not types or readings is None) else None
+    types = types or ([g.kind for g in guesses] if guesses else guess_types(sample))
     if readings is None:
-        readings = readings_for(sample, types) if sample.rows else [Reading()] * len(types)
+        readings = (
+            readings_for(sample, types, guesses=guesses) if guesses else [Reading()] * len(types)
+        )
     columns = make_columns(sample.labels, types, [unit_of(r) for r in readings])
     if names is not None:
         columns = [replace(c, name=n) for n, c in zip(names, columns, strict=True)]
