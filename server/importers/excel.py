@@ -486,7 +486,8 @@ def _fit(row: list, width: int, number: int, problems, empty: object) -> list:
 
 _BATCH = 2000
 # Cells SQLite stores as they come: "" becomes NULL in the insert (storage.value_expression),
-# whole numbers come as int, other numbers as float.
+# whole numbers come as int, other numbers as float (a whole float first made an int, as
+# cell_value makes it: _whole_float).
 _AS_THEY_COME = frozenset((int, float, str))
 # str() of a date, datetime, time or duration is what cell_value makes of it (ISO 8601).
 _TEMPORAL_OR_TEXT = frozenset((date, datetime, time, timedelta, str))
@@ -502,6 +503,17 @@ _FITTING = {
     "date": frozenset((date, str)),
     "datetime": frozenset((datetime, date, str)),  # a date alone is midnight
 }
+
+
+def _whole_float(column: list, kinds: set[type]) -> bool:
+    """Whether the column holds a whole float (3.0, written "3.0" in the file): cell_value
+    makes it the int 3, and so must the stream, or a text column keeps "3.0" where a sheet read
+    whole keeps "3"."""
+    if float not in kinds:
+        return False
+    if kinds == {float}:
+        return any(map(float.is_integer, column))  # one C-level pass
+    return any(type(v) is float and v.is_integer() for v in column)
 
 
 class SheetRows:
@@ -572,7 +584,7 @@ class SheetRows:
             self._text[index] |= classes.count(str) > column.count("")
             self._nul[index] |= kinds != {str} or "\x00" in "".join(column)
         if kinds <= _AS_THEY_COME:
-            return None
+            return map(cell_value, column) if _whole_float(column, kinds) else None
         if kinds <= _TEMPORAL_OR_TEXT:
             return map(str, column)
         if kinds <= _BOOLEAN_OR_TEXT:
