@@ -1,5 +1,7 @@
 """Excel (.xlsx, .xlsm, .xlsb, .xls) and OpenDocument (.ods) sheets, read with calamine
-(python-calamine-plus: python-calamine with a row-by-row reader for .xlsx).
+(python-calamine-plus: python-calamine with a row-by-row reader for .xlsx; upstream
+python-calamine when the fork is missing or ``SHEAF_EXCEL_READER=calamine`` asks for it, every
+sheet then read whole with the fork's values: :mod:`.calamine_reader`).
 
 .xlsx and .xlsm sheets are streamed: rows are decoded from the file as they are stored, so memory
 stays flat whatever the sheet's size, and the preview reads only the first rows. The other
@@ -31,7 +33,7 @@ from datetime import date, datetime, time, timedelta
 from itertools import chain, islice, repeat
 from pathlib import Path
 
-from . import sheet_budget
+from . import calamine_reader, sheet_budget
 from .delimited import header_is_data
 from .errors import ReadAgain, UnreadableFile
 from .table import (
@@ -185,8 +187,7 @@ def _reading(what: str, stream_of: tuple | None = None):
 
 
 def _open_workbook(path: Path):
-    import python_calamine_plus as calamine
-
+    calamine = calamine_reader.binding()
     with _reading("This spreadsheet"):
         try:
             return calamine.CalamineWorkbook.from_path(str(path))
@@ -198,13 +199,8 @@ def _open_workbook(path: Path):
 
 
 def _worksheets(workbook) -> list[str]:
-    import python_calamine_plus as calamine
-
-    return [
-        meta.name
-        for meta in workbook.sheets_metadata
-        if meta.typ == calamine.SheetTypeEnum.WorkSheet
-    ]
+    # The sheet type's own enum: the same test for the fork's workbooks and upstream's.
+    return [meta.name for meta in workbook.sheets_metadata if meta.typ == type(meta.typ).WorkSheet]
 
 
 def cell_value(value: object) -> object:
@@ -239,7 +235,10 @@ def _choose_sheet(workbook, sheet: str | None) -> tuple[str, list[str]]:
 
 
 def _stream(workbook, name: str, **bounds):
-    """The sheet's rows as a stream, or None for a format calamine cannot stream."""
+    """The sheet's rows as a stream, or None for a format calamine cannot stream (or for
+    upstream python-calamine, which streams nothing)."""
+    if calamine_reader.is_upstream(workbook):
+        return None
     import python_calamine_plus as calamine
 
     with _reading(f"The sheet {name!r}"):
@@ -261,9 +260,10 @@ def _sheet_key(path: Path, name: str | None) -> tuple:
 
 def _stream_of(path: Path, options: ReadOptions, **bounds) -> tuple[object, str | None, list]:
     """The chosen sheet's stream, its name and the workbook's sheets for an .xlsx workbook;
-    (None, the sheet asked for, []) for the formats read whole, which are not opened here,
-    and (None, its name, the sheets) for an .xlsx sheet that cannot be streamed."""
-    if options.format != "xlsx":
+    (None, the sheet asked for, []) for the formats read whole and for every format when
+    upstream python-calamine reads, which are not opened here, and (None, its name, the sheets)
+    for an .xlsx sheet that cannot be streamed."""
+    if options.format != "xlsx" or not calamine_reader.streams():
         return None, options.sheet, []
     workbook = _open_workbook(path)
     name, sheets = _choose_sheet(workbook, options.sheet)
@@ -320,13 +320,36 @@ def _read_sheet(path: Path, fmt: str | None, sheet: str | None, limits: Limits, 
     if fmt == "xlsx":
         _check_whole(path, fmt, name, limits)
     with _reading(f"The sheet {name!r}"):
-        parsed = (workbook.get_sheet_by_name(name), name, sheets)
+        grid = workbook.get_sheet_by_name(name)
+    if calamine_reader.is_upstream(workbook):  # every sheet read whole: the fork's values
+        grid = calamine_reader.UpstreamSheet(grid, _upstream_fixes(path, fmt, name, limits))
+    parsed = (grid, name, sheets)
     if keep:
         with _parsed_lock:
             _parsed.clear()
             _parsed[key] = parsed
             _parsed[(*key[:3], name)] = parsed
     return parsed
+
+
+def _upstream_fixes(
+    path: Path, fmt: str | None, name: str, limits: Limits
+) -> dict[int, dict[int, object]] | None:
+    """The cells of an .xlsx sheet upstream gives otherwise than the fork (see
+    :func:`.calamine_reader.xlsx_fixes`); {} for an .ods, which both read alike; None for the
+    binary .xls and .xlsb, whose error cells cannot be read back."""
+    if fmt == "ods":
+        return {}
+    if fmt != "xlsx":
+        return None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            part = _sheet_parts(archive).get(name)
+            if part is None or part not in archive.namelist():  # an .xlsb has .bin parts
+                return None
+            return calamine_reader.xlsx_fixes(archive, part, limits)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise UnreadableFile(f"This spreadsheet is damaged ({exc}).") from None
 
 
 def _filled(row: list) -> int:
@@ -355,7 +378,7 @@ def _looks_like_data(header: list, rows: list[list]) -> bool:
 def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -> TableSample:
     facts = check_archive(path, limits) if options.format in ("xlsx", "ods") else {}
     stream, name, sheets = _stream_of(path, options, max_row=SAMPLE_ROWS + 99)
-    raw = None
+    raw, lost = None, False
     if stream is not None:
         with suppress(ReadAgain):  # rows out of order: the sheet is read whole below
             raw = list(_streamed(stream, name, _sheet_key(path, name)))
@@ -365,6 +388,7 @@ def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -
         # skip_empty_area=False: row numbers are the sheet's own, as the import counts them.
         raw = sheet.to_python(skip_empty_area=False, nrows=SAMPLE_ROWS + 100)
         merged = bool(sheet.merged_cell_ranges)
+        lost = calamine_reader.errors_lost(sheet)
     errors = facts.get(name, SheetFacts()).errors
     rows = [[cell_value(v) for v in row] for row in raw]
     if not any(_filled(row) for row in rows):
@@ -398,6 +422,12 @@ def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -
     if merged:
         warnings.append(
             "The sheet has merged cells; only the top-left cell of each keeps the value."
+        )
+    if lost:
+        warnings.append(
+            "Upstream python-calamine reads this workbook (python-calamine-plus is missing or "
+            f"{calamine_reader.ENV} asks for it): error cells such as #DIV/0! of an .xls or "
+            ".xlsb sheet arrive as empty cells."
         )
     resolved = options.with_(sheet=name, header_row=header_row, encoding=None, delimiter=None)
     sample = [(row + [None] * width)[:width] for row in data]
@@ -486,7 +516,8 @@ def _fit(row: list, width: int, number: int, problems, empty: object) -> list:
 
 _BATCH = 2000
 # Cells SQLite stores as they come: "" becomes NULL in the insert (storage.value_expression),
-# whole numbers come as int, other numbers as float.
+# whole numbers come as int, other numbers as float (a whole float first made an int, as
+# cell_value makes it: _whole_float).
 _AS_THEY_COME = frozenset((int, float, str))
 # str() of a date, datetime, time or duration is what cell_value makes of it (ISO 8601).
 _TEMPORAL_OR_TEXT = frozenset((date, datetime, time, timedelta, str))
@@ -502,6 +533,17 @@ _FITTING = {
     "date": frozenset((date, str)),
     "datetime": frozenset((datetime, date, str)),  # a date alone is midnight
 }
+
+
+def _whole_float(column: list, kinds: set[type]) -> bool:
+    """Whether the column holds a whole float (3.0, written "3.0" in the file): cell_value
+    makes it the int 3, and so must the stream, or a text column keeps "3.0" where a sheet read
+    whole keeps "3"."""
+    if float not in kinds:
+        return False
+    if kinds == {float}:
+        return any(map(float.is_integer, column))  # one C-level pass
+    return any(type(v) is float and v.is_integer() for v in column)
 
 
 class SheetRows:
@@ -572,7 +614,7 @@ class SheetRows:
             self._text[index] |= classes.count(str) > column.count("")
             self._nul[index] |= kinds != {str} or "\x00" in "".join(column)
         if kinds <= _AS_THEY_COME:
-            return None
+            return map(cell_value, column) if _whole_float(column, kinds) else None
         if kinds <= _TEMPORAL_OR_TEXT:
             return map(str, column)
         if kinds <= _BOOLEAN_OR_TEXT:

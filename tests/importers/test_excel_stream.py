@@ -98,6 +98,22 @@ def test_a_number_beyond_64_bits_loads_as_a_decimal(tmp_path):
     assert stored[2500][1:] == (2500, 1e20) and stored[2499][1:] == (2499, 24990.0)
 
 
+def test_a_whole_number_written_with_a_point_is_stored_as_a_sheet_read_whole_stores_it(tmp_path):
+    """3.0 (written "3.0", as some writers do) is the whole number 3 in a text column too."""
+    rows = [["n", "note", "amount"]] + [[i, 3.0 if i % 2 else f"t{i}", 2.0] for i in range(40)]
+    path = minimal_workbook(tmp_path / "points.xlsx", rows)
+    sample = inspect_file(path)
+    outcome = load_file(path, tmp_path / "points.db", sample, ["integer", "text", "real"])
+    stored = read_rows(tmp_path / "points.db", outcome.columns, limit=100)
+    assert stored[0][1:] == (0, "t0", 2.0) and stored[1][1:] == (1, "3", 2.0)
+    fast, checked = rows_of(path, checked=False)[1], rows_of(path, checked=True)[1]
+    assert (
+        [(type(v), v) for v in fast]
+        == [(type(v), v) for v in checked]
+        == [(int, 1), (int, 3), (int, 2)]
+    )
+
+
 def test_the_preview_reads_the_first_rows_only_and_a_broken_sheet_leaves_nothing(tmp_path):
     path = minimal_workbook(tmp_path / "broken.xlsx", [["n"], *[[i] for i in range(3000)]])
     broken = tmp_path / "broken2.xlsx"
