@@ -63,6 +63,39 @@ def test_a_damaged_or_odd_window_file_falls_back_safely(tmp_path):
     assert window_state.load(tmp_path) == {"width": 720, "height": 800}
 
 
+def test_cocoa_floats_are_remembered_as_whole_points(tmp_path):
+    """Cocoa reports an NSRect's size as floats; they used to be refused on the next start, so
+    the window on a Mac always reopened at the default size."""
+    window = StubWindow()
+    window.width, window.height, window.x, window.y = 1199.5, 700.25, 40.0, 30.7
+    window_state.save(tmp_path, window)
+    assert json.loads((tmp_path / "window.json").read_text()) == {
+        "width": 1200,
+        "height": 700,
+        "x": 40,
+        "y": 31,
+    }
+    assert window_state.load(tmp_path) == {"width": 1200, "height": 700, "x": 40, "y": 31}
+
+
+def test_a_saved_file_of_floats_or_numbers_as_text_is_read(tmp_path):
+    (tmp_path / "window.json").write_text(
+        json.dumps({"width": 1300.0, "height": " 900.4 ", "x": "12", "y": 8.6})
+    )
+    assert window_state.load(tmp_path) == {"width": 1300, "height": 900, "x": 12, "y": 9}
+
+
+def test_odd_numbers_are_clamped_or_dropped(tmp_path):
+    (tmp_path / "window.json").write_text('{"width": NaN, "height": 1e300, "x": Infinity, "y": 10}')
+    assert window_state.load(tmp_path) == {"width": 1200, "height": 800}  # half a place: none
+    (tmp_path / "window.json").write_text(
+        json.dumps({"width": 10.0, "height": "0.5", "x": True, "y": False})
+    )
+    assert window_state.load(tmp_path) == {"width": 720, "height": 520}
+    (tmp_path / "window.json").write_text(json.dumps({"width": 25_000.0, "x": -3.2, "y": 5}))
+    assert window_state.load(tmp_path) == {"width": 1200, "height": 800}
+
+
 def test_errors_are_logged_in_the_data_folder(tmp_path):
     path = configure_logging(tmp_path)
     try:
