@@ -128,13 +128,10 @@ def run(config: dict[str, Any] | None = None) -> int:
 
     app.extensions["sheaf.raise_window"] = raise_window
 
-    def on_closing() -> bool:
-        if not lifecycle.confirm_close(window, app.extensions["sheaf.imports"]):
-            return False
-        window_state.save(folder, window)
-        return True
-
-    window.events.closing += on_closing
+    guard = lifecycle.CloseGuard(
+        window, app.extensions["sheaf.imports"], lambda: window_state.save(folder, window)
+    )
+    window.events.closing += guard.on_closing
     announced = threading.Event()
 
     def on_loaded() -> None:  # fires on every navigation; say it once

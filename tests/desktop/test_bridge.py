@@ -92,3 +92,35 @@ def test_a_backup_copy_is_saved_where_the_save_dialog_pointed(
     assert response.get_json() == {"saved": "office.zip", "folder": str(target.parent)}
     assert target.read_bytes() == made.path.read_bytes()
     assert backup.verify_backup(target, data_dir).datasets == 0
+
+
+def test_on_winforms_the_dialog_is_shown_on_the_forms_thread(bridge, monkeypatch, tmp_path):
+    """WinForms shows a file dialog on the calling thread; called from a server thread it
+    hangs. The bridge hands it to the form's thread (Control.Invoke, faked by a thread)."""
+    import threading
+    from types import SimpleNamespace
+
+    from desktop import gui_thread
+
+    form_threads = []
+
+    def invoke(form, run):
+        assert form is window.native
+        thread = threading.Thread(
+            target=lambda: (form_threads.append(threading.get_ident()), run())
+        )
+        thread.start()
+        thread.join(10)
+
+    class WinFormsWindow(StubWindow):
+        native = SimpleNamespace(InvokeRequired=True)
+
+        def create_file_dialog(self, kind, **options):
+            self.thread = threading.get_ident()
+            return super().create_file_dialog(kind, **options)
+
+    monkeypatch.setattr(gui_thread, "_winforms_invoke", invoke)
+    window = WinFormsWindow((str(tmp_path / "out.csv"),))
+    bridge._attach(window)
+    assert bridge.choose_save_path("out.csv")["name"] == "out.csv"
+    assert form_threads == [window.thread] and window.thread != threading.get_ident()
