@@ -158,11 +158,7 @@ def _run_window(app: Flask, folder: Path) -> str | None:
     bridge._attach(window)
     app.extensions[native_dialogs.EXTENSION] = bridge  # pages ask through the server
 
-    def raise_window() -> None:
-        window.restore()
-        window.show()
-
-    app.extensions["sheaf.raise_window"] = raise_window
+    app.extensions["sheaf.raise_window"] = instance.WindowRaiser(window)
     refused: list[str] = []
 
     def on_initialized(renderer: str) -> bool:

@@ -166,7 +166,10 @@ class Event:
 class Window:
     def __init__(self):
         self.events = type("Events", (), {})()
-        for name in ("closing", "loaded", "initialized", "shown", "closed"):
+        for name in (
+            "closing", "closed", "loaded", "initialized", "shown",
+            "minimized", "restored", "maximized",
+        ):
             setattr(self.events, name, Event())
 
 
