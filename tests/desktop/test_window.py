@@ -19,12 +19,15 @@ from tests.helpers import PASSWORD, make_app, make_dataset, make_user
 pytestmark = pytest.mark.desktop
 
 
-def _open_window(data_dir: Path, display: str, **env: str) -> subprocess.Popen:
-    """Start Sheaf's window; return once it has loaded its first page (skip without Qt)."""
+def _open_window(
+    data_dir: Path, display: str, launcher: list[str] | None = None, **env: str
+) -> subprocess.Popen:
+    """Start Sheaf's window (through ``launcher``, by default ``python -m desktop.cli``);
+    return once it has loaded its first page (skip without Qt)."""
     environment = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", **env}
     environment.pop("WAYLAND_DISPLAY", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "desktop.cli", "--data-dir", str(data_dir)],
+        [*(launcher or [sys.executable, "-m", "desktop.cli"]), "--data-dir", str(data_dir)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -104,6 +107,91 @@ def test_in_the_window_a_person_signs_in_and_opens_a_dataset(tmp_path: Path, dis
         page.run("location.href = '/import'; true")
         page.wait_for("location.pathname === '/import' && document.readyState === 'complete'")
         assert page.wait_for("document.querySelector('[data-native-open-form]').hidden === false")
+    finally:
+        page.close()
+        process.terminate()
+        process.wait(20)
+
+
+# Sheaf's window, with the system's save dialog answered by a stand-in (Qt's dialog cannot be
+# driven from here): everything else, the page's script, the server and Qt's web view, is real.
+ANSWERED_SAVE_DIALOG = """
+import sys
+from pathlib import Path
+
+import webview
+
+target = Path(sys.argv.pop(1))
+
+
+def answer(self, dialog_type=10, directory="", allow_multiple=False, save_filename="", **kw):
+    target.with_name("asked.txt").write_text(f"{int(dialog_type)} {save_filename}")
+    return (str(target),)
+
+
+webview.Window.create_file_dialog = answer
+from desktop.cli import main
+
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _sign_in(page: PageSocket, login: str) -> None:
+    page.wait_for("location.pathname === '/sign-in' && document.readyState === 'complete'")
+    page.run(
+        f"document.querySelector('[name=login]').value = {login!r};"
+        f"document.querySelector('[name=password]').value = {PASSWORD!r};"
+        "document.querySelector('form[method=post]').requestSubmit(); true"
+    )
+    page.wait_for("location.pathname === '/' && document.readyState === 'complete'")
+
+
+def test_in_the_window_the_import_problems_are_saved_through_the_save_dialog(
+    tmp_path: Path, display: str
+):
+    """pywebview blocks plain downloads, so "Download all as CSV" on the import result must
+    ask the save dialog and have the server write the file."""
+    from server.db import database
+    from tests.datasets.helpers import run_import
+    from tests.helpers import signed_in
+
+    data_dir = tmp_path / "data"
+    app = make_app(data_dir)
+    make_user("ada", "editor")
+    job = run_import(
+        app, signed_in(app, "ada"), b"n\n1\n=HYPERLINK(1)\nx\n", "visits.csv", type_0="integer"
+    )
+    app.extensions["sheaf.imports"].shutdown(cancel=False)
+    database.close()
+
+    target = tmp_path / "saved" / "problems.csv"
+    target.parent.mkdir()
+    port = _free_port()
+    process = _open_window(
+        data_dir,
+        display,
+        [sys.executable, "-c", ANSWERED_SAVE_DIALOG, str(target)],
+        QTWEBENGINE_REMOTE_DEBUGGING=f"127.0.0.1:{port}",
+    )
+    page = PageSocket(port)
+    try:
+        _sign_in(page, "ada")
+        page.run(f"location.href = '/import/{job.id}'; true")
+        page.wait_for(
+            f"location.pathname === '/import/{job.id}' && document.readyState === 'complete'"
+        )
+        page.run(
+            "[...document.querySelectorAll('a')]"
+            ".find(a => a.textContent === 'Download all as CSV').click(); true"
+        )
+        notice = page.wait_for(
+            "document.querySelector('.notice-success[role=status]')?.textContent"
+        )
+        assert notice == f"Saved problems.csv in {target.parent}."
+        assert (target.parent / "asked.txt").read_text() == "30 visits-problems.csv"  # SAVE
+        rows = target.read_text(encoding="utf-8-sig").splitlines()
+        assert rows[0] == "row,column,value,problem" and "'=HYPERLINK(1)" in rows[1]
+        assert page.run("location.pathname") == f"/import/{job.id}"  # no navigation
     finally:
         page.close()
         process.terminate()
