@@ -4,6 +4,7 @@ through) and opens a dataset."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -196,3 +197,70 @@ def test_in_the_window_the_import_problems_are_saved_through_the_save_dialog(
         page.close()
         process.terminate()
         process.wait(20)
+
+
+# Sheaf's window closed while "an import runs" (the runner says one does): the close button's
+# path (pywebview's closing event on Qt's closeEvent), with the question answered by a
+# stand-in that notes where it was asked.
+CLOSED_DURING_AN_IMPORT = """
+import sys
+import threading
+from pathlib import Path
+
+import webview
+from server.datasets.loading.runner import ImportRunner
+
+notes = Path(sys.argv.pop(1))
+ImportRunner.busy = lambda self: [1]
+
+
+def answer(self, title, message):
+    on_main = threading.current_thread() is threading.main_thread()
+    with notes.open("a") as out:
+        out.write(f"asked {title!r} on_gui_thread={on_main}\\n")
+    return True
+
+
+webview.Window.create_confirmation_dialog = answer
+
+
+def close_once_loaded():
+    while not webview.windows:
+        threading.Event().wait(0.05)
+    window = webview.windows[0]
+    window.events.loaded.wait(60)
+    window.destroy()  # as the close button does: Qt's closeEvent, pywebview's closing event
+
+
+threading.Thread(target=close_once_loaded, daemon=True).start()
+from desktop.cli import main
+
+code = main(sys.argv[1:])
+with notes.open("a") as out:
+    out.write(f"exited {code}\\n")
+sys.exit(code)
+"""
+
+
+def test_closing_the_window_during_an_import_asks_off_the_gui_thread_then_closes(
+    tmp_path: Path, display: str
+):
+    """The closing handler runs on the GUI thread; asking there hangs on macOS. The question
+    is asked from another thread, and the yes closes the window and ends Sheaf."""
+    notes = tmp_path / "notes.txt"
+    data_dir = tmp_path / "data"
+    process = _open_window(
+        data_dir, display, [sys.executable, "-c", CLOSED_DURING_AN_IMPORT, str(notes)]
+    )
+    try:
+        assert process.wait(60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(20)
+    assert notes.read_text().splitlines() == [
+        "asked 'An import is still running' on_gui_thread=False",
+        "exited 0",
+    ]
+    saved = json.loads((data_dir / "window.json").read_text())
+    assert set(saved) >= {"width", "height"} and all(isinstance(v, int) for v in saved.values())
