@@ -31,7 +31,7 @@ Invoke = Callable[[Any, Callable[[], None]], None]
 
 def _winforms_invoke(form: Any, run: Callable[[], None]) -> None:
     """Run ``run`` on ``form``'s thread and wait (``Control.Invoke``; pythonnet's delegate)."""
-    from System import Func, Type  # type: ignore[import-not-found]  # pythonnet, Windows only
+    from System import Func, Type  # pythonnet, Windows only
 
     form.Invoke(Func[Type](run))
 
@@ -62,4 +62,4 @@ def on_gui_thread(window: Any, call: Callable[[], T], invoke: Invoke | None = No
     (invoke or _winforms_invoke)(native, run)
     if "error" in outcome:
         raise outcome["error"]
-    return outcome.get("value")  # type: ignore[return-value]
+    return outcome.get("value")

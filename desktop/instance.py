@@ -45,7 +45,7 @@ def allow_foreground(pid: Any, user32: Any = None) -> bool:
             return False
         import ctypes
 
-        user32 = ctypes.windll.user32  # type: ignore[attr-defined,unused-ignore]
+        user32 = ctypes.windll.user32  # Windows only
     valid = isinstance(pid, int) and not isinstance(pid, bool) and pid > 0
     try:
         return bool(user32.AllowSetForegroundWindow(pid if valid else ASFW_ANY))

@@ -50,7 +50,7 @@ NO_WEBVIEW2 = (
 
 def read_windows_registry(hive: str, key: str, name: str) -> Any:
     """A registry value through ``winreg`` (Windows only), or None when it is not there."""
-    import winreg  # type: ignore[import-not-found,unused-ignore]  # Windows only
+    import winreg  # Windows only
 
     try:
         with winreg.OpenKey(getattr(winreg, hive), key) as handle:
