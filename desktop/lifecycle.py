@@ -94,7 +94,10 @@ class CloseGuard:
             self._confirmed = self._confirmed or close
         if close:
             self._remember()
-            self._window.destroy()
+            try:
+                self._window.destroy()
+            except Exception:  # already closing by another road (the system shutting down)
+                logger.exception("Could not close the window")
 
 
 def shut_down(app: Any, server: Any) -> None:
