@@ -12,6 +12,8 @@ from server.downloads import safe_file_name
 from server.native_dialogs import DialogOpen
 from server.picked_files import PickedFiles
 
+from .gui_thread import on_gui_thread
+
 IMPORT_TYPES = (
     "Data files (*.csv;*.tsv;*.txt;*.psv;*.xlsx;*.xlsm;*.xls;*.ods;*.json;*.jsonl)",
     "All files (*.*)",
@@ -32,10 +34,12 @@ class Bridge:
         self._window = window
 
     def _dialog(self, show: Callable[[], Any]) -> Any:
+        """Show one dialog, on the window's GUI thread (desktop.gui_thread: WinForms would
+        show it on this server thread, where it hangs). Called from server threads only."""
         if not self._open.acquire(blocking=False):
             raise DialogOpen("A file dialog is already open.")
         try:
-            return show()
+            return on_gui_thread(self._window, show)
         finally:
             self._open.release()
 

@@ -92,3 +92,67 @@ def test_a_backup_copy_is_saved_where_the_save_dialog_pointed(
     assert response.get_json() == {"saved": "office.zip", "folder": str(target.parent)}
     assert target.read_bytes() == made.path.read_bytes()
     assert backup.verify_backup(target, data_dir).datasets == 0
+
+
+def test_on_winforms_the_dialog_is_shown_on_the_forms_thread(bridge, monkeypatch, tmp_path):
+    """WinForms shows a file dialog on the calling thread; called from a server thread it
+    hangs. The bridge hands it to the form's thread (Control.Invoke, faked by a thread)."""
+    import threading
+    from types import SimpleNamespace
+
+    from desktop import gui_thread
+
+    form_threads = []
+
+    def invoke(form, run):
+        assert form is window.native
+        thread = threading.Thread(
+            target=lambda: (form_threads.append(threading.get_ident()), run())
+        )
+        thread.start()
+        thread.join(10)
+
+    class WinFormsWindow(StubWindow):
+        native = SimpleNamespace(InvokeRequired=True)
+
+        def create_file_dialog(self, kind, **options):
+            self.thread = threading.get_ident()
+            return super().create_file_dialog(kind, **options)
+
+    monkeypatch.setattr(gui_thread, "_winforms_invoke", invoke)
+    window = WinFormsWindow((str(tmp_path / "out.csv"),))
+    bridge._attach(window)
+    assert bridge.choose_save_path("out.csv")["name"] == "out.csv"
+    assert form_threads == [window.thread] and window.thread != threading.get_ident()
+
+
+def test_the_import_problems_are_saved_where_the_save_dialog_pointed(
+    app, editor_client, bridge, tmp_path
+):
+    """pywebview blocks plain downloads, so "Download all as CSV" on the import result asks
+    the save dialog (data-native-save) and sends its token, as exports do."""
+    import re
+
+    from tests.datasets.helpers import run_import
+
+    job = run_import(
+        app, editor_client, b"n\n1\n=HYPERLINK(1)\nx\n", "visits.csv", type_0="integer"
+    )
+    page = editor_client.get(f"/import/{job.id}").get_data(as_text=True)
+    link = re.search(r'<a [^>]*data-native-save="([^"]*)"[^>]*>Download all as CSV</a>', page)
+    assert link, "the link does not ask the save dialog"
+    assert link.group(1) == "visits-problems.csv"
+    plain = editor_client.get(f"/import/{job.id}/problems.csv")  # a browser's download
+    assert plain.headers["Content-Disposition"] == "attachment; filename=visits-problems.csv"
+
+    target = tmp_path / "chosen" / "problems.csv"
+    target.parent.mkdir()
+    bridge._attach(StubWindow(str(target)))
+    place = bridge.choose_save_path(link.group(1))
+    assert bridge._window.asked[0][1]["save_filename"] == "visits-problems.csv"
+    response = editor_client.get(f"/import/{job.id}/problems.csv?save={place['token']}")
+    assert response.get_json() == {"saved": "problems.csv", "folder": str(target.parent)}
+    assert target.read_bytes() == plain.get_data()  # the same file, BOM and all
+    assert "'=HYPERLINK(1)" in target.read_text(encoding="utf-8-sig")
+    again = editor_client.get(f"/import/{job.id}/problems.csv?save={place['token']}")
+    assert again.status_code == 404  # the token worked once

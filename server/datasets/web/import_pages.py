@@ -25,7 +25,7 @@ from flask import (
 from flask_login import current_user
 
 from ...auth.session import passive
-from ...downloads import attachment, download_name
+from ...downloads import attachment, download_name, save_target, saved
 from ...formula_guard import neutralise
 from ...importers import (
     FORMATS,
@@ -296,6 +296,7 @@ def import_status(job_id: int) -> str | Response:
         problems=problems,
         plan=job.option_dict,
         by_column=_by_column(job),
+        problems_name=_problems_file_name(job),
     )
 
 
@@ -363,8 +364,18 @@ def import_problems(job_id: int) -> Response:
     # Every cell through the guard: the labels and values come from the imported file.
     for row in chain([["row", "column", "value", "problem"]], rows):
         writer.writerow([neutralise(cell) for cell in row])
-    name = download_name(f"{Path(job.file_name).stem}-problems", "csv")
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv", headers=attachment(name))
+    text = "\ufeff" + buffer.getvalue()
+    # In the desktop window a plain download does nothing (pywebview blocks them): the page
+    # asks the save dialog first and sends its token (server.downloads, assets/js/sheaf.js).
+    target = save_target()
+    if target is not None:
+        return saved(iter([text.encode("utf-8")]), target)
+    return Response(text, mimetype="text/csv", headers=attachment(_problems_file_name(job)))
+
+
+def _problems_file_name(job: ImportJob) -> str:
+    """The problem list's file name: the imported file's, with ``-problems.csv``."""
+    return download_name(f"{Path(job.file_name).stem}-problems", "csv")
 
 
 @bp.route("/import/picked", methods=["POST"])
