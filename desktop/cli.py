@@ -261,6 +261,7 @@ def limit_malloc_arenas() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from server.backup.errors import BackupError
     from server.config import SettingsError
     from server.folder_lock import FolderInUse
     from server.migrations import MigrationError
@@ -275,7 +276,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     try:
         return handlers.get(args.command, desktop)(args)
-    except (SettingsError, MigrationError, FolderInUse) as exc:
+    except (SettingsError, MigrationError, FolderInUse, BackupError) as exc:
+        # BackupError at a start: a restore's swap that a file in use stopped (Windows)
         print(f"sheaf: {exc}", file=sys.stderr)
         return 2
 

@@ -22,13 +22,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     Flask is imported here, not at the top: the import worker process and the command line
     import this package without needing a web framework."""
-    from flask import Flask
+    from flask import Flask, Response
     from flask_login import current_user
+    from werkzeug.wsgi import ClosingIterator
 
     from . import (
         admin,
         db,
         errors,
+        file_removal,
         lockdown,
         native_dialogs,
         security,
@@ -82,6 +84,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             recover_versions(app.config["DATA_DIR"])
             if restored is not None:
                 record("backup.restored", details={"previous_data": restored.name})
+
+    @app.after_request
+    def _remove_freed_files(response: Response) -> Response:
+        # A file a reader held when it was deleted (Windows) may be free once this response
+        # has been sent (a download streams until then).
+        if response.direct_passthrough:  # send_file: Werkzeug then skips call_on_close
+            response.response = ClosingIterator(response.response, [file_removal.retry])
+        else:
+            response.call_on_close(file_removal.retry)
+        return response
 
     lockdown.init_app(app)  # first: its check runs before every other before-request hook
     db.init_app(app)

@@ -4,6 +4,7 @@ tests/helpers.py."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,18 @@ from tests.helpers import (
     require_browser,
     signed_in,
 )
+
+WINDOWS_RULES = Path(__file__).with_name("windows_rules")
+
+if os.environ.get("SHEAF_WINDOWS_RULES") == "1":
+    # Windows' file rules (tests/windows_rules/sitecustomize.py) in this process, and through
+    # PYTHONPATH in every Python it starts: spawned helpers, servers, crash workers.
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(WINDOWS_RULES), os.environ.get("PYTHONPATH")) if p
+    )
+    from tests.windows_rules import sitecustomize
+
+    sitecustomize.install()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server import create_app
+from server import create_app, file_removal
 from server.auth.passwords import make_hasher
 from server.datasets.storage import Column
 from server.models import Dataset, ImportJob, Role, RolePermission, User, name_key
@@ -280,3 +281,14 @@ class HttpSession:
             "/sign-in", {"login": login, "password": password}, "/sign-in"
         )
         assert status == 302 and "/sign-in" not in headers.get("Location", ""), status
+
+
+def deferred_deletions_done(seconds: float = 20) -> None:
+    """Wait until the files a start-up or a request could not delete (held by a process, as on
+    Windows: tests/windows_rules) are deleted; an orphaned helper lets go of its files once it
+    notices its parent is gone."""
+    deadline = time.monotonic() + seconds
+    while file_removal.waiting() and time.monotonic() < deadline:
+        time.sleep(0.1)
+        file_removal.retry()
+    assert file_removal.waiting() == set(), "files still held"

@@ -28,12 +28,14 @@ import secrets
 import shutil
 import sqlite3
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
+from .. import file_removal
 from ..config import DATABASE_FILE, SECRET_KEY_FILE, SETTINGS_FILE
 from ..file_keys import KEY_PATTERN, key_path
 from ..migrations import available as known_migrations
@@ -221,12 +223,11 @@ def make_backup(data_dir: Path, target: Path, *, as_is: bool = False) -> BackupI
 
 
 def prune_automatic(data_dir: Path, keep: int) -> list[Path]:
-    """Delete all but the ``keep`` newest automatic backups; return what went."""
+    """Delete all but the ``keep`` newest automatic backups; return what went. One being
+    downloaded (Windows refuses to delete it) goes when the download has ended."""
     automatic = [p for p in list_backups(data_dir) if p.name.startswith(AUTO_PREFIX)]
     gone = automatic[keep:]
-    for path in gone:
-        path.unlink(missing_ok=True)
-    return gone
+    return [path for path in gone if file_removal.remove(path)]
 
 
 def automatic_backup_due(data_dir: Path, now: datetime | None = None) -> bool:
@@ -433,9 +434,35 @@ def cancel_restore(data_dir: Path) -> None:
         shutil.rmtree(pending, ignore_errors=True)
 
 
-def finish_restore(data_dir: Path) -> Path | None:
+#: How long the restore swap waits for a file another program holds (Windows refuses to move
+#: it: an antivirus scan, a backup tool, a Sheaf still closing), trying every half second.
+SWAP_PATIENCE = 10.0
+
+
+def _move_patiently(source: Path, target: Path, patience: float) -> None:
+    """``os.replace``, tried again while another process holds the file (Windows)."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            os.replace(source, target)
+            return
+        except PermissionError as exc:
+            if time.monotonic() >= deadline:
+                raise BackupError(
+                    f"The restore could not finish: {source.name} in {source.parent} is in use "
+                    "by another program (an antivirus scan, a backup tool, or a Sheaf that has "
+                    "not closed yet). Nothing was lost: close that program, or restart the "
+                    "computer, and start Sheaf again; the restore finishes then. "
+                    f"({exc.strerror})"
+                ) from None
+            time.sleep(0.5)
+
+
+def finish_restore(data_dir: Path, patience: float = SWAP_PATIENCE) -> Path | None:
     """At start-up, before the database is opened: swap a staged restore in. Returns the backup
-    of the data it replaced (None when nothing was staged)."""
+    of the data it replaced (None when nothing was staged). A file another program holds is
+    waited for ``patience`` seconds, then :class:`BackupError` says so; the data is left as it
+    was before the swap (or with the swap's first half done), and the next start goes on."""
     data_dir = Path(data_dir)
     pending = data_dir / PENDING_DIR
     if not pending.is_dir():
@@ -448,14 +475,23 @@ def finish_restore(data_dir: Path) -> Path | None:
             saved = saved.with_name(saved.name.replace(MANUAL_PREFIX, "sheaf-before-restore-"))
             make_backup(data_dir, saved, as_is=True)
         previous.mkdir(mode=0o700, exist_ok=True)
-        for name in [*_SWAPPED, f"{DATABASE_FILE}-wal", f"{DATABASE_FILE}-shm"]:
-            if (data_dir / name).exists():
-                os.replace(data_dir / name, previous / name)
+        moved: list[str] = []
+        try:
+            for name in [*_SWAPPED, f"{DATABASE_FILE}-wal", f"{DATABASE_FILE}-shm"]:
+                if (data_dir / name).exists():
+                    _move_patiently(data_dir / name, previous / name, patience)
+                    moved.append(name)
+        except BackupError:
+            for name in reversed(moved):  # back as it was: the next start begins again
+                os.replace(previous / name, data_dir / name)
+            if saved is not None:
+                file_removal.remove(saved)
+            raise
         (pending / _MOVED_OLD).touch()
         sync_folder(data_dir)
     for name in _SWAPPED:
         if (pending / name).exists():
-            os.replace(pending / name, data_dir / name)
+            _move_patiently(pending / name, data_dir / name, patience)
     (data_dir / "datasets").mkdir(mode=0o700, exist_ok=True)
     (data_dir / "originals").mkdir(mode=0o700, exist_ok=True)
     # Sessions signed with the old key could name people of the old data: they all end.

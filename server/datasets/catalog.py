@@ -13,6 +13,7 @@ from pathlib import Path
 
 from peewee import ModelSelect
 
+from .. import file_removal
 from ..file_keys import BadKey, key_path
 from ..models import Dataset, DatasetShare, DatasetVersion, User
 from ..permissions import has_permission
@@ -35,14 +36,15 @@ def dataset_file(data_dir: Path, storage_key: str) -> Path:
 
 def remove_dataset_file(data_dir: Path, storage_key: str) -> None:
     """Delete a dataset file with the WAL and shared-memory files SQLite keeps beside it; a
-    key Sheaf did not make names no file of Sheaf's, so nothing is deleted (logged)."""
+    key Sheaf did not make names no file of Sheaf's, so nothing is deleted (logged). A file a
+    reader still holds (an export, a backup, a page: Windows refuses) goes when it is free."""
     try:
         path = dataset_file(data_dir, storage_key)
     except BadKey as exc:
         log.warning("%s", exc)
         return
     for suffix in ("", "-wal", "-shm"):
-        path.with_name(path.name + suffix).unlink(missing_ok=True)
+        file_removal.remove(path.with_name(path.name + suffix))
 
 
 def columns_of(dataset: Dataset) -> list[Column]:

@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 
 from peewee import JOIN
 
-from .. import file_keys
+from .. import file_keys, file_removal
 from ..audit_trail import record
 from ..db import database
 from ..models import Dataset, DatasetVersion, RowChange, User, utcnow
@@ -829,8 +829,8 @@ def prune(data_dir: Path, keep_versions: int, keep_days: int) -> int:
                 path = _file_or_none(data_dir, key)
                 if path is not None and path.exists():
                     size = path.stat().st_size
-                    path.unlink(missing_ok=True)
-                    freed += size
+                    if file_removal.remove(path):  # held by a reader (Windows): next run
+                        freed += size
         finally:
             lock.release()
     return freed
@@ -846,6 +846,7 @@ def start_pruning(app: Any, interval: float = 3600.0) -> threading.Event:
     def run() -> None:
         while True:
             try:
+                file_removal.retry()
                 with app.app_context(), database_.connection_context():
                     freed = prune(
                         app.config["DATA_DIR"],

@@ -143,6 +143,8 @@ def write_dataset(
                 raise
             partial.unlink(missing_ok=True)
             result = load(checked_rows())  # no split, every column checked
+        if should_stop is not None and should_stop():  # e.g. a helper whose Sheaf was killed:
+            raise Stopped()  # a file renamed in after the next start's clean-up would stay
         durable_rename(partial, path)
         return result
     except BaseException:

@@ -27,7 +27,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ...importers import Limits, Meter, TableSample, UnreadableFile
-from ...logs import LOG_FORMAT
 from . import pipeline
 from .helper_process import (
     Helper,
@@ -78,7 +77,7 @@ def load_file(
     try:
         helper = Helper(
             _load,
-            (path, dest, sample, types, kwargs, progress, rows, cancel, _log_file()),
+            (path, dest, sample, types, kwargs, progress, rows, cancel),
             name="sheaf-import",
         )
     except Exception as exc:  # no way to start a process here: import in this one
@@ -112,23 +111,9 @@ def load_file(
     raise RuntimeError(f"The import's helper process ended without an answer ({answer!r}).")
 
 
-def _log_file() -> str | None:
-    """The data folder's log (server.logs), for the helper to write to as well."""
-    from logging.handlers import RotatingFileHandler
-
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, RotatingFileHandler):
-            return handler.baseFilename
-    return None
-
-
-def _load(send, path, dest, sample, types, kwargs, progress, rows, cancel, log_file) -> None:
-    """In the helper process: the import itself; its outcome or its exception goes back."""
-    if log_file:  # appended to, never rotated from here: the web server's process rotates it
-        handler = logging.FileHandler(log_file, encoding="utf-8")
-        handler.setFormatter(logging.Formatter(LOG_FORMAT))
-        logging.getLogger().addHandler(handler)
-        logging.getLogger().setLevel(logging.INFO)
+def _load(send, path, dest, sample, types, kwargs, progress, rows, cancel) -> None:
+    """In the helper process: the import itself; its outcome or its exception goes back. A
+    helper whose parent is gone (Sheaf killed) stops, removes its partial file and ends."""
     lower_priority()
     parent_gone = watch_parent()
     if parent_gone():  # the parent died before the line above
@@ -158,6 +143,8 @@ def _load(send, path, dest, sample, types, kwargs, progress, rows, cancel, log_f
     except MemoryError:
         send.send(UnreadableFile("Reading this file took more memory than Sheaf allows."))
     except Exception as exc:
+        if parent_gone():  # nobody to answer: the partial file is gone (bulk_load), end here
+            return
         try:
             send.send(exc)
         except Exception:  # an exception that cannot be pickled: its text will do

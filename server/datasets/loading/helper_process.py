@@ -4,14 +4,22 @@ second half (:mod:`.split_load`) both go through here.
 
 Helpers are started with ``spawn``, never ``fork``: the web server's threads (and the locks
 they hold) must not be copied into a child mid-flight.
+
+A helper's log records come back to this process through a queue (``QueueHandler``) and are
+written here: only this process writes the log file, so its rotation never renames a file a
+helper holds open (refused on Windows, where records were dropped and the rotation misfiled).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import logging.handlers
 import multiprocessing
 import os
+import queue
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -35,21 +43,27 @@ def shared_flag() -> Any:
 
 class Helper:
     """A started helper process. ``target(send, *args, **kwargs)`` runs in it and sends one
-    answer through ``send``. Raises whatever starting a process raises (the caller then does
-    the work itself)."""
+    answer through ``send``; what it logs is logged here. Raises whatever starting a process
+    raises (the caller then does the work itself)."""
 
     def __init__(
         self, target: Callable[..., None], args: tuple, kwargs: dict | None = None, *, name: str
     ) -> None:
         context = multiprocessing.get_context("spawn")
         self._receive, send = context.Pipe(duplex=False)
+        self._logs = _LogRelay(context)
         try:
             self._process = context.Process(
-                target=target, args=(send, *args), kwargs=kwargs or {}, name=name, daemon=True
+                target=_run,
+                args=(self._logs.queue, target, send, *args),
+                kwargs=kwargs or {},
+                name=name,
+                daemon=True,
             )
             self._process.start()
         except BaseException:
             self._receive.close()
+            self._logs.stop()
             raise
         finally:
             send.close()
@@ -79,6 +93,49 @@ class Helper:
         self._process.close()
         self._process = None
         self._receive.close()
+        self._logs.stop()
+
+
+def _run(logs: Any, target: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+    """In the helper: log through the queue to the parent, then run the target."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.addHandler(logging.handlers.QueueHandler(logs))
+    root.setLevel(logging.INFO)
+    target(*args, **kwargs)
+
+
+class _LogRelay:
+    """In the parent: a thread that takes a helper's log records off a queue and hands them to
+    this process's loggers (and so to the one rotating log file)."""
+
+    def __init__(self, context: Any) -> None:
+        self.queue = context.Queue()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._relay, name="sheaf-helper-logs", daemon=True)
+        self._thread.start()
+
+    def _relay(self) -> None:
+        while True:
+            try:
+                record = self.queue.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                if self._done.is_set():
+                    return
+                continue
+            except (EOFError, OSError, ValueError):  # the queue is closed or broken
+                return
+            logging.getLogger(record.name).handle(record)
+
+    def stop(self) -> None:
+        """After the helper has ended: hand on what is left, then stop. Idempotent."""
+        if self._done.is_set():
+            return
+        self._done.set()
+        self._thread.join(5)
+        self.queue.close()
+        self.queue.join_thread()
 
 
 #: How much lower an import's helpers run than the web server: an import takes both cores of
@@ -95,17 +152,25 @@ def lower_priority() -> None:
 
 
 def watch_parent() -> Callable[[], bool]:
-    """In a helper, first thing: ask the kernel to end this process with its parent (Linux),
-    and return a check that says whether the parent is gone (every system), so that a killed
-    Sheaf leaves no helper writing on."""
-    parent = os.getppid()
+    """In a helper, first thing: return a check that says whether the parent is gone, so that
+    a killed Sheaf leaves no helper writing on (and holding its ``.partial`` file and the
+    upload open, which on Windows keeps the next start from cleaning up).
+
+    The check asks the parent's process handle (``multiprocessing.parent_process()``), which
+    works on every system. ``os.getppid()`` does not: Windows keeps the dead parent's id, and
+    a helper is never killed with its parent there. On Linux the kernel is also asked to end
+    this process with its parent (``PR_SET_PDEATHSIG``), a second guard."""
+    parent = multiprocessing.parent_process()
     if sys.platform.startswith("linux"):
         import ctypes
         import signal
 
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    return lambda: os.getppid() != parent
+    if parent is None:  # not started by multiprocessing (a test calling the target itself)
+        first = os.getppid()
+        return lambda: os.getppid() != first
+    return lambda: not parent.is_alive()
 
 
 def memory_cap(limits: Limits) -> int:

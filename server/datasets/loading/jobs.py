@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
+from ... import file_removal
 from ...audit_trail import record
 from ...db import database
 from ...file_keys import BadKey, key_path, new_key
@@ -67,7 +68,7 @@ def _drop_original(data_dir: Path, job: ImportJob) -> None:
     except BadKey as exc:
         log.warning("Import %s: %s", job.id, exc)
         return
-    path.unlink(missing_ok=True)
+    file_removal.remove(path)  # an orphaned helper may still read it (Windows: held)
 
 
 def receive_file(stream: BinaryIO, file_name: str, data_dir: Path, user: User) -> ImportJob:
@@ -479,7 +480,7 @@ def clean_leftovers(data_dir: Path) -> None:
     for path in datasets_dir(data_dir).iterdir():
         key = path.name.split(".", 1)[0]
         if key not in live:
-            path.unlink(missing_ok=True)
+            file_removal.remove(path)  # held by a dying helper (Windows): deleted later
         elif path.name.endswith(("-wal", "-shm")) and path.exists():
             # A process killed while it read the file left its write-ahead log: opening and
             # closing the file folds it back in (SQLite's own recovery) and removes both.
@@ -491,5 +492,5 @@ def clean_leftovers(data_dir: Path) -> None:
     known = {j.original_key for j in ImportJob.select(ImportJob.original_key)}
     for path in originals_dir(data_dir).iterdir():
         if path.name not in known:
-            path.unlink(missing_ok=True)
+            file_removal.remove(path)
     shutil.rmtree(Path(data_dir) / "tmp", ignore_errors=True)

@@ -6,6 +6,7 @@ everything that must outlive the process is in the ImportJob row.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Mapping
@@ -19,6 +20,8 @@ from . import jobs
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
+
+log = logging.getLogger(__name__)
 
 
 def limits_from(config: Mapping[str, Any]) -> Limits:
@@ -66,6 +69,8 @@ class ImportRunner:
                     return
                 state.started = time.monotonic()
                 jobs.run(job_id, self.data_dir, self.limits, state.meter, state.cancel.is_set)
+        except Exception:  # logged here: the pool's future that would hold it is never read
+            log.exception("Import %s stopped on an unexpected error", job_id)
         finally:
             state.done.set()
             with self._lock:

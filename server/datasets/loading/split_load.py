@@ -13,6 +13,7 @@ modules.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -139,6 +140,7 @@ def load_half(
         send.send(result)
     except Exception as exc:  # any: the first half loads again and reports errors properly
         part.unlink(missing_ok=True)
-        send.send(f"{type(exc).__name__}: {exc}")
+        with contextlib.suppress(OSError):  # the parent is gone (killed): nobody to tell
+            send.send(f"{type(exc).__name__}: {exc}")
     finally:
         send.close()
