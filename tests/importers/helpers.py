@@ -79,3 +79,16 @@ def api_rows(client, dataset_id: int) -> list[dict]:
 
 def columns(client, dataset_id: int) -> list[dict]:
     return client.get(f"/api/v1/datasets/{dataset_id}").get_json()["columns"]
+
+
+def with_sheet_xml(path, xml: str):
+    """A smallest workbook at ``path`` whose first sheet's XML is ``xml`` exactly (rows out of
+    order, cells without references, a namespace prefix…: what no writer library makes)."""
+    minimal_workbook(path, [["x"]])
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    parts["xl/worksheets/sheet1.xml"] = xml.encode()
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path

@@ -21,7 +21,14 @@ from server.datasets.loading import pipeline
 from server.importers import Limits, UnreadableFile, calamine_reader, excel, inspect_file
 from tests.datasets.helpers import run_import, upload
 from tests.helpers import read_rows
-from tests.importers.helpers import api_rows, columns, minimal_workbook, typical, workbook
+from tests.importers.helpers import (
+    api_rows,
+    columns,
+    minimal_workbook,
+    typical,
+    with_sheet_xml,
+    workbook,
+)
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus" / "xlsx"
 ERRORS = ["#N/A", "#DIV/0!", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"]
@@ -78,20 +85,13 @@ def both(path: Path, tmp_path: Path, monkeypatch) -> dict:
 def raw_workbook(path: Path, body: str, prefix: str = "") -> Path:
     """A one-sheet workbook whose sheetData is ``body`` as given (cells without references,
     rows out of order, a namespace prefix ``x:``…)."""
-    minimal_workbook(path, [["x"]])
     xmlns = f"xmlns{':' + prefix.rstrip(':') if prefix else ''}"
     xml = (
         f'<?xml version="1.0"?><{prefix}worksheet {xmlns}="http://schemas.openxmlformats.org/'
         f'spreadsheetml/2006/main"><{prefix}sheetData>{body}</{prefix}sheetData>'
         f"</{prefix}worksheet>"
     )
-    with zipfile.ZipFile(path) as source:
-        parts = {name: source.read(name) for name in source.namelist()}
-    parts["xl/worksheets/sheet1.xml"] = xml.encode()
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in parts.items():
-            archive.writestr(name, data)
-    return path
+    return with_sheet_xml(path, xml)
 
 
 def test_the_fork_is_chosen_when_it_can_be_imported_and_upstream_otherwise(monkeypatch):

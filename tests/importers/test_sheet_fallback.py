@@ -6,11 +6,10 @@ The workbooks are written part by part here."""
 from __future__ import annotations
 
 import re
-import zipfile
 
 from server.importers import Limits, UnreadableFile, excel, inspect_file
 from tests.datasets.helpers import preview_form, run_import, stored, upload
-from tests.importers.helpers import api_rows, columns, minimal_workbook
+from tests.importers.helpers import api_rows, columns, with_sheet_xml
 
 
 def _cell(ref: str, value) -> str:
@@ -29,19 +28,12 @@ def _row(number: int, values: list) -> str:
 
 def sheet_workbook(path, rows: list[list], order: list[int]):
     """A workbook whose one sheet holds ``rows`` (row 1 first), stored in ``order``."""
-    minimal_workbook(path, [["x"]])
     body = "".join(_row(n, rows[n - 1]) for n in order)
     xml = (
         '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
         f'spreadsheetml/2006/main"><sheetData>{body}</sheetData></worksheet>'
     )
-    with zipfile.ZipFile(path) as source:
-        parts = {name: source.read(name) for name in source.namelist()}
-    parts["xl/worksheets/sheet1.xml"] = xml.encode()
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in parts.items():
-            archive.writestr(name, data)
-    return path
+    return with_sheet_xml(path, xml)
 
 
 ROWS = [["id", "name", "amount", "paid"], [1, "one", 2.5, True], [2, "two", -7, False]]
