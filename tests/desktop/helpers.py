@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 import time
 
 from tests.helpers import ARTIFACTS, Client
@@ -113,3 +114,22 @@ class PageSocket:
 
     def close(self) -> None:
         self._socket.close()
+
+
+def fake_form_thread(monkeypatch, native: object) -> list[int]:
+    """Control.Invoke faked for WinForms tests: each call to the form ``native`` runs on a
+    thread of its own (standing for the form's), whose ids are listed in the list returned."""
+    from desktop import gui_thread
+
+    form_threads: list[int] = []
+
+    def invoke(form, run):
+        assert form is native
+        thread = threading.Thread(
+            target=lambda: (form_threads.append(threading.get_ident()), run())
+        )
+        thread.start()
+        thread.join(10)
+
+    monkeypatch.setattr(gui_thread, "_winforms_invoke", invoke)
+    return form_threads

@@ -8,6 +8,7 @@ import pytest
 from desktop.bridge import Bridge
 from server.models import Dataset, ImportJob
 from tests.datasets.helpers import preview_form
+from tests.desktop.helpers import fake_form_thread
 from tests.helpers import make_dataset
 
 
@@ -100,18 +101,6 @@ def test_on_winforms_the_dialog_is_shown_on_the_forms_thread(bridge, monkeypatch
     import threading
     from types import SimpleNamespace
 
-    from desktop import gui_thread
-
-    form_threads = []
-
-    def invoke(form, run):
-        assert form is window.native
-        thread = threading.Thread(
-            target=lambda: (form_threads.append(threading.get_ident()), run())
-        )
-        thread.start()
-        thread.join(10)
-
     class WinFormsWindow(StubWindow):
         native = SimpleNamespace(InvokeRequired=True)
 
@@ -119,7 +108,7 @@ def test_on_winforms_the_dialog_is_shown_on_the_forms_thread(bridge, monkeypatch
             self.thread = threading.get_ident()
             return super().create_file_dialog(kind, **options)
 
-    monkeypatch.setattr(gui_thread, "_winforms_invoke", invoke)
+    form_threads = fake_form_thread(monkeypatch, WinFormsWindow.native)
     window = WinFormsWindow((str(tmp_path / "out.csv"),))
     bridge._attach(window)
     assert bridge.choose_save_path("out.csv")["name"] == "out.csv"

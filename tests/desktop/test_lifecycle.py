@@ -12,6 +12,7 @@ import pytest
 
 from desktop import gui_thread, lifecycle, window_state
 from server.logs import configure_logging
+from tests.desktop.helpers import fake_form_thread
 
 
 class StubWindow:
@@ -113,15 +114,6 @@ def test_a_failing_dialog_keeps_the_window_open():
 def test_the_question_goes_to_the_windows_gui_thread_on_winforms(monkeypatch):
     """WinForms shows a dialog on the calling thread, so the question is handed to the form's
     thread with Control.Invoke (faked here: a thread of its own stands for the form's)."""
-    form_threads = []
-
-    def invoke(form, run):
-        assert form is window.native
-        thread = threading.Thread(
-            target=lambda: (form_threads.append(threading.get_ident()), run())
-        )
-        thread.start()
-        thread.join(10)
 
     class WinFormsWindow(GuardedWindow):
         native = SimpleNamespace(InvokeRequired=True)
@@ -130,7 +122,7 @@ def test_the_question_goes_to_the_windows_gui_thread_on_winforms(monkeypatch):
             self.dialog_thread = threading.get_ident()
             return super().create_confirmation_dialog(title, message)
 
-    monkeypatch.setattr(gui_thread, "_winforms_invoke", invoke)
+    form_threads = fake_form_thread(monkeypatch, WinFormsWindow.native)
     window = WinFormsWindow()
     guard, _remembered = guard_for(window, [7])
     assert guard.on_closing() is False
