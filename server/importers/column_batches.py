@@ -28,7 +28,7 @@ def column_converter(kind: str, reading: Reading) -> Callable[[Sequence], list] 
     each = converter(kind, reading)
     if each is None:
         return None
-    fast = _batch_reader(kind, reading)
+    fast = _batch_reader(kind, reading, each)
 
     def convert(values: Sequence) -> list:
         if fast is not None:
@@ -43,11 +43,13 @@ def column_converter(kind: str, reading: Reading) -> Callable[[Sequence], list] 
     return convert
 
 
-def _batch_reader(kind: str, reading: Reading) -> Callable[[Sequence], list | None] | None:
+def _batch_reader(
+    kind: str, reading: Reading, each: Callable[[object], object]
+) -> Callable[[Sequence], list | None] | None:
     if kind in ("integer", "real") and not reading.percent and not reading.unit:
         return _numbers(kind, reading)
     if kind == "date":
-        return _dates(converter(kind, reading))
+        return _dates(each)
     if kind == "datetime":
         return _moments(reading.order or "dmy")
     return None
@@ -76,14 +78,14 @@ def _numbers(kind: str, reading: Reading) -> Callable[[Sequence], list | None]:
     return numbers
 
 
-def _dates(each: Callable[[object], object] | None) -> Callable[[Sequence], list | None]:
+def _dates(each: Callable[[object], object]) -> Callable[[Sequence], list | None]:
     """Each distinct date is read once; a batch is then a dictionary look-up per value."""
     known: dict[str, object] = {"": ""}
 
     def dates(values: Sequence) -> list | None:
         got = list(map(known.get, values))
         if None in got:
-            if each is None or len(known) >= MAX_CACHED:
+            if len(known) >= MAX_CACHED:
                 return None
             for text in {v for v, g in zip(values, got, strict=True) if g is None}:
                 known[text] = each(text)  # a value that does not fit maps to itself
