@@ -173,12 +173,57 @@ def test_forced_password_change_holds_the_person_until_done(app, anon):
         assert anon.get(path).headers["Location"] == "/account/password"
     page = anon.get("/account/password").get_data(as_text=True)
     assert "temporary password" in page
+    # Typed a moment ago to sign in: not asked for again.
+    assert "Current password" not in page and 'name="current_password"' not in page
     new = "my very own phrase"
-    anon.post_form(
-        "/account/password", {"current_password": PASSWORD, "new_password": new, "confirm": new}
-    )
-    assert not User.get(User.login == "newbie").must_change_password
+    response = anon.post_form("/account/password", {"new_password": new, "confirm": new})
+    assert response.headers["Location"] == "/"
+    newbie = User.get(User.login == "newbie")
+    assert not newbie.must_change_password
+    assert PasswordHasher().verify(newbie.password_hash, new)
+    assert events("auth.password_changed")[-1].actor_id == newbie.id
     assert anon.get("/").status_code == 200
+    # The ordinary change page asks for the current password again.
+    page = anon.get("/account/password").get_data(as_text=True)
+    assert 'name="current_password"' in page
+    response = anon.post_form(
+        "/account/password", {"new_password": "another long one", "confirm": "another long one"}
+    )
+    assert response.status_code == 200 and "Enter your current password." in response.get_data(
+        as_text=True
+    )
+    assert PasswordHasher().verify(User.get(User.login == "newbie").password_hash, new)
+
+
+def test_the_temporary_password_is_not_kept_as_the_new_one(app, anon):
+    make_user("newbie", must_change_password=True)
+    anon.sign_in("newbie")
+    response = anon.post_form("/account/password", {"new_password": PASSWORD, "confirm": PASSWORD})
+    assert "different from the temporary one" in response.get_data(as_text=True)
+    assert User.get(User.login == "newbie").must_change_password
+
+
+def test_a_stale_temporary_sign_in_asks_for_the_password_again(app, anon):
+    make_user("newbie", must_change_password=True)
+    anon.sign_in("newbie")
+    with anon.session_transaction() as session:
+        session["temporary_sign_in"] -= 16 * 60
+    page = anon.get("/account/password").get_data(as_text=True)
+    assert 'name="current_password"' in page
+    new = "my very own phrase"
+    response = anon.post_form("/account/password", {"new_password": new, "confirm": new})
+    assert "Enter your current password." in response.get_data(as_text=True)
+    assert User.get(User.login == "newbie").must_change_password
+
+
+def test_a_password_reset_during_a_session_still_asks_for_it(app, anon):
+    """Signed in with the old password, then an admin reset it: this session never typed the
+    temporary one, so it must prove it."""
+    newbie = make_user("newbie")
+    anon.sign_in("newbie")
+    User.update(must_change_password=True).where(User.id == newbie.id).execute()
+    page = anon.get("/account/password").get_data(as_text=True)
+    assert "temporary password" in page and 'name="current_password"' in page
 
 
 def _age_session(client, seconds):

@@ -10,7 +10,7 @@ from .passwords import MAX_LENGTH
 _password_length = Length(max=MAX_LENGTH, message=f"Use at most {MAX_LENGTH} characters.")
 
 
-def new_password_field(label: str, min_length: int) -> PasswordField:
+def new_password_field(label: str, min_length: int, autofocus: bool = False) -> PasswordField:
     return PasswordField(
         label,
         validators=[DataRequired(message="Choose a password."), _password_length],
@@ -18,7 +18,7 @@ def new_password_field(label: str, min_length: int) -> PasswordField:
             f"At least {min_length} characters. Long phrases are good; common passwords are "
             "refused. No rules about digits or symbols."
         ),
-        render_kw={"autocomplete": "new-password"},
+        render_kw={"autocomplete": "new-password", **({"autofocus": True} if autofocus else {})},
     )
 
 
@@ -67,14 +67,18 @@ def setup_form(min_length: int) -> FlaskForm:
     return SetupForm()
 
 
-def password_change_form(min_length: int) -> FlaskForm:
+def password_change_form(min_length: int, ask_current: bool = True) -> FlaskForm:
+    """The change-password form; without the current password right after a sign-in with a
+    temporary one (the person has just typed it)."""
+
     class PasswordChangeForm(FlaskForm):
-        current_password = PasswordField(
-            "Current password",
-            validators=[DataRequired(message="Enter your current password."), _password_length],
-            render_kw={"autocomplete": "current-password", "autofocus": True},
-        )
-        new_password = new_password_field("New password", min_length)
+        if ask_current:
+            current_password = PasswordField(
+                "Current password",
+                validators=[DataRequired(message="Enter your current password."), _password_length],
+                render_kw={"autocomplete": "current-password", "autofocus": True},
+            )
+        new_password = new_password_field("New password", min_length, autofocus=not ask_current)
         confirm = PasswordField(
             "New password again",
             validators=[EqualTo("new_password", message="The two new passwords differ.")],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 
 from flask import (
     Blueprint,
@@ -27,6 +28,7 @@ from ..users.accounts import (
     change_own_display_name,
     change_own_password,
     create_first_admin,
+    replace_temporary_password,
 )
 from .client_throttle import sign_in_wait
 from .forms import DisplayNameForm, SignInForm, UnlockForm, password_change_form, setup_form
@@ -34,6 +36,8 @@ from .session import allowed_while_held, password_policy, public, safe_next, sta
 from .signin import SignInFailed, authenticate, confirm_password
 
 bp = Blueprint("auth", __name__)
+_TEMPORARY_SIGN_IN = "temporary_sign_in"  # when this session signed in with a temporary password
+_TEMPORARY_GRACE = 15 * 60  # seconds in which that sign-in stands in for the current password
 
 
 @bp.route("/setup", methods=["GET", "POST"])
@@ -83,6 +87,8 @@ def sign_in() -> str | Response | tuple:
             form.form_errors.append(str(exc))
         else:
             start_session(user)
+            if user.must_change_password:  # typed just now: the change page need not ask again
+                session[_TEMPORARY_SIGN_IN] = time.time()
             return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
     status = 401 if form.form_errors else 200
     return render_template("auth/sign_in.html", form=form, throttle=throttle()), status
@@ -155,21 +161,27 @@ def change_password() -> str | Response:
     if session.get("locked"):
         return redirect(url_for("auth.unlock", next=url_for("auth.change_password")))
     policy = password_policy()
-    form = password_change_form(policy.min_length)
+    user = current_user._get_current_object()
+    signed_in = session.get(_TEMPORARY_SIGN_IN)
+    just_typed = bool(
+        user.must_change_password and signed_in and 0 <= time.time() - signed_in < _TEMPORARY_GRACE
+    )
+    form = password_change_form(policy.min_length, ask_current=not just_typed)
     if form.validate_on_submit():
         try:
-            user = change_own_password(
-                current_user._get_current_object(),
-                form.current_password.data,
-                form.new_password.data,
-                policy,
-            )
+            if just_typed:
+                user = replace_temporary_password(user, form.new_password.data, policy)
+            else:
+                user = change_own_password(
+                    user, form.current_password.data, form.new_password.data, policy
+                )
         except WrongCurrentPassword as exc:
             form.current_password.errors.append(str(exc))
         except AccountError as exc:
             form.new_password.errors.append(str(exc))
         else:
             login_user(user)  # the session version changed: keep this session, end the others
+            session.pop(_TEMPORARY_SIGN_IN, None)
             flash(
                 "Your password is changed. Any other sessions of yours were signed out.", "success"
             )

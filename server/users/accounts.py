@@ -232,6 +232,20 @@ def change_own_password(user: User, current: str, new: str, policy: PasswordPoli
         raise WrongCurrentPassword("The current password is not right.")
     if new == current:
         raise AccountError("Choose a password different from the current one.")
+    return _set_own_password(user, new, policy)
+
+
+def replace_temporary_password(user: User, new: str, policy: PasswordPolicy) -> User:
+    """Replace a temporary password the person typed moments ago to sign in, without asking
+    for it again (the caller checks that the sign-in was recent and in this session)."""
+    if not user.must_change_password:
+        raise AccountError("Your password is not a temporary one; enter it to change it.")
+    if verify(policy.hasher, user.password_hash, new):
+        raise AccountError("Choose a password different from the temporary one.")
+    return _set_own_password(user, new, policy)
+
+
+def _set_own_password(user: User, new: str, policy: PasswordPolicy) -> User:
     policy.check(new, user.login)
     with database.atomic():
         user.password_hash = policy.hash(new)
