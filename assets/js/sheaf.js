@@ -77,6 +77,21 @@
     });
   }
 
+  // Fields that apply to some choices of a radio group only, e.g. the existing dataset when
+  // adding rows or replacing them: data-shown-with="mode:append replace". Without script
+  // they simply stay visible.
+  Array.prototype.forEach.call(document.querySelectorAll("[data-shown-with]"), function (block) {
+    var spec = block.getAttribute("data-shown-with").split(":");
+    var radios = document.querySelectorAll('input[type="radio"][name="' + spec[0] + '"]');
+    var values = spec[1].split(" ");
+    var update = function () {
+      var chosen = Array.prototype.filter.call(radios, function (r) { return r.checked; })[0];
+      block.hidden = !(chosen && values.indexOf(chosen.value) >= 0);
+    };
+    Array.prototype.forEach.call(radios, function (r) { r.addEventListener("change", update); });
+    update();
+  });
+
   var panel = document.querySelector("[data-import-progress]");
   if (panel) {
     var url = panel.getAttribute("data-import-progress");

@@ -1,0 +1,105 @@
+"""Polish journeys (#19), in Chromium at 1366 and 800 px wide: the first sign-in with a
+temporary password, and the import form's "existing dataset" choice shown only when it
+applies. Every page is also checked not to scroll sideways."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import pytest
+
+from tests.browser.helpers import new_page, shot, sign_in, submit
+from tests.helpers import make_app, make_dataset, make_user
+
+WIDTHS = (1366, 800)
+
+
+class Site(NamedTuple):
+    base: str
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    from waitress.server import create_server
+
+    from server.db import database
+
+    app = make_app(tmp_path_factory.mktemp("polish") / "data")
+    eddie = make_user("eddie", "editor", display_name="Eddie Editor")
+    make_dataset(app, eddie, "id,name\n1,Ada\n", name="Patients")
+    for width in WIDTHS:
+        make_user(f"temp{width}", "viewer", display_name="Tess Temp", must_change_password=True)
+    database.close()
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, name="waitress-polish", daemon=True)
+    thread.start()
+    try:
+        yield Site(f"http://127.0.0.1:{server.effective_port}")
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+def _fits(page) -> None:
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{page.url} scrolls sideways: {width}"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_first_sign_in_asks_only_for_the_new_password(site: Site, browser, width: int) -> None:
+    from playwright.sync_api import expect
+
+    context, page, log = new_page(browser)
+    page.set_viewport_size({"width": width, "height": 800})
+    try:
+        sign_in(page, site.base, f"temp{width}")
+        expect(page).to_have_url(re.compile(r"/account/password$"))
+        expect(page.get_by_label("Current password")).to_have_count(0)
+        expect(page.get_by_label("New password", exact=True)).to_be_focused()
+        _fits(page)
+        shot(page, f"polish-first-password-{width}")
+        page.get_by_label("New password", exact=True).fill("a phrase of my own")
+        page.get_by_label("New password again").fill("a phrase of my own")
+        response = submit(page, "Change password")
+        assert response is not None and response.status == 200
+        expect(page.get_by_text("Your password is changed.")).to_be_visible()
+        expect(page.get_by_role("heading", name="Hello, Tess Temp")).to_be_visible()
+        assert log.errors == [], "\n".join(log.errors)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_existing_dataset_appears_only_for_adding_or_replacing(
+    site: Site, browser, width: int
+) -> None:
+    from playwright.sync_api import expect
+
+    context, page, log = new_page(browser)
+    page.set_viewport_size({"width": width, "height": 800})
+    try:
+        sign_in(page, site.base, "eddie")
+        page.goto(site.base + "/import")
+        page.get_by_label("File").set_input_files(
+            {"name": "more.csv", "mimeType": "text/csv", "buffer": b"id,name\n2,Grace\n"}
+        )
+        with page.expect_navigation(url=re.compile(r"/import/\d+/preview$")):
+            page.get_by_role("button", name="Read the file").click()
+        target = page.get_by_label("Existing dataset", exact=True)
+        expect(target).to_be_hidden()
+        _fits(page)
+        shot(page, f"polish-import-new-{width}")
+        page.get_by_label("Rows added to an existing dataset").check()
+        expect(target).to_be_visible()
+        assert "Patients" in target.evaluate("s => Array.from(s.options, o => o.text)")
+        shot(page, f"polish-import-append-{width}")
+        page.get_by_label("A replacement for an existing dataset's rows").check()
+        expect(target).to_be_visible()
+        page.get_by_label("A new dataset").check()
+        expect(target).to_be_hidden()
+        assert log.errors == [], "\n".join(log.errors)
+    finally:
+        context.close()
