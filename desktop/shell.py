@@ -153,6 +153,9 @@ def _run_window(app: Flask, folder: Path) -> str | None:
         f"Sheaf {__version__}",
         lockdown.launch_link(app),
         min_size=(window_state.MIN_WIDTH, window_state.MIN_HEIGHT),
+        # Text can be selected and copied, as in any document; without this pywebview injects
+        # an inline <style> turning selection off, which the pages' CSP refuses on every load.
+        text_select=True,
         **geometry,
     )
     bridge._attach(window)

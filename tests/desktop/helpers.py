@@ -74,29 +74,51 @@ class PageSocket:
             page["webSocketDebuggerUrl"], timeout=timeout, suppress_origin=True
         )
         self._next_id = 0
+        self.events: list[dict] = []  # what the page reported meanwhile (see watch_console)
+
+    def watch_console(self) -> None:
+        """Collect the page's console messages, uncaught errors and browser log entries (CSP
+        refusals among them) from now on, and those the page logged before."""
+        for method in ("Runtime.enable", "Log.enable"):
+            self._command(method, {})
+
+    def console_errors(self) -> list[str]:
+        """The errors collected since :meth:`watch_console`, as readable lines."""
+        errors = []
+        for event in self.events:
+            params = event.get("params", {})
+            if event.get("method") == "Runtime.consoleAPICalled" and params["type"] == "error":
+                errors.append(" ".join(str(a.get("value", a)) for a in params.get("args", [])))
+            elif event.get("method") == "Runtime.exceptionThrown":
+                errors.append(str(params.get("exceptionDetails")))
+            elif event.get("method") == "Log.entryAdded" and params["entry"]["level"] == "error":
+                entry = params["entry"]
+                errors.append(f"{entry.get('source')}: {entry.get('text')} ({entry.get('url')})")
+        return errors
 
     def run(self, script: str):
         """The value of ``script`` (an expression; a promise is awaited) in the page."""
-        import json
 
-        self._next_id += 1
-        self._socket.send(
-            json.dumps(
-                {
-                    "id": self._next_id,
-                    "method": "Runtime.evaluate",
-                    "params": {"expression": script, "returnByValue": True, "awaitPromise": True},
-                }
-            )
+        message = self._command(
+            "Runtime.evaluate",
+            {"expression": script, "returnByValue": True, "awaitPromise": True},
         )
-        while True:
-            message = json.loads(self._socket.recv())
-            if message.get("id") == self._next_id:
-                break
         result = message.get("result", {})
         if "exceptionDetails" in result:
             raise AssertionError(f"{script!r} failed: {result['exceptionDetails']}")
         return result.get("result", {}).get("value")
+
+    def _command(self, method: str, params: dict) -> dict:
+        import json
+
+        self._next_id += 1
+        self._socket.send(json.dumps({"id": self._next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self._socket.recv())
+            if message.get("id") == self._next_id:
+                return message
+            if "method" in message:
+                self.events.append(message)
 
     def wait_for(self, script: str, seconds: float = 20):
         """Poll ``script`` until it is truthy (pages load and navigate in between)."""

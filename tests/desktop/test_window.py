@@ -1,6 +1,7 @@
 """The desktop window opens under a virtual screen (Xvfb) and shows the set-up page; in the
 window itself, a person signs in (a form post from Qt's browser, which the lockdown must let
-through) and opens a dataset."""
+through) and opens a dataset, and no page logs an error to the console (a CSP refusal of
+pywebview's injected style among them), read over the window's DevTools socket."""
 
 from __future__ import annotations
 
@@ -86,6 +87,10 @@ def test_in_the_window_a_person_signs_in_and_opens_a_dataset(tmp_path: Path, dis
     page = PageSocket(port)
     try:
         page.wait_for("location.pathname === '/sign-in' && document.readyState === 'complete'")
+        page.watch_console()  # every page below, from its first load, must log no error
+        page.run("location.reload(); true")
+        time.sleep(0.5)
+        page.wait_for("location.pathname === '/sign-in' && document.readyState === 'complete'")
         page.run(
             "document.querySelector('[name=login]').value = 'ada';"
             f"document.querySelector('[name=password]').value = {PASSWORD!r};"
@@ -108,6 +113,10 @@ def test_in_the_window_a_person_signs_in_and_opens_a_dataset(tmp_path: Path, dis
         page.run("location.href = '/import'; true")
         page.wait_for("location.pathname === '/import' && document.readyState === 'complete'")
         assert page.wait_for("document.querySelector('[data-native-open-form]').hidden === false")
+        time.sleep(1)  # pywebview's own scripts run after each load
+        page.run("true")
+        assert page.events, "the DevTools socket reported nothing: the check would be blind"
+        assert page.console_errors() == []
     finally:
         page.close()
         process.terminate()
