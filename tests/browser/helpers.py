@@ -44,6 +44,12 @@ class ConsoleLog:
         )
 
 
+def assert_fits_width(page) -> None:
+    """The page never scrolls sideways: wide tables scroll inside their own box."""
+    scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll <= inner, f"{page.url} is {scroll} px wide in a {inner} px window"
+
+
 def new_page(browser, scheme: str = "light"):
     """A page in a browser context of its own (own cookies), and its console log."""
     context = browser.new_context(color_scheme=scheme, viewport=VIEWPORT)

@@ -4,7 +4,8 @@ A data folder is seeded with one person per role, a custom "Auditor" role, a dis
 and (through the real sign-in form) failed sign-ins and an account locked by them. The admin
 then signs in through the form and visits every page; a viewer sees a 403 page and, after the
 page's own idle timer fires, the lock page. Each page is checked for its status, its heading and
-a clean console (no errors, no CSP violations), and saved as
+a clean console (no errors, no CSP violations), for not scrolling sideways (at 1366 px wide in
+the light scheme, 800 px in the dark), and saved as
 tests/artifacts/tour-<name>-<light|dark>.png.
 
 The idle lock needs time to pass on both sides: Playwright's clock moves the page's timer, and
@@ -23,12 +24,21 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.browser.helpers import ConsoleLog, new_page, shot, sign_in, submit, unexpected_errors
+from tests.browser.helpers import (
+    ConsoleLog,
+    assert_fits_width,
+    new_page,
+    shot,
+    sign_in,
+    submit,
+    unexpected_errors,
+)
 from tests.helpers import PASSWORD, make_app, make_role, make_user
 
 pytestmark = pytest.mark.browser
 
 SCHEMES = ("light", "dark")
+WIDTH = {"light": 1366, "dark": 800}  # each page seen at both widths, once in each scheme
 IDLE_LOCK_MINUTES = 1
 LOCKOUT_THRESHOLD = 3
 
@@ -51,6 +61,7 @@ def _check(page, log: ConsoleLog, response, *, name: str, scheme: str, status: i
     expect(h1).to_be_visible()
     expect(h1).to_contain_text(heading)
     page.evaluate("document.fonts.ready")
+    assert_fits_width(page)
     shot(page, f"tour-{name}-{scheme}")
     errors = unexpected_errors(log.errors, status)
     assert errors == [], f"{name} ({scheme}):\n" + "\n".join(errors)
@@ -119,6 +130,7 @@ def test_admin_tour(site: Site, browser, scheme: str) -> None:
 
     base = site.url
     context, page, log = new_page(browser, scheme)
+    page.set_viewport_size({"width": WIDTH[scheme], "height": 800})
     try:
 
         def visit(name: str, path: str, heading: str, status: int = 200):

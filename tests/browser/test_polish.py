@@ -1,6 +1,7 @@
 """Polish journeys (#19), in Chromium at 1366 and 800 px wide: the first sign-in with a
-temporary password, and the import form's "existing dataset" choice shown only when it
-applies. Every page is also checked not to scroll sideways."""
+temporary password, the import form's "existing dataset" choice shown only when it applies,
+and a 13-column preview that scrolls in its box (also at 1920 px). Every page is checked not to
+scroll sideways."""
 
 from __future__ import annotations
 
@@ -11,10 +12,15 @@ from typing import NamedTuple
 
 import pytest
 
-from tests.browser.helpers import new_page, shot, sign_in, submit
+from tests.browser.helpers import assert_fits_width, new_page, shot, sign_in, submit
 from tests.helpers import make_app, make_dataset, make_user
 
 WIDTHS = (1366, 800)
+APPOINTMENT_COLUMNS = [
+    "Appointment reference number", "Patient surname", "Patient first name", "Date of birth",
+    "Appointment date", "Time", "Doctor", "Department", "Status", "Amount charged", "Paid",
+    "Insurance provider", "Notes from the front desk",
+]  # fmt: skip
 
 
 class Site(NamedTuple):
@@ -43,11 +49,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         thread.join(timeout=5)
 
 
-def _fits(page) -> None:
-    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert width[0] <= width[1], f"{page.url} scrolls sideways: {width}"
-
-
 @pytest.mark.parametrize("width", WIDTHS)
 def test_first_sign_in_asks_only_for_the_new_password(site: Site, browser, width: int) -> None:
     from playwright.sync_api import expect
@@ -59,7 +60,7 @@ def test_first_sign_in_asks_only_for_the_new_password(site: Site, browser, width
         expect(page).to_have_url(re.compile(r"/account/password$"))
         expect(page.get_by_label("Current password")).to_have_count(0)
         expect(page.get_by_label("New password", exact=True)).to_be_focused()
-        _fits(page)
+        assert_fits_width(page)
         shot(page, f"polish-first-password-{width}")
         page.get_by_label("New password", exact=True).fill("a phrase of my own")
         page.get_by_label("New password again").fill("a phrase of my own")
@@ -90,7 +91,7 @@ def test_existing_dataset_appears_only_for_adding_or_replacing(
             page.get_by_role("button", name="Read the file").click()
         target = page.get_by_label("Existing dataset", exact=True)
         expect(target).to_be_hidden()
-        _fits(page)
+        assert_fits_width(page)
         shot(page, f"polish-import-new-{width}")
         page.get_by_label("Rows added to an existing dataset").check()
         expect(target).to_be_visible()
@@ -100,6 +101,39 @@ def test_existing_dataset_appears_only_for_adding_or_replacing(
         expect(target).to_be_visible()
         page.get_by_label("A new dataset").check()
         expect(target).to_be_hidden()
+        assert log.errors == [], "\n".join(log.errors)
+    finally:
+        context.close()
+
+
+def _appointments_csv(rows: int = 30) -> bytes:
+    lines = [",".join(APPOINTMENT_COLUMNS)]
+    note = "called twice, left a message with the daughter " * 2
+    for i in range(rows):
+        lines.append(
+            f"A{i:05d},Müller,Jürgen,03/04/1970,12.03.2024,10:30,Dr. Chen,Cardiology,booked,"
+            f'"1.234,50",ja,AOK,"{note}"'
+        )
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+@pytest.mark.parametrize("width", (*WIDTHS, 1920))
+def test_a_wide_preview_scrolls_in_its_box_not_the_page(site: Site, browser, width: int) -> None:
+    context, page, log = new_page(browser)
+    page.set_viewport_size({"width": width, "height": 800})
+    try:
+        sign_in(page, site.base, "eddie")
+        page.goto(site.base + "/import")
+        page.get_by_label("File").set_input_files(
+            {"name": "appointments.csv", "mimeType": "text/csv", "buffer": _appointments_csv()}
+        )
+        with page.expect_navigation(url=re.compile(r"/import/\d+/preview$")):
+            page.get_by_role("button", name="Read the file").click()
+        box = page.locator(".table-scroll").first
+        inner, outer = box.evaluate("b => [b.scrollWidth, b.clientWidth]")
+        assert inner > outer, "the 13 columns should need the box's own scrollbar"
+        assert_fits_width(page)
+        shot(page, f"polish-wide-preview-{width}")
         assert log.errors == [], "\n".join(log.errors)
     finally:
         context.close()
