@@ -15,6 +15,44 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else (many or word + 's')}"
 
 
+def number(value: float | int | None) -> str:
+    """A number as people read it: thousands separated, a few decimals, never ``1.249e+04``.
+    Whole numbers keep every digit; others keep 2 decimals from 1 up, 3 significant digits
+    below 1 (``0.0123``), trailing zeros dropped."""
+    if value is None:
+        return "—"
+    if isinstance(value, int):  # bool is an int too
+        return f"{int(value):,}"
+    if value != value or value in (float("inf"), float("-inf")):
+        return str(value)
+    if value == int(value) and abs(value) < 1e15:
+        return f"{int(value):,}"
+    magnitude = abs(value)
+    if magnitude >= 1:
+        text = f"{value:,.2f}"
+    else:
+        decimals = 2
+        while decimals < 12 and magnitude < 10 ** -(decimals - 2):
+            decimals += 1
+        text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def share(part: int, whole: int) -> str:
+    """``part`` of ``whole`` as a percentage people read: ``0.1%``, ``< 0.1%`` (never a
+    misleading ``0%`` for a few cells), ``> 99.9%`` (never ``100%`` unless all)."""
+    if not whole or not part:
+        return "0%"
+    if part == whole:
+        return "100%"
+    percent = 100 * part / whole
+    if percent < 0.1:
+        return "< 0.1%"
+    if percent > 99.9:
+        return "> 99.9%"
+    return f"{percent:.1f}".rstrip("0").rstrip(".") + "%"
+
+
 def filesize(size: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
@@ -58,6 +96,8 @@ def reject_filters(args: dict[str, str]) -> dict[str, str]:
 
 FILTERS = {
     "plural": plural,
+    "number": number,
+    "share": share,
     "filesize": filesize,
     "type_label": type_label,
     "reject_filters": reject_filters,

@@ -173,11 +173,20 @@ def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -
         label_warnings = []  # generic names were announced already
     if spilling:
         warnings.append(
-            f"{spilling} of the first rows have values beyond the header's {width} columns; "
-            "those values are dropped and listed as problems."
+            (
+                "1 of the first rows has values"
+                if spilling == 1
+                else f"{spilling:,} of the first rows have values"
+            )
+            + f" beyond the header's {width:,} columns; those values are dropped and listed as "
+            "problems."
         )
     elif longer:
-        warnings.append(f"{len(longer)} rows end with extra empty cells; they are ignored.")
+        warnings.append(
+            "1 row ends with extra empty cells; they are ignored."
+            if len(longer) == 1
+            else f"{len(longer):,} rows end with extra empty cells; they are ignored."
+        )
     if "\x00" in text:
         warnings.append("The file contains NUL characters; they are removed.")
     resolved = options.with_(

@@ -416,8 +416,13 @@ def inspect(path: Path, options: ReadOptions, limits: Limits = DEFAULT_LIMITS) -
         label_warnings = []
     if errors:
         warnings.append(
-            f"{errors} cells hold Excel errors (such as #DIV/0! or #N/A); they are kept as "
-            "written (#N/A is read as empty) and counted after the import."
+            (
+                "1 cell holds an Excel error"
+                if errors == 1
+                else f"{errors:,} cells hold Excel errors"
+            )
+            + " (such as #DIV/0! or #N/A); they are kept as written (#N/A is read as empty) and "
+            "counted after the import."
         )
     if merged:
         warnings.append(
