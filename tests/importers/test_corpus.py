@@ -134,7 +134,7 @@ EXPECTED: dict[str, Expect] = {
     # The header decides the width; the 6-cell row's extra values are dropped and reported.
     "frictionless__structure-errors.csv": Expect(
         labels=["id", "name", "age"],
-        warning="have values beyond the header's 3 columns",
+        warning="values beyond the header's 3 columns",
         rows=4,
         cells={(1, "name"): "John", (3, "id"): None, (4, "id"): 1, (4, "age"): 3},
         problems=None,
@@ -204,7 +204,7 @@ EXPECTED: dict[str, Expect] = {
     # The header decides the width; row 1's extra value is dropped and reported.
     "csvkit__bad.csv": Expect(
         labels=["column_a", "column_b", "column_c"],
-        warning="have values beyond the header's 3 columns",
+        warning="values beyond the header's 3 columns",
         rows=3,
         cells={
             (1, "column_c"): None,
