@@ -256,6 +256,8 @@ class RowChange(BaseModel):
 class Recipe(BaseModel):
     name = CharField()
     owner = ForeignKeyField(User, backref="recipes")
+    # The dataset it was saved from (None: saved before this was kept, or the dataset deleted).
+    dataset = ForeignKeyField(Dataset, null=True, on_delete="SET NULL", backref="+")
     columns = TextField()  # JSON: the columns the recipe starts from, as a dataset's
     steps = TextField()  # JSON: [{"kind": "trim", "params": {...}}, …]
     created_at = UTCDateTimeField(default=utcnow)

@@ -107,6 +107,12 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("rows.cell_edit", "POST"): row(viewer=404, editor=400, admin=400),  # no version: refused
     ("rows.row_history", "GET"): row(viewer=404, editor=200, admin=200),
     ("datasets.dataset_save_recipe", "POST"): row(viewer=404, editor=302, admin=302),
+    # Recipes are personal: only their author (the editor here) sees or uses them.
+    ("recipes.recipe_list", "GET"): row(),
+    ("recipes.dataset_recipes", "GET"): row(viewer=404, editor=200, admin=200),
+    ("recipes.recipe_rename", "POST"): row(viewer=404, editor=302, admin=404),  # no name
+    ("recipes.recipe_delete", "POST"): row(viewer=404, editor=302, admin=404),
+    ("recipes.recipe_run", "POST"): row(viewer=404, editor=302, admin=404),  # no version
     # The JSON API answers 401 instead of sending anonymous callers to the sign-in page.
     ("api.datasets", "GET"): row(anonymous=401),
     ("api.dataset", "GET"): row(anonymous=401, viewer=404, editor=200, admin=200),
@@ -145,6 +151,21 @@ def case_url(app, endpoint, method, who):
             params["name"] = backup.make_backup(
                 data_dir, backup.new_backup_path(data_dir)
             ).path.name
+        if "recipe_id" in rule.arguments:
+            import json
+
+            from server.models import Recipe
+
+            columns = [
+                {"name": "c1", "label": "id", "type": "integer"},
+                {"name": "c2", "label": "name", "type": "text"},
+            ]
+            params["recipe_id"] = Recipe.create(
+                name=f"recipe-{endpoint}-{who}",
+                owner=User.get(User.login == "eddie"),
+                columns=json.dumps(columns),
+                steps=json.dumps([{"kind": "trim", "params": {"column": "c2"}}]),
+            ).id
         if "row_id" in rule.arguments:
             params["row_id"] = 1
         if "number" in rule.arguments:

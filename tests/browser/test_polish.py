@@ -1,7 +1,8 @@
 """Polish journeys (#19), in Chromium at 1366 and 800 px wide: the first sign-in with a
 temporary password, the import form's "existing dataset" choice shown only when it applies,
-and a 13-column preview that scrolls in its box (also at 1920 px). Every page is checked not to
-scroll sideways."""
+a 13-column preview that scrolls in its box (also at 1920 px), and recipes: saved, found on the
+Recipes page, renamed and run on another dataset. Every page is checked not to scroll
+sideways."""
 
 from __future__ import annotations
 
@@ -36,6 +37,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     app = make_app(tmp_path_factory.mktemp("polish") / "data")
     eddie = make_user("eddie", "editor", display_name="Eddie Editor")
     make_dataset(app, eddie, "id,name\n1,Ada\n", name="Patients")
+    for width in WIDTHS:
+        make_dataset(app, eddie, "id,name\n1,  Ada  \n2, Grace\n", name=f"January {width}")
+        make_dataset(app, eddie, "Name,ID\n  Hedy ,7\n", name=f"March {width}")
+        make_user(f"cook{width}", "editor", display_name="Cook")
     for width in WIDTHS:
         make_user(f"temp{width}", "viewer", display_name="Tess Temp", must_change_password=True)
     database.close()
@@ -134,6 +139,62 @@ def test_a_wide_preview_scrolls_in_its_box_not_the_page(site: Site, browser, wid
         assert inner > outer, "the 13 columns should need the box's own scrollbar"
         assert_fits_width(page)
         shot(page, f"polish-wide-preview-{width}")
+        assert log.errors == [], "\n".join(log.errors)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_recipe_is_saved_found_renamed_and_run(site: Site, browser, width: int) -> None:
+    from playwright.sync_api import expect
+
+    context, page, log = new_page(browser)
+    page.set_viewport_size({"width": width, "height": 800})
+    try:
+        sign_in(page, site.base, f"cook{width}")  # a new editor: no recipes yet
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Recipes").click()
+        expect(page.locator("main h1")).to_have_text("Your recipes")
+        expect(page.get_by_text("No recipes yet.")).to_be_visible()
+        assert_fits_width(page)
+        shot(page, f"polish-recipes-empty-{width}")
+        context.clear_cookies()
+
+        sign_in(page, site.base, "eddie")
+        page.goto(site.base + "/datasets")
+        page.get_by_role("link", name=f"January {width}").click()
+        page.get_by_role("link", name="Clean", exact=True).click()
+        page.get_by_text("Trim spaces", exact=True).first.click()
+        page.get_by_label("Column").first.select_option(label="name (text)")
+        page.get_by_role("button", name="Trim spaces").click()
+        expect(page.locator(".notice-success")).to_contain_text("spaces trimmed in name")
+        page.get_by_label("Save these steps as a recipe").fill(f"Tidy names {width}")
+        page.get_by_role("button", name="Save recipe").click()
+        expect(page.locator(".notice-success")).to_contain_text(
+            f"Saved the recipe Tidy names {width}"
+        )
+
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Recipes").click()
+        card = page.locator("section.recipe", has_text=f"Tidy names {width}")
+        expect(card.locator(".recipe-steps li")).to_have_text(["Trim spaces in name"])
+        card.get_by_label(f"New name for Tidy names {width}").fill(f"Trim names {width}")
+        card.get_by_role("button", name="Rename").click()
+        expect(page.locator(".notice-success")).to_contain_text(f"now called Trim names {width}")
+        assert_fits_width(page)
+        shot(page, f"polish-recipes-{width}")
+
+        page.goto(site.base + "/datasets")
+        page.get_by_role("link", name=f"March {width}").click()
+        page.locator(".page-head .actions").get_by_role("link", name="Recipes").click()
+        card = page.locator("section.recipe", has_text=f"Trim names {width}")
+        page.once("dialog", lambda dialog: dialog.accept())
+        card.get_by_role("button", name=f"Run on March {width} now").click()
+        expect(page.locator(".notice-success")).to_contain_text("Undo takes the whole recipe back")
+        cells = page.locator("table.table-data tbody td").all_inner_texts()
+        assert "Hedy" in [c.strip() for c in cells] and "  Hedy " not in cells
+        assert (
+            page.locator("table.table-data tbody td", has_text="Hedy").first.inner_text() == "Hedy"
+        )
+        shot(page, f"polish-recipe-ran-{width}")
         assert log.errors == [], "\n".join(log.errors)
     finally:
         context.close()

@@ -9,7 +9,14 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach the dataset pages, the import flow and the JSON API to ``app``."""
-    from . import api, history_pages, import_pages, pages, row_pages
+    from . import api, history_pages, import_pages, pages, recipe_pages, row_pages
 
-    for blueprint in (pages.bp, history_pages.bp, row_pages.bp, import_pages.bp, api.bp):
+    for blueprint in (
+        pages.bp,
+        history_pages.bp,
+        row_pages.bp,
+        import_pages.bp,
+        recipe_pages.bp,
+        api.bp,
+    ):
         app.register_blueprint(blueprint)

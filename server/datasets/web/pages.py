@@ -426,7 +426,7 @@ def dataset_save_recipe(dataset_id: int) -> Response:
     else:
         flash(
             f"Saved the recipe {recipe.name}: choose it when you import the next file with "
-            "these columns.",
+            "these columns, or run it on another dataset from its Recipes page.",
             "success",
         )
     return redirect(url_for("datasets.dataset_clean", dataset_id=dataset.id))
