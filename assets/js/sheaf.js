@@ -441,7 +441,8 @@
     else if (event.key === "Home") next = event.ctrlKey ? cells(table.tBodies[0].rows[0])[0] : row.cells[0];
     else if (event.key === "End") {
       var rows = table.tBodies[0].rows;
-      next = event.ctrlKey ? cells(rows[rows.length - 1])[index] : row.cells[row.cells.length - 1];
+      var last = event.ctrlKey ? rows[rows.length - 1] : row;
+      next = last.cells[last.cells.length - 1];
     } else return;
     event.preventDefault();
     focusCell(next);
