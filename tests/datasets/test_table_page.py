@@ -220,6 +220,13 @@ def test_the_columns_menu_form_hides_moves_and_resets(shared, people, viewer_cli
     ]  # fmt: skip
 
 
+def test_reset_by_json(shared, people, viewer_client):
+    url = f"/datasets/{shared.id}/layout"
+    _post_json(viewer_client, url, {"hidden": ["c1"]})
+    assert _post_json(viewer_client, url, {"reset": True}).get_json() == {"saved": True}
+    assert _stored(people["viewer"], shared) is None
+
+
 def test_layouts_go_with_the_dataset(app, shared, people, viewer_client):
     _post_json(viewer_client, f"/datasets/{shared.id}/layout", {"hidden": ["c1"]})
     sharing.delete(shared, app.config["DATA_DIR"])
@@ -344,6 +351,11 @@ def test_pages_by_number(shared, viewer_client):
     prev = html.unescape(re.search(r'href="([^"]+)" rel="prev"', last).group(1))
     assert "before=" in prev and "page=2" in prev
     assert "Page 3 of 3" in viewer_client.get(f"{url}?last=1").get_data(as_text=True)
+    # A jump works with a search (the index hands over the page) and with a sort.
+    searched = viewer_client.get(f"{url}?q=name&page=3").get_data(as_text=True)
+    assert "Page 3 of 3" in searched and _first_row(searched)[0] == "101"
+    by_name = viewer_client.get(f"{url}?sort=c1&dir=desc&page=2").get_data(as_text=True)
+    assert "Page 2 of 3" in by_name and _first_row(by_name)[0] == "70"
     # Filters count: 40 Oslo rows make one page, and no pager at all.
     one = viewer_client.get(f"{url}?c3.eq=Oslo&page=1").get_data(as_text=True)
     assert "Page 1 of" not in one and "Go to page" not in one
