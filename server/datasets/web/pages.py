@@ -85,7 +85,7 @@ def dataset_view(dataset_id: int) -> str:
             try:
                 number = browse.page_number(request.args.get("page"), pages)
             except browse.BadView as exc:  # the view stays; its first page is shown
-                problem, number, cursor_given = str(exc), None, False
+                problem, number = str(exc), None
             page, matching = read_page(
                 dataset,
                 con,
@@ -94,7 +94,7 @@ def dataset_view(dataset_id: int) -> str:
                 size,
                 searchable,
                 shown=columns,
-                number=None if problem else number,
+                number=number,
             )
         except browse.BadView as exc:
             problem = str(exc)
@@ -102,12 +102,12 @@ def dataset_view(dataset_id: int) -> str:
             page = browse.page(con, all_columns, view, size, searchable=searchable, shown=columns)
             matching, number, cursor_given = dataset.row_count, None, False
             pages = browse.page_count(matching, size)
-    if request.args.get("last") == "1" and not problem:
+    if not cursor_given:
+        current = number or 1
+    elif request.args.get("last") == "1":
         current = pages
-    elif number is not None:
+    else:  # next and previous carry the number; a link from before page numbers has none
         current = number
-    else:
-        current = None if cursor_given else 1
     access = access_to(current_user, dataset)
     return render_template(
         "datasets/view.html",
