@@ -7,8 +7,9 @@ keyboard (arrows between cells, Page Down to the next page, "/" to the search bo
 layout is her own: Eddie, who owns the dataset, still sees it as imported. axe-core finds no
 serious or critical problem with the menus open and a chip shown.
 
-Screenshots: tests/artifacts/table-<step>.png, and table-<width>-<scheme>.png at 1366 and 800
-px wide in light and dark.
+Screenshots: tests/artifacts/table-<step>.png (table-01b-scrolled: the header row and the row
+numbers in place with the rows scrolled down and right), and table-<width>-<scheme>.png at 1366
+and 800 px wide in light and dark.
 """
 
 from __future__ import annotations
@@ -152,6 +153,7 @@ def test_a_viewer_arranges_filters_pages_and_keys_through_the_table(site: Site, 
             page.locator("tbody td.rownum").nth(20).evaluate("e => e.getBoundingClientRect().left")
         )
         assert abs(header_top - top) < 3 and abs(rownum_left - left) < 3
+        shot(page, "table-01b-scrolled")
         # The box fits in the window: its horizontal scrollbar is in reach.
         assert region.evaluate("r => r.getBoundingClientRect().height") <= 800
         region.evaluate("r => { r.scrollTop = 0; r.scrollLeft = 0; }")

@@ -365,7 +365,7 @@ def page(
     sort = view.sort
     if sort:
         ensure_sort_index(con, sort)
-    offset_asked = offset
+    outer_offset = offset  # where the OFFSET goes: the outer query, or the search's own
     selected = [c.name for c in (columns if shown is None else shown)]
     # Sorted by a hidden column: its value is read for the cursor, then dropped from the rows.
     sort_hidden = sort is not None and sort not in selected
@@ -387,7 +387,7 @@ def page(
             f"ORDER BY rowid {direction} LIMIT ? OFFSET ?)"
         ]
         values = [query, *([cursor[1]] if cursor else []), size + 1, offset]
-        offset = 0  # taken inside
+        outer_offset = 0
         keyset = False
     else:
         keyset = True
@@ -412,7 +412,7 @@ def page(
     rows = con.execute(
         f"SELECT rowid, {names} FROM {source} WHERE {' AND '.join(conditions)} "
         f"ORDER BY {order} LIMIT ? OFFSET ?",
-        [*values, size + 1, offset],
+        [*values, size + 1, outer_offset],
     ).fetchall()
     more = len(rows) > size
     rows = rows[:size]
@@ -430,7 +430,7 @@ def page(
     return Page(
         rows,
         has_next=more,
-        has_prev=cursor is not None or offset_asked > 0,
+        has_prev=cursor is not None or offset > 0,
         next_cursor=last_key,
         prev_cursor=first_key,
     )
