@@ -265,3 +265,12 @@ class Recipe(BaseModel):
     @property
     def step_list(self) -> list[dict[str, Any]]:
         return json.loads(self.steps)
+
+
+class ColumnLayout(BaseModel):
+    """How one person arranges one dataset's table: see ``server.datasets.layouts``."""
+
+    user = ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    dataset = ForeignKeyField(Dataset, backref="+", on_delete="CASCADE")
+    layout = TextField()  # JSON: {"order": [...], "hidden": [...], "widths": {"c1": 120}}
+    updated_at = UTCDateTimeField(default=utcnow)

@@ -131,6 +131,17 @@
   "use strict";
   var form = document.querySelector(".view-controls");
   if (!form) return;
+  // The hint under a filter follows its operator; operators without a value disable it.
+  form.querySelectorAll("[data-filter-op]").forEach(function (select) {
+    select.addEventListener("change", function () {
+      var column = select.getAttribute("data-filter-op");
+      var option = select.options[select.selectedIndex];
+      var hint = form.querySelector('[data-filter-hint="' + column + '"]');
+      var valueInput = form.querySelector('[data-filter-value="' + column + '"]');
+      if (hint) hint.textContent = option.getAttribute("data-hint") || "";
+      valueInput.disabled = ["empty", "notempty", "misfit"].indexOf(select.value) >= 0;
+    });
+  });
   form.addEventListener("submit", function () {
     form.querySelectorAll("[data-filter-current]").forEach(function (input) { input.remove(); });
     form.querySelectorAll("[data-filter-op]").forEach(function (select) {
@@ -296,5 +307,185 @@
   table.addEventListener("dblclick", function (event) { edit(event.target.closest("td")); });
   table.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && event.target.tagName === "TD") { event.preventDefault(); edit(event.target); }
+  });
+})();
+
+// The table page: column widths (dragging a header's edge), the Columns menu, and the keyboard
+// (arrows between cells, Page Up/Down between pages, "/" to search, Escape closes a menu).
+// The layout is the person's own and is kept on the server (POST, with the CSRF token).
+(function () {
+  "use strict";
+  var region = document.querySelector("[data-layout-url]");
+  if (!region) return;
+  var table = region.querySelector("table");
+  var layoutUrl = region.getAttribute("data-layout-url");
+  var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
+
+  // Widths live in a stylesheet made here (the CSP forbids style attributes in the page):
+  // one rule per resized column, for its header and its cells alike.
+  var widths = {};
+  var sheet = null;
+  if ("adoptedStyleSheets" in document && typeof CSSStyleSheet === "function") {
+    sheet = new CSSStyleSheet();
+    document.adoptedStyleSheets = document.adoptedStyleSheets.concat([sheet]);
+  }
+  var applyWidths = function () {
+    if (!sheet) return;
+    var rules = [];
+    table.querySelectorAll("thead th[data-column]").forEach(function (th) {
+      var width = widths[th.getAttribute("data-column")];
+      if (!width) return;
+      var n = th.cellIndex + 1;
+      rules.push(".table-data tr > :nth-child(" + n + ") { width: " + width + "px; min-width: " +
+                 width + "px; max-width: " + width + "px; }");
+    });
+    sheet.replaceSync(rules.join("\n"));
+  };
+  table.querySelectorAll("thead th[data-width]").forEach(function (th) {
+    widths[th.getAttribute("data-column")] = parseInt(th.getAttribute("data-width"), 10);
+  });
+  applyWidths();
+
+  var save = function (payload) {
+    return fetch(layoutUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf, "Content-Type": "application/json" },
+      body: JSON.stringify(payload)
+    });
+  };
+
+  table.querySelectorAll(".col-resize").forEach(function (handle) {
+    handle.addEventListener("pointerdown", function (event) {
+      event.preventDefault();
+      var th = handle.closest("th");
+      var name = handle.getAttribute("data-resize");
+      var startX = event.clientX;
+      var startWidth = th.getBoundingClientRect().width;
+      handle.setPointerCapture(event.pointerId);
+      handle.classList.add("is-dragging");
+      var move = function (e) {
+        widths[name] = Math.round(Math.min(1200, Math.max(40, startWidth + e.clientX - startX)));
+        applyWidths();
+      };
+      var done = function () {
+        handle.removeEventListener("pointermove", move);
+        handle.removeEventListener("pointerup", done);
+        handle.removeEventListener("pointercancel", done);
+        handle.classList.remove("is-dragging");
+        if (widths[name]) {
+          var changed = {};
+          changed[name] = widths[name];
+          save({ widths: changed });
+        }
+      };
+      handle.addEventListener("pointermove", move);
+      handle.addEventListener("pointerup", done);
+      handle.addEventListener("pointercancel", done);
+    });
+    // A click on the edge must not sort by the column.
+    handle.addEventListener("click", function (event) { event.preventDefault(); });
+  });
+
+  // The Columns menu: a tick applies at once; after a move the page comes back with the menu
+  // open on the button used, so a column can be moved several places in a row.
+  var menu = document.getElementById("columns-menu");
+  if (menu) {
+    var form = menu.querySelector("[data-columns-form]");
+    form.querySelectorAll('input[name="shown"]').forEach(function (box) {
+      box.addEventListener("change", function () {
+        if (!form.querySelector('input[name="shown"]:checked')) {
+          box.checked = true;  // the server refuses too: at least one column stays
+          return;
+        }
+        form.requestSubmit();
+      });
+    });
+    var hash = window.location.hash;
+    if (hash === "#columns-menu" || hash.indexOf("#columns-") === 0) {
+      menu.open = true;
+      var target = document.getElementById(hash.slice(1));
+      if (target && target.disabled) {
+        target = target.parentElement.querySelector("button:not([disabled])");
+      }
+      (target && target !== menu ? target : menu.querySelector("summary")).focus();
+      // Once: a reload later (or Page Down) should not open the menu again.
+      window.history.replaceState(null, "", window.location.pathname + window.location.search);
+    }
+  }
+
+  // Escape closes an open menu and gives focus back to its button.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    document.querySelectorAll("details.popover-menu[open]").forEach(function (details) {
+      details.open = false;
+      details.querySelector("summary").focus();
+    });
+  });
+
+  // Arrows move between cells (one cell at a time is in the tab order: "roving" focus).
+  var cells = function (row) { return row ? row.querySelectorAll("th, td") : []; };
+  var current = table.querySelector("tbody td:not(.rownum)") || table.querySelector("tbody td");
+  table.querySelectorAll("tbody td").forEach(function (cell) { cell.tabIndex = -1; });
+  if (current) current.tabIndex = 0;
+  var focusCell = function (cell) {
+    if (!cell || cell.tagName !== "TD") return;
+    if (current) current.tabIndex = -1;
+    current = cell;
+    cell.tabIndex = 0;
+    cell.focus();
+  };
+  table.addEventListener("focusin", function (event) {
+    var cell = event.target.closest("tbody td");
+    if (cell && cell !== current) {
+      if (current) current.tabIndex = -1;
+      current = cell;
+      cell.tabIndex = 0;
+    }
+  });
+  table.addEventListener("keydown", function (event) {
+    var cell = event.target;
+    if (cell.tagName !== "TD" || event.altKey || event.metaKey) return;
+    var row = cell.parentElement;
+    var index = cell.cellIndex;
+    var next = null;
+    if (event.key === "ArrowRight") next = cell.nextElementSibling;
+    else if (event.key === "ArrowLeft") next = cell.previousElementSibling;
+    else if (event.key === "ArrowDown") next = cells(row.nextElementSibling)[index];
+    else if (event.key === "ArrowUp") next = cells(row.previousElementSibling)[index];
+    else if (event.key === "Home") next = event.ctrlKey ? cells(table.tBodies[0].rows[0])[0] : row.cells[0];
+    else if (event.key === "End") {
+      var rows = table.tBodies[0].rows;
+      var last = event.ctrlKey ? rows[rows.length - 1] : row;
+      next = last.cells[last.cells.length - 1];
+    } else return;
+    event.preventDefault();
+    focusCell(next);
+  });
+
+  var typing = function (element) {
+    if (!element) return false;
+    var tag = element.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || element.isContentEditable;
+  };
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    if (event.key === "/") {
+      var search = document.getElementById("q");
+      if (search && !search.disabled) {
+        event.preventDefault();
+        search.focus();
+        search.select();
+      }
+      return;
+    }
+    if (event.key === "PageDown" || event.key === "PageUp") {
+      var link = document.querySelector(
+        '.pager a[rel="' + (event.key === "PageDown" ? "next" : "prev") + '"]');
+      if (link) {
+        event.preventDefault();
+        window.location.assign(link.href);
+      }
+    }
   });
 })();

@@ -3,8 +3,15 @@ signs in through the real form."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
 import re
+import tarfile
+import urllib.request
 from pathlib import Path
+
+import pytest
 
 from tests.helpers import ARTIFACTS, PASSWORD
 
@@ -81,3 +88,43 @@ def unexpected_errors(errors: list[str], status: int) -> list[str]:
         rf"Failed to load resource: the server responded with a status of {status}\b"
     )
     return [e for e in errors if not (status >= 400 and expected.search(e))]
+
+
+AXE_VERSION = "4.14.1"
+AXE_TARBALL = f"https://registry.npmjs.org/axe-core/-/axe-core-{AXE_VERSION}.tgz"
+AXE_SHA512 = (
+    "FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
+)
+CACHE = Path(__file__).parents[1] / ".cache" / f"axe-core-{AXE_VERSION}.min.js"
+SERIOUS = ("serious", "critical")
+
+
+def load_axe() -> str:
+    """axe-core's script, fetched once from the npm registry (pinned, checked against its
+    SHA-512) into tests/.cache/; skips the test when it cannot be fetched."""
+    if not CACHE.exists():
+        try:
+            with urllib.request.urlopen(AXE_TARBALL, timeout=60) as answer:
+                tarball = answer.read()
+        except OSError as exc:
+            pytest.skip(f"axe-core could not be fetched from the npm registry: {exc}")
+        digest = base64.b64encode(hashlib.sha512(tarball).digest()).decode()
+        assert digest == AXE_SHA512, "the axe-core tarball is not the one pinned"
+        with tarfile.open(fileobj=io.BytesIO(tarball)) as archive:
+            member = archive.extractfile("package/axe.min.js")
+            assert member is not None
+            CACHE.parent.mkdir(parents=True, exist_ok=True)
+            CACHE.write_bytes(member.read())
+    return CACHE.read_text(encoding="utf-8")
+
+
+def serious_violations(page, axe: str) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now."""
+    page.evaluate(axe)
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    found = []
+    for violation in result["violations"]:
+        if violation["impact"] in SERIOUS:
+            targets = [", ".join(node["target"]) for node in violation["nodes"][:3]]
+            found.append(f"{violation['impact']} {violation['id']}: {targets}")
+    return found

@@ -6,30 +6,17 @@ tests/.cache/; it runs in the test browser only and never ships with Sheaf."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
-import tarfile
 import threading
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.browser.helpers import VIEWPORT
+from tests.browser.helpers import VIEWPORT, load_axe, serious_violations
 from tests.helpers import PASSWORD, make_app, make_user
 from tests.permission_matrix import MATRIX, case_url
 
 pytestmark = pytest.mark.browser
 
-AXE_VERSION = "4.14.1"
-AXE_TARBALL = f"https://registry.npmjs.org/axe-core/-/axe-core-{AXE_VERSION}.tgz"
-AXE_SHA512 = (
-    "FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
-)
-CACHE = Path(__file__).parents[1] / ".cache" / f"axe-core-{AXE_VERSION}.min.js"
-SERIOUS = ("serious", "critical")
 # Pages that are not HTML (downloads, JSON, images) or do not exist once set up.
 NOT_PAGES = {
     "static",
@@ -44,20 +31,7 @@ NOT_PAGES = {
 
 @pytest.fixture(scope="module")
 def axe_source() -> str:
-    if not CACHE.exists():
-        try:
-            with urllib.request.urlopen(AXE_TARBALL, timeout=60) as answer:
-                tarball = answer.read()
-        except OSError as exc:
-            pytest.skip(f"axe-core could not be fetched from the npm registry: {exc}")
-        digest = base64.b64encode(hashlib.sha512(tarball).digest()).decode()
-        assert digest == AXE_SHA512, "the axe-core tarball is not the one pinned"
-        with tarfile.open(fileobj=io.BytesIO(tarball)) as archive:
-            member = archive.extractfile("package/axe.min.js")
-            assert member is not None
-            CACHE.parent.mkdir(parents=True, exist_ok=True)
-            CACHE.write_bytes(member.read())
-    return CACHE.read_text(encoding="utf-8")
+    return load_axe()
 
 
 @pytest.fixture(scope="module")
@@ -87,14 +61,7 @@ def pages(tmp_path_factory) -> Iterator[tuple[str, list[tuple[str, str]]]]:
 
 
 def _violations(page, axe: str) -> list[str]:
-    page.evaluate(axe)
-    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    found = []
-    for violation in result["violations"]:
-        if violation["impact"] in SERIOUS:
-            targets = [", ".join(node["target"]) for node in violation["nodes"][:3]]
-            found.append(f"{violation['impact']} {violation['id']}: {targets}")
-    return found
+    return serious_violations(page, axe)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -275,7 +275,7 @@ def test_editor_shares_and_viewer_sees(site: Site, browser) -> None:
         step(page, "filtered")
 
         # Full-text search, on its own.
-        _click(page, page.get_by_role("link", name="Clear filters"))
+        _click(page, page.get_by_role("link", name="Remove all filters"))  # the chips' link
         expect(page.locator("details.filters-panel > summary")).to_have_text("Filters")
         page.get_by_label("Search the text columns").fill(SEARCH)
         _click(page, page.get_by_role("button", name="Search", exact=True))

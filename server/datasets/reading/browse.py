@@ -40,6 +40,35 @@ OPERATORS_BY_TYPE = {
     "datetime": ("min", "max", "empty", "notempty", "misfit"),
     "boolean": ("eq", "empty", "notempty", "misfit"),
 }
+# What to type for each operator, by column type: shown beside the filter's value.
+HINTS = {
+    "contains": "part of the text",
+    "eq": "the exact value",
+    "in": "values separated by |, e.g. a|b|c",
+    "min": "the smallest value to keep",
+    "max": "the largest value to keep",
+}
+TYPE_HINTS = {
+    "integer": "a whole number",
+    "real": "a number",
+    "date": "a date",
+    "datetime": "a date and time",
+    "boolean": "yes or no",
+}
+NO_VALUE = ("empty", "notempty", "misfit")  # operators that take no value
+
+
+def hint(kind: str, op: str) -> str:
+    """What a person should type for ``op`` on a column of type ``kind`` ("" for none)."""
+    if op in NO_VALUE:
+        return ""
+    if op == "in":
+        return HINTS["in"] if kind == "text" else "numbers separated by |, e.g. 1|2|3"
+    if kind in TYPE_HINTS and op != "contains":
+        return {"eq": "", "min": "at least ", "max": "at most "}[op] + TYPE_HINTS[kind]
+    return HINTS[op]
+
+
 _ARG = re.compile(r"^(c\d{1,4})\.(eq|contains|min|max|in|empty|notempty|misfit)$")
 MAX_VALUE = 500
 
@@ -117,6 +146,10 @@ class View:
             out[f"{f.column}.{f.op}"] = f.value or "1"
         out.update({k: v for k, v in changes.items() if v is not None})
         return {k: v for k, v in out.items() if v != ""}
+
+    def without(self, removed: Filter) -> View:
+        """This view less one filter: the link behind a filter chip's remove button."""
+        return replace(self, filters=tuple(f for f in self.filters if f != removed))
 
     @property
     def narrowed(self) -> bool:
@@ -322,12 +355,23 @@ def page(
     before: str | None = None,
     last: bool = False,
     searchable: bool = True,
+    shown: list[Column] | None = None,
+    offset: int = 0,
 ) -> Page:
-    """One page of the view: the first, the one after/before a cursor, or the last."""
+    """One page of the view: the first, the one after/before a cursor, the last, or the one
+    ``offset`` rows in (a jump to a page by its number: OFFSET, so only for jumps; next and
+    previous stay keyset). Rows are (rowid, value, …) with the values of ``shown`` (the columns
+    the person shows, in their order; all ``columns`` by default)."""
     sort = view.sort
     if sort:
         ensure_sort_index(con, sort)
-    index = [c.name for c in columns].index(sort) + 1 if sort else None
+    outer_offset = offset  # where the OFFSET goes: the outer query, or the search's own
+    selected = [c.name for c in (columns if shown is None else shown)]
+    # Sorted by a hidden column: its value is read for the cursor, then dropped from the rows.
+    sort_hidden = sort is not None and sort not in selected
+    if sort_hidden:
+        selected.append(sort)
+    index = selected.index(sort) + 1 if sort else None
     backwards = bool(before) or last
     cursor = decode_cursor(before if before else after)
     ascending = (not view.descending) != backwards
@@ -340,9 +384,10 @@ def page(
         bound = ("rowid > ?" if ascending else "rowid < ?") if cursor is not None else "1"
         conditions = [
             f"rowid IN (SELECT rowid FROM rows_fts WHERE rows_fts MATCH ? AND {bound} "
-            f"ORDER BY rowid {direction} LIMIT ?)"
+            f"ORDER BY rowid {direction} LIMIT ? OFFSET ?)"
         ]
-        values = [query, *([cursor[1]] if cursor else []), size + 1]
+        values = [query, *([cursor[1]] if cursor else []), size + 1, offset]
+        outer_offset = 0
         keyset = False
     else:
         keyset = True
@@ -363,11 +408,11 @@ def page(
         conditions.append(extra)
         values.extend(extra_values)
     order = f"{sort} {direction}, rowid {direction}" if sort else f"rowid {direction}"
-    names = ", ".join(c.name for c in columns)
+    names = ", ".join(selected)
     rows = con.execute(
         f"SELECT rowid, {names} FROM {source} WHERE {' AND '.join(conditions)} "
-        f"ORDER BY {order} LIMIT ?",
-        [*values, size + 1],
+        f"ORDER BY {order} LIMIT ? OFFSET ?",
+        [*values, size + 1, outer_offset],
     ).fetchall()
     more = len(rows) > size
     rows = rows[:size]
@@ -376,6 +421,8 @@ def page(
     key = (lambda row: row[index]) if index else (lambda row: None)
     first_key = encode_cursor(key(rows[0]), rows[0][0]) if rows else None
     last_key = encode_cursor(key(rows[-1]), rows[-1][0]) if rows else None
+    if sort_hidden:
+        rows = [row[:-1] for row in rows]
     if backwards:
         return Page(
             rows, has_next=bool(before), has_prev=more, next_cursor=last_key, prev_cursor=first_key
@@ -383,10 +430,52 @@ def page(
     return Page(
         rows,
         has_next=more,
-        has_prev=cursor is not None,
+        has_prev=cursor is not None or offset > 0,
         next_cursor=last_key,
         prev_cursor=first_key,
     )
+
+
+MAX_PAGE_DIGITS = 18  # past any page count: a longer number is only "too far"
+
+
+def page_count(rows: int, size: int) -> int:
+    return max(1, -(-rows // size))
+
+
+def page_number(raw: str | None, pages: int) -> int | None:
+    """The page a person asked for by number (``page=N``), checked against ``pages``; None
+    when they did not ask. Raises :class:`BadView` with a sentence for anything else."""
+    if raw is None or not raw.strip():
+        return None
+    text = raw.strip()
+    if re.fullmatch(r"-\d+", text, flags=re.ASCII):
+        raise BadView("Page numbers start at 1.")
+    if not re.fullmatch(r"\d+", text, flags=re.ASCII):
+        raise BadView(f"“{text[:20]}” is not a page number: type a number from 1 to {pages:,}.")
+    number = int(text) if len(text) <= MAX_PAGE_DIGITS else pages + 1
+    if number < 1:
+        raise BadView("Page numbers start at 1.")
+    if number > pages:
+        there = "is only one page" if pages == 1 else f"are only {pages:,} pages"
+        raise BadView(f"There {there} in this view: choose a page from 1 to {pages:,}.")
+    return number
+
+
+def page_links(current: int | None, pages: int, around: int = 2) -> list[int | None]:
+    """Page numbers to link to: the first, the last and a few around ``current``; None marks
+    a gap (shown as …)."""
+    wanted = {1, pages}
+    if current is not None:
+        wanted.update(range(max(1, current - around), min(pages, current + around) + 1))
+    else:
+        wanted.update(range(1, min(pages, 1 + around) + 1))
+    out: list[int | None] = []
+    for number in sorted(wanted):
+        if out and out[-1] is not None and number > out[-1] + 1:
+            out.append(None)
+        out.append(number)
+    return out
 
 
 class CountCache:

@@ -46,10 +46,24 @@ def _rows_of(dataset: Dataset):
 
 
 def read_page(
-    dataset: Dataset, con, columns, view: browse.View, size: int, searchable: bool
+    dataset: Dataset,
+    con,
+    columns,
+    view: browse.View,
+    size: int,
+    searchable: bool,
+    *,
+    shown=None,
+    number: int | None = None,
 ) -> tuple[browse.Page, int]:
     """The page the request's cursor arguments ask for, and how many rows the view has
-    (counted once per view and kept until the data changes). Raises BadView."""
+    (counted once per view and kept until the data changes). Raises BadView.
+
+    ``shown`` are the columns the rows hold, in order (all by default); ``number`` (already
+    checked against the page count) jumps to that page when no cursor argument is given."""
+    cursor_given = bool(
+        request.args.get("after") or request.args.get("before") or request.args.get("last") == "1"
+    )
     page = browse.page(
         con,
         columns,
@@ -59,8 +73,15 @@ def read_page(
         before=request.args.get("before"),
         last=request.args.get("last") == "1",
         searchable=searchable,
+        shown=shown,
+        offset=(number - 1) * size if number and not cursor_given else 0,
     )
+    return page, count_of(dataset, con, columns, view, searchable)
+
+
+def count_of(dataset: Dataset, con, columns, view: browse.View, searchable: bool) -> int:
+    """How many rows the view has: counted once per view and kept until the data changes."""
     if not view.narrowed:
-        return page, dataset.row_count
+        return dataset.row_count
     sql, params = browse.count_query(view, columns, searchable)
-    return page, counts.count(con, f"{dataset.storage_key}:{dataset.updated_at}", sql, params)
+    return counts.count(con, f"{dataset.storage_key}:{dataset.updated_at}", sql, params)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 from flask import (
     Blueprint,
@@ -16,6 +17,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -27,17 +29,18 @@ from werkzeug.exceptions import HTTPException
 
 from ...audit_trail import record
 from ...downloads import attachment, download_name, save_target, saved
+from ...errors import render_error
 from ...importers.types import TYPE_LABELS
 from ...models import Dataset, DatasetShare, Role, User
 from ...permissions import has_permission, require_permission
 from ...sqlite_files import connect
-from .. import sharing, versions
+from .. import layouts, sharing, versions
 from ..catalog import access_to, can_delete, can_share, columns_of, visible_datasets
 from ..cleaning import recipes, steps
 from ..reading import browse, charts, export
 from ..reading.profile import ProfileCache
 from ..storage import index_progress
-from .access import _path, _rows_of, dataset_or_404, read_page
+from .access import _path, _rows_of, count_of, dataset_or_404, read_page
 from .forms import DescribeForm, ShareForm
 from .history_pages import base_version
 
@@ -59,11 +62,16 @@ def dataset_list() -> str:
 @bp.route("/datasets/<int:dataset_id>")
 def dataset_view(dataset_id: int) -> str:
     dataset = dataset_or_404(dataset_id)
-    columns = columns_of(dataset)
-    view = browse.View.from_args(request.args, columns)
+    all_columns = columns_of(dataset)
+    arrangement = layouts.layout_of(current_user.id, dataset.id)
+    columns = arrangement.shown(all_columns)  # the rows hold these, in this order
+    view = browse.View.from_args(request.args, all_columns)
     size = current_app.config["PAGE_SIZE"]
     problem = notice = None
     pending_search = ""
+    cursor_given = bool(
+        request.args.get("after") or request.args.get("before") or request.args.get("last") == "1"
+    )
     with _rows_of(dataset) as con:
         searchable = browse.has_search_index(con)
         indexing = None if searchable else index_progress(con)
@@ -73,19 +81,46 @@ def dataset_view(dataset_id: int) -> str:
             except browse.IndexBuilding as exc:  # the rows meanwhile, filtered but not searched
                 notice, pending_search = str(exc), view.search
                 view = replace(view, search="")
-            page, matching = read_page(dataset, con, columns, view, size, searchable)
+            pages = browse.page_count(count_of(dataset, con, all_columns, view, searchable), size)
+            try:
+                number = browse.page_number(request.args.get("page"), pages)
+            except browse.BadView as exc:  # the view stays; its first page is shown
+                problem, number = str(exc), None
+            page, matching = read_page(
+                dataset,
+                con,
+                all_columns,
+                view,
+                size,
+                searchable,
+                shown=columns,
+                number=number,
+            )
         except browse.BadView as exc:
             problem = str(exc)
             view = browse.View(sort=view.sort, descending=view.descending)
-            page = browse.page(con, columns, view, size, searchable=searchable)
-            matching = dataset.row_count
+            page = browse.page(con, all_columns, view, size, searchable=searchable, shown=columns)
+            matching, number, cursor_given = dataset.row_count, None, False
+            pages = browse.page_count(matching, size)
+    if not cursor_given:
+        current = number or 1
+    elif request.args.get("last") == "1":
+        current = pages
+    else:  # next and previous carry the number; a link from before page numbers has none
+        current = number
     access = access_to(current_user, dataset)
     return render_template(
         "datasets/view.html",
         dataset=dataset,
         columns=columns,
+        all_columns=arrangement.ordered(all_columns),
+        hidden=arrangement.hidden,
+        widths=arrangement.widths_of(all_columns),
         view=view,
         page=page,
+        current_page=current,
+        pages=pages,
+        page_links=browse.page_links(current, pages),
         matching=matching,
         problem=problem,
         notice=notice,
@@ -95,11 +130,68 @@ def dataset_view(dataset_id: int) -> str:
         access=access,
         operators=browse.OPERATORS,
         operators_by_type=browse.OPERATORS_BY_TYPE,
+        hint=browse.hint,
         may_share=can_share(current_user, dataset),
         may_delete=can_delete(current_user, dataset),
         may_export=has_permission(current_user, "datasets.export"),
         export_formats=export.FORMATS,
     )
+
+
+def _back_to_view(dataset: Dataset, query: str) -> str:
+    """The table page with the view the person was on: only its query arguments are kept
+    from what the form sent, so the answer can never lead anywhere else."""
+    args = dict(parse_qsl(query.lstrip("?")[:4000]))
+    return url_for("datasets.dataset_view", dataset_id=dataset.id, **args)
+
+
+@bp.route("/datasets/<int:dataset_id>/layout", methods=["POST"])
+def dataset_layout(dataset_id: int) -> Response | tuple[Response | str, int]:
+    """Save how the person arranges the table (anyone who may read the dataset may keep their
+    own). JSON from the page's script (``order``, ``hidden``, ``widths``, ``reset``) answers
+    JSON; the Columns menu's form (``order``, ``shown``, ``move``, ``reset``) goes back to the
+    table. Anything malformed is a 400 with a sentence, and nothing is saved."""
+    dataset = dataset_or_404(dataset_id)
+    columns = columns_of(dataset)
+    current = layouts.layout_of(current_user.id, dataset.id)
+    if request.is_json:
+        payload = request.get_json(silent=True)
+        if not isinstance(payload, dict):
+            return jsonify(error="Send the layout as a JSON object."), 400
+        if payload.get("reset") is True:
+            layouts.reset_layout(current_user.id, dataset.id)
+            return jsonify(saved=True)
+        try:
+            arranged = layouts.changed(
+                current,
+                columns,
+                order=payload.get("order"),
+                hidden=payload.get("hidden"),
+                widths=payload.get("widths"),
+            )
+        except layouts.LayoutError as exc:
+            return jsonify(error=str(exc)), 400
+        layouts.save_layout(current_user.id, dataset.id, arranged)
+        return jsonify(saved=True)
+    back = _back_to_view(dataset, request.form.get("view", ""))
+    if request.form.get("reset"):
+        layouts.reset_layout(current_user.id, dataset.id)
+        flash("The columns are back in the dataset's own order, all shown.", "success")
+        return redirect(back)
+    order = hidden = None
+    if "order" in request.form:
+        order = [n for n in request.form.get("order", "").split(",") if n]
+        shown = set(request.form.getlist("shown"))
+        hidden = [n for n in order if n not in shown]
+    move = request.form.get("move") or None
+    try:
+        arranged = layouts.changed(current, columns, order=order, hidden=hidden, move=move)
+    except layouts.LayoutError as exc:
+        return render_error(400, f"{exc} Go back to the table and try again.")
+    layouts.save_layout(current_user.id, dataset.id, arranged)
+    # Back to the Columns menu, on the button just used (a move is often one of several).
+    anchor = f"#columns-{move.replace(':', '-')}" if move else "#columns-menu"
+    return redirect(back + anchor)
 
 
 @bp.route("/datasets/<int:dataset_id>/about", methods=["GET", "POST"])
