@@ -57,9 +57,11 @@ def assert_fits_width(page) -> None:
     assert scroll <= inner, f"{page.url} is {scroll} px wide in a {inner} px window"
 
 
-def new_page(browser, scheme: str = "light"):
-    """A page in a browser context of its own (own cookies), and its console log."""
-    context = browser.new_context(color_scheme=scheme, viewport=VIEWPORT)
+def new_page(browser, scheme: str = "light", width: int | None = None):
+    """A page in a browser context of its own (own cookies), ``width`` px wide (VIEWPORT's
+    by default), and its console log."""
+    viewport = VIEWPORT if width is None else {**VIEWPORT, "width": width}
+    context = browser.new_context(color_scheme=scheme, viewport=viewport)
     context.set_default_timeout(10_000)
     page = context.new_page()
     log = ConsoleLog()

@@ -129,8 +129,7 @@ def test_admin_tour(site: Site, browser, scheme: str) -> None:
     from playwright.sync_api import expect
 
     base = site.url
-    context, page, log = new_page(browser, scheme)
-    page.set_viewport_size({"width": WIDTH[scheme], "height": 800})
+    context, page, log = new_page(browser, scheme, WIDTH[scheme])
     try:
 
         def visit(name: str, path: str, heading: str, status: int = 200):

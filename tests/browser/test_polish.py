@@ -58,8 +58,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 def test_first_sign_in_asks_only_for_the_new_password(site: Site, browser, width: int) -> None:
     from playwright.sync_api import expect
 
-    context, page, log = new_page(browser)
-    page.set_viewport_size({"width": width, "height": 800})
+    context, page, log = new_page(browser, width=width)
     try:
         sign_in(page, site.base, f"temp{width}")
         expect(page).to_have_url(re.compile(r"/account/password$"))
@@ -84,8 +83,7 @@ def test_existing_dataset_appears_only_for_adding_or_replacing(
 ) -> None:
     from playwright.sync_api import expect
 
-    context, page, log = new_page(browser)
-    page.set_viewport_size({"width": width, "height": 800})
+    context, page, log = new_page(browser, width=width)
     try:
         sign_in(page, site.base, "eddie")
         page.goto(site.base + "/import")
@@ -124,8 +122,7 @@ def _appointments_csv(rows: int = 30) -> bytes:
 
 @pytest.mark.parametrize("width", (*WIDTHS, 1920))
 def test_a_wide_preview_scrolls_in_its_box_not_the_page(site: Site, browser, width: int) -> None:
-    context, page, log = new_page(browser)
-    page.set_viewport_size({"width": width, "height": 800})
+    context, page, log = new_page(browser, width=width)
     try:
         sign_in(page, site.base, "eddie")
         page.goto(site.base + "/import")
@@ -148,8 +145,7 @@ def test_a_wide_preview_scrolls_in_its_box_not_the_page(site: Site, browser, wid
 def test_a_recipe_is_saved_found_renamed_and_run(site: Site, browser, width: int) -> None:
     from playwright.sync_api import expect
 
-    context, page, log = new_page(browser)
-    page.set_viewport_size({"width": width, "height": 800})
+    context, page, log = new_page(browser, width=width)
     try:
         sign_in(page, site.base, f"cook{width}")  # a new editor: no recipes yet
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Recipes").click()

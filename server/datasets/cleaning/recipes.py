@@ -318,8 +318,7 @@ def run_recipe(
         final = sorted(columns + extras, key=lambda c: place.get(c.name, len(place)))
         con = connect(copy)
         try:
-            con.execute("BEGIN IMMEDIATE")
-            drop_search_sets(con)
+            con.execute("BEGIN IMMEDIATE")  # the last step indexed the recipe's columns only
             build_search_index(con, final)
             con.execute("COMMIT")
         finally:
