@@ -4,6 +4,8 @@ and opens its rows for reading. Every dataset route goes through :func:`dataset_
 from __future__ import annotations
 
 import contextlib
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from flask import (
@@ -36,9 +38,17 @@ def _path(dataset: Dataset) -> Path:
     return dataset_file(current_app.config["DATA_DIR"], dataset.storage_key)
 
 
+def open_rows(dataset: Dataset) -> sqlite3.Connection:
+    """A connection to the dataset's rows for reading, for a caller that closes it itself
+    (a streamed export). Every read of a dataset's rows for a request opens them here, so
+    what a person may see of them is decided in one place."""
+    return connect(_path(dataset))
+
+
 @contextlib.contextmanager
-def _rows_of(dataset: Dataset):
-    con = connect(_path(dataset))
+def rows_of(dataset: Dataset) -> Iterator[sqlite3.Connection]:
+    """The dataset's rows for reading during a ``with`` block (see :func:`open_rows`)."""
+    con = open_rows(dataset)
     try:
         yield con
     finally:

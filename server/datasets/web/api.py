@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from ...models import Dataset
 from ..catalog import access_to, columns_of, visible_datasets
 from ..reading import browse
-from .access import _rows_of, dataset_or_404, read_page
+from .access import dataset_or_404, read_page, rows_of
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_LIMIT = 1000
@@ -50,7 +50,7 @@ def rows(dataset_id: int) -> Response | tuple[Response, int]:
     limit = request.args.get("limit", str(current_app.config["PAGE_SIZE"]))
     if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
         return jsonify(error=f"limit must be a whole number from 1 to {MAX_LIMIT}."), 400
-    with _rows_of(found) as con:
+    with rows_of(found) as con:
         searchable = browse.has_search_index(con)
         try:
             browse.require_search_index(con, view)

@@ -33,14 +33,13 @@ from ...errors import render_error
 from ...importers.types import TYPE_LABELS
 from ...models import Dataset, DatasetShare, Role, User
 from ...permissions import has_permission, require_permission
-from ...sqlite_files import connect
 from .. import layouts, sharing, versions
 from ..catalog import access_to, can_delete, can_share, columns_of, visible_datasets
 from ..cleaning import recipes, steps
 from ..reading import browse, charts, export
 from ..reading.profile import ProfileCache
 from ..storage import index_progress
-from .access import _path, _rows_of, count_of, dataset_or_404, read_page
+from .access import count_of, dataset_or_404, open_rows, read_page, rows_of
 from .forms import DescribeForm, ShareForm
 from .history_pages import base_version
 
@@ -72,7 +71,7 @@ def dataset_view(dataset_id: int) -> str:
     cursor_given = bool(
         request.args.get("after") or request.args.get("before") or request.args.get("last") == "1"
     )
-    with _rows_of(dataset) as con:
+    with rows_of(dataset) as con:
         searchable = browse.has_search_index(con)
         indexing = None if searchable else index_progress(con)
         try:
@@ -288,7 +287,7 @@ def dataset_export(dataset_id: int) -> Response:
         abort(404)
     columns = columns_of(dataset)
     view = browse.View.from_args(request.args, columns)
-    con = connect(_path(dataset))
+    con = open_rows(dataset)
     searchable = browse.has_search_index(con)
     try:
         browse.require_search_index(con, view)
@@ -368,7 +367,7 @@ def _version(dataset: Dataset) -> str:
 def dataset_profile(dataset_id: int) -> str:
     dataset = dataset_or_404(dataset_id)
     columns = columns_of(dataset)
-    with _rows_of(dataset) as con:
+    with rows_of(dataset) as con:
         found, cached = profiles.get(con, _version(dataset), columns)
     return render_template("datasets/profile.html", dataset=dataset, profiles=found, cached=cached)
 
@@ -376,7 +375,7 @@ def dataset_profile(dataset_id: int) -> str:
 def _chart(dataset: Dataset) -> charts.Chart:
     columns = {c.name: c for c in columns_of(dataset)}
     kind = request.args.get("kind", "bar")
-    with _rows_of(dataset) as con:
+    with rows_of(dataset) as con:
         if kind == "line":
             date_column = columns.get(request.args.get("date", ""))
             if date_column is None:
