@@ -245,3 +245,21 @@ def drop_search_sets(con: sqlite3.Connection) -> None:
     ]
     for name in names:
         con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def column_index(name: str) -> str:
+    """The name of the index on one column (made on demand for sorting and filtering)."""
+    return f"rows_by_{name}"
+
+
+def drop_name_bound(con: sqlite3.Connection) -> None:
+    """Drop what is named after the columns — the search index, its kept results and the column
+    indexes — before columns are renamed; the search index is rebuilt after, the rest on demand."""
+    drop_search_sets(con)
+    con.execute("DROP TABLE IF EXISTS rows_fts")
+    prefix = column_index("")
+    for (index,) in con.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND substr(name, 1, ?) = ?",
+        (len(prefix), prefix),
+    ).fetchall():
+        con.execute(f'DROP INDEX "{index}"')

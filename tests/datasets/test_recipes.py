@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 
-from server.datasets.catalog import columns_of
+import pytest
+
+from server.datasets.catalog import columns_of, dataset_file
+from server.datasets.cleaning.recipes import replay
+from server.datasets.cleaning.steps import StepError
 from server.models import AuditEvent, Dataset, Recipe
 from tests.datasets.helpers import preview_form, run_import, stored, upload
 
@@ -104,3 +110,28 @@ def test_the_recipe_decides_the_column_types(app, editor_client):
     )
     assert job.status == "done", job.message
     assert stored(app, job.dataset) == [(5, "6", 7.0)]
+
+
+def test_a_failing_step_is_named_in_words_and_changes_nothing(app, editor_client, tmp_path):
+    _january, recipe = make_recipe(app, editor_client)
+    broken = Recipe(
+        name="Broken",
+        owner=recipe.owner,
+        columns=recipe.columns,
+        steps=json.dumps(
+            [
+                {"kind": "trim", "params": {"column": "c2"}},
+                {"kind": "case", "params": {"column": "c9", "mode": "upper"}},
+            ]
+        ),
+    )
+    raw = run_import(app, editor_client, JANUARY, "raw.csv").dataset
+    before = stored(app, raw)
+    copy = tmp_path / "copy.sqlite"
+    shutil.copyfile(dataset_file(app.config["DATA_DIR"], raw.storage_key), copy)
+    with pytest.raises(StepError) as caught:
+        replay(copy, broken)
+    assert str(caught.value) == (
+        "Step 2 of the recipe Broken (Change c9 to UPPER case) failed: Choose a column."
+    )
+    assert stored(app, raw) == before

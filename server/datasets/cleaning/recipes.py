@@ -19,7 +19,7 @@ from ...sqlite_files import connect
 from .. import versions
 from ..catalog import columns_of
 from ..reading.browse import OPERATORS
-from ..storage import Column, build_search_index, drop_search_sets
+from ..storage import Column, build_search_index, drop_name_bound
 from .steps import MAX_SPLIT, STEPS, StepError, run_operation
 
 
@@ -68,16 +68,33 @@ def recipes_for(user: User, labels: list[str]) -> list[Recipe]:
 
 def replay(path: Path, recipe: Recipe) -> tuple[list[Column], int]:
     """Apply every step of ``recipe`` to the dataset file at ``path``; StepError stops it."""
-    columns = recipe_columns(recipe)
-    rows = 0
+    columns, _touched, rows = _run_steps(path, recipe, recipe_columns(recipe), 0)
+    return columns, rows
+
+
+def _labeller(columns: list[Column]) -> Callable[[str], str]:
+    labels = {c.name: c.label for c in columns}
+    return lambda name: labels.get(name, name)
+
+
+def _run_steps(
+    path: Path, recipe: Recipe, columns: list[Column], rows: int
+) -> tuple[list[Column], int, int]:
+    """The recipe's steps applied in turn to the file at ``path``: the columns after them, the
+    most rows one step changed, and the row count. A failing step is named in words."""
+    touched = 0
     for number, item in enumerate(recipe.step_list, start=1):
         try:
-            columns, _changed, _summary, rows = run_operation(
-                path, columns, item["kind"], item["params"]
+            columns, changed, _summary, rows = run_operation(
+                path, columns, item["kind"], item.get("params") or {}
             )
         except StepError as exc:
-            raise StepError(f"Step {number} of the recipe {recipe.name} failed: {exc}") from None
-    return columns, rows
+            said = _describe(item["kind"], item.get("params") or {}, _labeller(columns))
+            raise StepError(
+                f"Step {number} of the recipe {recipe.name} ({said}) failed: {exc}"
+            ) from None
+        touched = max(touched, changed)
+    return columns, touched, rows
 
 
 # --- seeing and managing recipes -------------------------------------------------------------
@@ -288,12 +305,7 @@ def run_recipe(
         con = connect(copy)
         try:
             con.execute("BEGIN IMMEDIATE")
-            drop_search_sets(con)
-            con.execute("DROP TABLE IF EXISTS rows_fts")
-            for (index,) in con.execute(  # named after their columns: made again on demand
-                "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'rows_by_%'"
-            ).fetchall():
-                con.execute(f'DROP INDEX "{index}"')
+            drop_name_bound(con)
             for old in wanted:  # two passes: a new name may be another column's old one
                 con.execute(f"ALTER TABLE rows RENAME COLUMN {old} TO sheaf_{old}")
             for old, new in wanted.items():
@@ -301,17 +313,7 @@ def run_recipe(
             con.execute("COMMIT")
         finally:
             con.close()
-        columns, touched, rows = now.start, 0, current.row_count
-        for number, (item, said) in enumerate(
-            zip(recipe.step_list, steps_in_words(recipe), strict=True), start=1
-        ):
-            try:
-                columns, changed, _summary, rows = run_operation(
-                    copy, columns, item["kind"], item.get("params") or {}
-                )
-            except StepError as exc:
-                raise StepError(f"Step {number} ({said.text}) failed: {exc}") from None
-            touched = max(touched, changed)
+        columns, touched, rows = _run_steps(copy, recipe, now.start, current.row_count)
         extras = [replace(c, name=spare[c.name]) for c in now.extras]
         # The dataset's columns keep their places; those the steps made come after them.
         place = {new: i for i, new in enumerate(wanted[c.name] for c in columns_of(current))}

@@ -20,7 +20,7 @@ from datetime import date, datetime
 
 from ...importers.types import yes_or_no
 from ...lru import LRUCache
-from ..storage import Column, bad_value, fits, index_progress
+from ..storage import Column, bad_value, column_index, fits, index_progress
 
 OPERATORS = {
     "eq": "is",
@@ -342,7 +342,7 @@ class Page:
 
 
 def ensure_sort_index(con: sqlite3.Connection, column: str) -> None:
-    con.execute(f"CREATE INDEX IF NOT EXISTS rows_by_{column} ON rows ({column})")
+    con.execute(f"CREATE INDEX IF NOT EXISTS {column_index(column)} ON rows ({column})")
 
 
 def page(
@@ -399,7 +399,7 @@ def page(
             if matches * 50 > total:
                 # Many rows match: walk the sort's index, keeping the matches, rather than
                 # sort every match.
-                source = f"rows INDEXED BY rows_by_{sort}"
+                source = f"rows INDEXED BY {column_index(sort)}"
         else:
             clause, params = where(view, columns, searchable)
         conditions, values = [clause], list(params)
