@@ -530,3 +530,11 @@ def test_a_long_history_lists_the_newest_versions_first_and_all_on_request(
     assert page.count('id="version-') == SHOWN and f"Show every version ({SHOWN + 6})" in page
     page = editor_client.get(f"/datasets/{dataset.id}/history?all=1").get_data(as_text=True)
     assert page.count('id="version-') == SHOWN + 6 and 'id="version-1"' in page
+
+
+def test_a_new_dataset_s_history_says_what_will_appear_there(app, dataset, editor_client):
+    page = editor_client.get(f"/datasets/{dataset.id}/history").get_data(as_text=True)
+    assert "Only the import so far." in page and "Undo takes it back" in page
+    step(editor_client, dataset, "trim", column="c2")
+    page = editor_client.get(f"/datasets/{dataset.id}/history").get_data(as_text=True)
+    assert "Only the import so far." not in page
