@@ -43,6 +43,4 @@ def test_chunks_are_what_csv_writer_writes(bom):
 
 
 def test_no_rows_is_the_header():
-    assert b"".join(export.csv_chunks(COLUMNS, iter([]), bom=False)) == (
-        b'"Name, full",\'=Sum\r\n'
-    )
+    assert b"".join(export.csv_chunks(COLUMNS, iter([]), bom=False)) == (b'"Name, full",\'=Sum\r\n')
