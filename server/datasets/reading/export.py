@@ -8,6 +8,7 @@ Numbers are written as numbers, so a negative amount stays a number.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import sqlite3
 import tempfile
@@ -79,28 +80,19 @@ def csv_select(columns: list[Column]) -> list[str]:
     return expressions
 
 
-class _Lines:
-    """Where csv.writer puts its lines: a list (``write`` is the list's own append), joined
-    once per batch. Cheaper than a StringIO, which widens its whole buffer to four bytes a
-    character as soon as one line holds a character beyond Latin-1, and is copied out."""
-
-    __slots__ = ("write",)
-
-
 def csv_chunks(columns: list[Column], batches: Iterator[list[tuple]], bom: bool) -> Iterator[bytes]:
     """CSV text for ``batches`` of rows selected with :func:`csv_select`."""
-    lines: list[str] = []
-    sink = _Lines()
-    sink.write = lines.append
-    writer = csv.writer(sink, lineterminator="\r\n")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
     if bom:
-        lines.append("\ufeff")
+        buffer.write("\ufeff")
     writer.writerow([neutralise(c.label) for c in columns])
     for batch in batches:
         writer.writerows(batch)
-        yield "".join(lines).encode()
-        lines.clear()
-    yield "".join(lines).encode()
+        yield buffer.getvalue().encode()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue().encode()
 
 
 def json_chunks(columns: list[Column], rows: Iterator[tuple]) -> Iterator[bytes]:
