@@ -63,9 +63,12 @@ PASSWORD = "browse bench password"  # noqa: S105 - a throwaway account in a temp
 FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1}
 PAGE_SIZE = 50
 
-PAGE_TARGET_MS = 25.0
+# Issue #17: every table page p50 <= 10 ms on 1,000,000 rows and <= 0.5x Datasette's for the
+# same page in the same run; CSV export >= 250,000 rows/s.
+PAGE_TARGET_MS = 10.0
+DATASETTE_TARGET_RATIO = 0.5
 PROFILE_TARGET_MS = 25.0
-EXPORT_TARGET_ROWS_S = 200_000
+EXPORT_TARGET_ROWS_S = 250_000
 FLAT_MIB = 32  # "memory flat": the export may raise the server's RSS by at most this much
 
 # The queries, on real columns of the generated data: c2 is ``amount`` (a real with 2
@@ -824,14 +827,14 @@ def main(argv: list[str] | None = None) -> int:
         (
             "worst_page_p50_ms",
             f"{worst.p50:.1f} ms ({worst.label})",
-            f"< {PAGE_TARGET_MS:g} ms",
-            worst.p50 < PAGE_TARGET_MS,
+            f"<= {PAGE_TARGET_MS:g} ms",
+            worst.p50 <= PAGE_TARGET_MS,
         ),
         (
             "worst_vs_datasette",
             f"{worst_ratio:.3f}x ({worst_ratio_label})",
-            "<= 1x",
-            worst_ratio <= 1 if ratios else None,
+            f"<= {DATASETTE_TARGET_RATIO:g}x",
+            worst_ratio <= DATASETTE_TARGET_RATIO if ratios else None,
         ),
         (
             "profile_cached_ms",

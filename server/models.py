@@ -20,6 +20,7 @@ from peewee import (
 
 from .db import database
 from .permissions import PERMISSIONS
+from .prepared import Prepared
 
 
 def utcnow() -> datetime:
@@ -70,8 +71,7 @@ class Role(BaseModel):
     def permission_names(self) -> frozenset[str]:
         if self.is_admin:
             return frozenset(PERMISSIONS)
-        rows = RolePermission.select(RolePermission.permission).where(RolePermission.role == self)
-        return frozenset(row.permission for row in rows if row.permission in PERMISSIONS)
+        return frozenset(p for (p,) in _grants.tuples(self.id) if p in PERMISSIONS)
 
 
 class RolePermission(BaseModel):
@@ -80,6 +80,16 @@ class RolePermission(BaseModel):
 
     class Meta:
         indexes = ((("role", "permission"), True),)
+
+
+# A role's grants, asked at every request (permissions.permissions_of): SQL built once.
+_grants = Prepared(
+    RolePermission,
+    lambda role: RolePermission.select(RolePermission.permission).where(
+        RolePermission.role == role
+    ),
+    1,
+)
 
 
 class User(BaseModel):

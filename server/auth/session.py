@@ -18,7 +18,8 @@ from flask_login import LoginManager, current_user, login_user
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
-from ..models import User
+from ..models import Role, User
+from ..prepared import Prepared
 from ..users.accounts import PasswordPolicy, any_account_exists
 from . import client_throttle
 from .signin import Throttle
@@ -27,6 +28,10 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Every request loads the signed-in person and their role: their SQL is built once.
+_user_by_id = Prepared(User, lambda user_id: User.select().where(User.id == user_id).limit(1), 1)
+_role_by_id = Prepared(Role, lambda role_id: Role.select().where(Role.id == role_id).limit(1), 1)
 
 
 def public(view: F) -> F:
@@ -53,9 +58,12 @@ def _load_user(token: str) -> User | None:
     user_id, _, version = token.partition(":")
     if not user_id.isdigit():
         return None
-    user = User.get_or_none(User.id == int(user_id))
+    user = _user_by_id.first(int(user_id))
     if user is None or not user.active or not hmac.compare_digest(user.session_version, version):
         return None
+    role = _role_by_id.first(user.role_id)
+    if role is not None:  # loaded now rather than when first asked (permissions, pages)
+        user.role = role
     return user
 
 

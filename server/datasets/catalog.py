@@ -7,16 +7,18 @@ record-level access is decided (the web layer's ``access.dataset_or_404`` asks i
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from pathlib import Path
 
-from peewee import ModelSelect
+from peewee import Expression, ModelSelect
 
 from .. import file_removal
 from ..file_keys import BadKey, key_path
 from ..models import Dataset, DatasetShare, DatasetVersion, User
 from ..permissions import has_permission
+from ..prepared import Prepared
 from .storage import Column
 
 DATASETS_DIR = "datasets"
@@ -48,7 +50,13 @@ def remove_dataset_file(data_dir: Path, storage_key: str) -> None:
 
 
 def columns_of(dataset: Dataset) -> list[Column]:
-    return [Column.from_dict(c) for c in json.loads(dataset.columns)]
+    return list(_columns_from(dataset.columns))
+
+
+@functools.lru_cache(maxsize=256)
+def _columns_from(text: str) -> tuple[Column, ...]:
+    """Columns are frozen: one tuple per distinct JSON text serves every request."""
+    return tuple(Column.from_dict(c) for c in json.loads(text))
 
 
 def columns_json(columns: list[Column]) -> str:
@@ -57,10 +65,19 @@ def columns_json(columns: list[Column]) -> str:
 
 def _shared_with(user: User, editable: bool = False) -> ModelSelect:
     """Ids of the datasets shared with ``user`` or their role (with edit rights if asked)."""
+    return _shares(user.id, user.role_id, editable)
+
+
+def _shares(user_id: int, role_id: int, editable: bool = False) -> ModelSelect:
     query = DatasetShare.select(DatasetShare.dataset).where(
-        (DatasetShare.user == user.id) | (DatasetShare.role == user.role_id)
+        (DatasetShare.user == user_id) | (DatasetShare.role == role_id)
     )
     return query.where(DatasetShare.can_edit == True) if editable else query  # noqa: E712
+
+
+def _readable_by(user_id: int, role_id: int) -> Expression:
+    """Without ``datasets.view_all``: their own datasets and those shared with them."""
+    return (Dataset.owner == user_id) | Dataset.id.in_(_shares(user_id, role_id))
 
 
 def visible_datasets(user: User) -> ModelSelect:
@@ -68,8 +85,23 @@ def visible_datasets(user: User) -> ModelSelect:
     every one with ``datasets.view_all``. Every listing of datasets starts here."""
     query = Dataset.select(Dataset, User).join(User, on=(Dataset.owner == User.id))
     if not has_permission(user, "datasets.view_all"):
-        query = query.where((Dataset.owner == user.id) | Dataset.id.in_(_shared_with(user)))
+        query = query.where(_readable_by(user.id, user.role_id))
     return query
+
+
+# The one-dataset lookups every dataset page makes, as visible_datasets(user) narrowed to an
+# id: their SQL is built once (see server/prepared.py). The owner is loaded after.
+_any_dataset = Prepared(
+    Dataset, lambda dataset_id: Dataset.select().where(Dataset.id == dataset_id).limit(1), 1
+)
+_readable_dataset = Prepared(
+    Dataset,
+    lambda dataset_id, user_id, role_id: (
+        Dataset.select().where((Dataset.id == dataset_id) & _readable_by(user_id, role_id)).limit(1)
+    ),
+    3,
+)
+_user_by_id = Prepared(User, lambda user_id: User.select().where(User.id == user_id).limit(1), 1)
 
 
 def access_to(user: User, dataset: Dataset) -> str | None:
@@ -109,8 +141,19 @@ ACTIONS = {
 
 
 def visible_dataset(user: User, dataset_id: int) -> Dataset | None:
-    """The dataset if ``user`` may read it, else None (it is invisible to them)."""
-    return visible_datasets(user).where(Dataset.id == dataset_id).first()
+    """The dataset if ``user`` may read it, else None (it is invisible to them); the same
+    answer as ``visible_datasets(user)`` narrowed to ``dataset_id``, owner loaded."""
+    if has_permission(user, "datasets.view_all"):
+        dataset = _any_dataset.first(dataset_id)
+    else:
+        dataset = _readable_dataset.first(dataset_id, user.id, user.role_id)
+    if dataset is None:
+        return None
+    owner = _user_by_id.first(dataset.owner_id)
+    if owner is None:  # as visible_datasets' join with the owner: no owner, no dataset
+        return None
+    dataset.owner = owner
+    return dataset
 
 
 def may(user: User, dataset: Dataset, action: str) -> bool:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from ..db import database
 from ..models import ColumnLayout, utcnow
+from ..prepared import Prepared
 from .storage import Column
 
 MIN_WIDTH, MAX_WIDTH = 40, 1200  # pixels: narrow enough for a flag, wide enough for a note
@@ -78,10 +79,20 @@ class Layout:
 
 def layout_of(user_id: int, dataset_id: int) -> Layout:
     """The person's layout of the dataset (the default one when they have none)."""
-    row = ColumnLayout.get_or_none(
-        (ColumnLayout.user == user_id) & (ColumnLayout.dataset == dataset_id)
-    )
+    row = _layout_row.first(user_id, dataset_id)
     return Layout.from_json(row.layout) if row else Layout()
+
+
+# Every table page asks for the person's layout: its SQL is built once (server/prepared.py).
+_layout_row = Prepared(
+    ColumnLayout,
+    lambda user_id, dataset_id: (
+        ColumnLayout.select()
+        .where((ColumnLayout.user == user_id) & (ColumnLayout.dataset == dataset_id))
+        .limit(1)
+    ),
+    2,
+)
 
 
 def save_layout(user_id: int, dataset_id: int, layout: Layout) -> None:

@@ -9,7 +9,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach the dataset pages, the import flow and the JSON API to ``app``."""
-    from . import api, history_pages, import_pages, pages, recipe_pages, row_pages
+    from . import api, history_pages, import_pages, pages, recipe_pages, row_pages, table_html
 
     for blueprint in (
         pages.bp,
@@ -20,3 +20,4 @@ def register(app: Flask) -> None:
         api.bp,
     ):
         app.register_blueprint(blueprint)
+    table_html.register(app)
