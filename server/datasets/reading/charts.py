@@ -49,16 +49,16 @@ class Chart:
     def table(self) -> tuple[list[str], list[list[str]]]:
         """The numbers behind the chart: headings and rows, as the page shows them."""
         if self.kind == "scatter":
-            return [self.x_label, self.y_label], [[_number(x), _number(y)] for x, y in self.points]
+            return [self.x_label, self.y_label], [[_cell(x), _cell(y)] for x, y in self.points]
         if self.series:
             heads = [self.x_label, *(name for name, _ in self.series), "Total"]
             rows = [
-                [label, *(_number(values[i]) for _, values in self.series), _number(self.values[i])]
+                [label, *(_cell(values[i]) for _, values in self.series), _cell(self.values[i])]
                 for i, label in enumerate(self.labels)
             ]
             return heads, rows
         return [self.x_label, self.y_label], [
-            [label, _number(self.values[i])] for i, label in enumerate(self.labels)
+            [label, _cell(self.values[i])] for i, label in enumerate(self.labels)
         ]
 
 
@@ -160,6 +160,11 @@ def _ticks(top: float) -> list[float]:
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
     return [i * step for i in range(math.ceil(top / step) + 1)]
+
+
+def _cell(value: float) -> str:
+    """A number in the table under a chart (more digits than on the chart's axis)."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.6g}"
 
 
 def _number(value: float) -> str:
@@ -280,7 +285,8 @@ def _description(chart: Chart) -> str:
         return "There is no data to show."
     high = max(range(len(chart.values)), key=chart.values.__getitem__)
     return (
-        f"{len(chart.values)} {'points' if chart.kind == 'line' else 'bars'}; the highest is "
+        f"{len(chart.values)} {'point' if chart.kind == 'line' else 'bar'}"
+        f"{'' if len(chart.values) == 1 else 's'}; the highest is "
         f"{chart.labels[high]} with {_number(chart.values[high])}."
     )
 
