@@ -189,10 +189,10 @@ def test_profile_and_charts_follow_the_view(site: Site, browser) -> None:
         assert point.text_content() == f"2024: {CHEN_ROWS}"
         shot(page, "profile-chart-04-line")
 
-        # A scatter of minutes against fee.
+        # A scatter of fee against id.
         kind.select_option("scatter")
-        page.locator("#x").select_option("c7")
-        page.locator("#y").select_option("c8")
+        page.locator("#x").select_option("c1")
+        page.locator("#y").select_option("c7")
         _draw(page)
         expect(page.locator("svg.chart circle.chart-point")).to_have_count(CHEN_ROWS)
         chart_url = page.url

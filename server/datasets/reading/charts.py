@@ -18,10 +18,10 @@ from .scope import EVERY, Scope
 WIDTH, HEIGHT = 720, 360
 LEFT, RIGHT, TOP, BOTTOM = 70, 20, 40, 90
 KINDS = {
-    "bar": "Bars (most common values)",
+    "bar": "Bars",
     "histogram": "Histogram",
-    "line": "Over time (line)",
-    "scatter": "Scatter (two numbers)",
+    "line": "Line over time",
+    "scatter": "Scatter",
 }
 AGGREGATES = {"count": "Count", "sum": "Sum", "mean": "Mean"}
 PERIODS = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
