@@ -105,8 +105,24 @@ def _draw(page) -> None:
         page.get_by_role("button", name="Draw", exact=True).click()
 
 
-def test_profile_and_charts_follow_the_view(site: Site, browser) -> None:
+def test_profile_and_charts_follow_the_view(site: Site, browser, monkeypatch) -> None:
     from playwright.sync_api import expect
+
+    from server.datasets.reading import profile_jobs
+
+    # The background profile pauses after two columns until the progress has been seen.
+    release = threading.Event()
+    real = profile_jobs.profile_view
+
+    def paused(con, columns, scope, progress):
+        def step(done, column):
+            progress(done, column)
+            if done == 2:
+                release.wait(20)
+
+        return real(con, columns, scope, step)
+
+    monkeypatch.setattr(profile_jobs, "profile_view", paused)
 
     table = f"{site.url}/datasets/{site.dataset_id}"
     said = f"of {CHEN_ROWS} rows where doctor = Dr. Chen"
@@ -122,9 +138,16 @@ def test_profile_and_charts_follow_the_view(site: Site, browser) -> None:
         with page.expect_navigation():
             page.get_by_role("link", name="Profile", exact=True).click()
         assert "c3.eq=Dr.+Chen" in page.url
-        expect(page.locator(".profile-card")).to_have_count(
-            len(HEADERS)
-        )  # the page filled in by itself
+        progress = page.locator("[data-profile-progress]")
+        expect(progress.locator("[data-progress-text]")).to_have_text(
+            f"2 of {len(HEADERS)} columns done (now: doctor)"
+        )
+        assert progress.locator("progress").evaluate("p => p.value") == 25
+        expect(page.locator(".view-scope")).to_contain_text(f"Profile {said}")
+        shot(page, "profile-chart-00-working")
+        assert serious_violations(page, axe) == []
+        release.set()
+        expect(page.locator(".profile-card")).to_have_count(len(HEADERS))  # filled in by itself
         expect(page.locator(".view-scope")).to_contain_text(f"Profile {said}")
         doctor = page.locator(".profile-card", has=page.locator("h2", has_text="doctor"))
         expect(doctor.locator("tbody tr")).to_have_count(1)
