@@ -27,7 +27,7 @@ from .pages import bp
 
 profiles = ProfileCache()
 runner = ProfileRunner(profiles)
-BACKGROUND_ROWS = 100_000  # a first profile of this many rows or more runs in the background
+BACKGROUND_ROWS = 100_000  # the first profile of a dataset this large runs in the background
 
 # The fields each kind of chart reads; any other field sent is ignored.
 CHART_FIELDS = {
@@ -88,7 +88,7 @@ def dataset_profile(dataset_id: int) -> str:
         found = profiles.peek(_version(dataset), columns, looked.scope)
         cached = found is not None
         if found is None and looked.rows:
-            if looked.rows >= _background_rows():
+            if dataset.row_count >= _background_rows():  # a scan of every row, filtered or not
                 job = runner.start(key, columns, looked.scope, lambda: open_rows(dataset))
             else:
                 found, cached = profiles.get(con, _version(dataset), columns, looked.scope)
