@@ -233,6 +233,19 @@ def test_scatter_of_two_number_columns(app, editor_client, dataset):
     assert sample.note == "7 of 60 rows are drawn (every 9th, in row order)."
 
 
+def test_scatter_of_huge_and_equal_numbers_draws(app, people):
+    body = "a,b,c\n1e300,5,7\n-1e300,5,7\n1.5e308,5,7\n-1.5e308,5,7\n"
+    dataset = make_dataset(app, people["editor"], body, name="Huge")
+    columns = names(dataset)
+    with app.app_context(), rows_of(dataset) as con:
+        chart = charts.scatter_chart(con, columns["a"], columns["b"])
+        same = charts.scatter_chart(con, columns["b"], columns["c"])
+    root = ET.fromstring(charts.svg(chart))  # noqa: S314 - our own SVG
+    assert len(titles(root, "chart-point")) == 4
+    root = ET.fromstring(charts.svg(same))  # noqa: S314 - our own SVG
+    assert titles(root, "chart-point") == ["5, 7"] * 4
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [

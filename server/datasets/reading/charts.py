@@ -461,6 +461,8 @@ def _range_ticks(low: float, high: float) -> list[float]:
     if high <= low:
         low, high = low - 1, high + 1
     raw = (high - low) / 5
+    if not math.isfinite(raw) or raw <= 0:  # beyond what a float spans: just the two ends
+        return [low, high]
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
     first = math.floor(low / step) * step
