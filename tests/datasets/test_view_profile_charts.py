@@ -389,3 +389,18 @@ def test_a_failed_background_profile_says_so(app, dataset, monkeypatch):
         job = runner.start(("k",), columns_of(dataset), EVERY, lambda: open_rows(dataset))
     assert job.finished.wait(10)
     assert job.status()["status"] == "failed" and "could not be worked out" in job.status()["error"]
+
+
+def test_a_search_waiting_for_its_index_is_left_out_meanwhile(editor_client, dataset, monkeypatch):
+    from server.datasets.reading import browse
+
+    def building(con, view):
+        if view.search:
+            raise browse.IndexBuilding(40)
+
+    monkeypatch.setattr(browse, "require_search_index", building)
+    body = page(editor_client, f"/datasets/{dataset.id}/profile?q=missed&c1.eq=Dr.+Chen")
+    assert "The search index is being built (40%)" in body and "the filters apply" in body
+    assert f"Profile of {len(CHEN)} rows where <strong>doctor = Dr. Chen</strong>" in body
+    body = page(editor_client, f"/datasets/{dataset.id}/chart?q=missed&kind=bar&column=c2")
+    assert "The search index is being built (40%)" in body and "Chart of all 60 rows" in body
