@@ -101,19 +101,19 @@ def test_profile_page_says_which_rows_and_links_back(editor_client, dataset):
     assert f'href="/datasets/{dataset.id}?sort=c3&amp;c1.eq=Dr.+Chen"' in body  # back, same view
     assert f'href="/datasets/{dataset.id}/profile">Profile of the whole dataset' in body
     chen_done = sum(r["status"] == "done" for r in CHEN)
-    assert f"<td>done</td><td>{chen_done}</td>" in body
+    assert f">done</a></td><td>{chen_done}</td>" in body
     # The chart links of each column keep the view.
     assert "kind=bar&amp;column=c2&amp;sort=c3&amp;c1.eq=Dr.+Chen" in body
     whole = page(editor_client, f"/datasets/{dataset.id}/profile")
     assert "Profile of all 60 rows" in whole
-    assert f"<td>done</td><td>{sum(r['status'] == 'done' for r in ROWS)}</td>" in whole
+    assert f">done</a></td><td>{sum(r['status'] == 'done' for r in ROWS)}</td>" in whole
 
 
 def test_profile_follows_a_search(editor_client, dataset):
     body = page(editor_client, f"/datasets/{dataset.id}/profile?q=missed")
     missed = sum(r["status"] == "missed" for r in ROWS)
     assert f"Profile of {missed} rows where <strong>matching “missed”</strong>" in body
-    assert f"<td>missed</td><td>{missed}</td>" in body and "<td>done</td>" not in body
+    assert f">missed</a></td><td>{missed}</td>" in body and ">done</a></td>" not in body
 
 
 def test_a_view_that_cannot_apply_says_why(editor_client, dataset):
@@ -404,3 +404,14 @@ def test_a_search_waiting_for_its_index_is_left_out_meanwhile(editor_client, dat
     assert f"Profile of {len(CHEN)} rows where <strong>doctor = Dr. Chen</strong>" in body
     body = page(editor_client, f"/datasets/{dataset.id}/chart?q=missed&kind=bar&column=c2")
     assert "The search index is being built (40%)" in body and "Chart of all 60 rows" in body
+
+
+def test_most_common_values_open_their_rows_in_the_table(editor_client, dataset):
+    body = page(editor_client, f"/datasets/{dataset.id}/profile?c1.eq=Dr.+Chen")
+    link = f'href="/datasets/{dataset.id}?c1.eq=Dr.+Chen&amp;c2.eq=done"'
+    assert link in body
+    table = page(editor_client, f"/datasets/{dataset.id}?c1.eq=Dr.+Chen&c2.eq=done")
+    chen_done = sum(r["status"] == "done" for r in CHEN)
+    assert f"{chen_done} of 60 rows match" in table
+    minutes = CHEN[0]["minutes"]
+    assert f'href="/datasets/{dataset.id}?c1.eq=Dr.+Chen&amp;c3.eq={minutes}"' in body
