@@ -415,3 +415,20 @@ def test_most_common_values_open_their_rows_in_the_table(editor_client, dataset)
     assert f"{chen_done} of 60 rows match" in table
     minutes = CHEN[0]["minutes"]
     assert f'href="/datasets/{dataset.id}?c1.eq=Dr.+Chen&amp;c3.eq={minutes}"' in body
+
+
+def test_a_long_legend_fits_the_chart(app, people):
+    body = "kind,colour\n" + "".join(
+        f"a,{'a very long name of a colour number ' + str(i % 9)}\n" for i in range(90)
+    )
+    dataset = make_dataset(app, people["editor"], body, name="Long names")
+    columns = names(dataset)
+    with app.app_context(), rows_of(dataset) as con:
+        root = ET.fromstring(  # noqa: S314 - our own SVG
+            charts.svg(charts.split_bar_chart(con, columns["kind"], columns["colour"]))
+        )
+    legend = next(g for g in root.iter(f"{NS}g") if g.get("class") == "chart-legend")
+    texts = legend.findall(f"{NS}text")
+    assert len(texts) == 7 and texts[0].find(f"{NS}title").text.endswith("number 0")
+    last = float(texts[-1].get("x")) + 7 * len(texts[-1].text)
+    assert last <= charts.WIDTH

@@ -443,13 +443,15 @@ def _series_bars(chart: Chart, slot: float, y) -> list[str]:
 def _legend(names: list[str]) -> list[str]:
     parts = ['<g class="chart-legend">']
     x = LEFT
+    # Each name gets an equal share of the width (about 7 px a character) so all fit in one line.
+    fits_chars = max(4, min(16, int((WIDTH - LEFT - RIGHT) / max(1, len(names)) - 24) // 7))
     for s, name in enumerate(names):
         colour = OTHER_COLOUR if name == OTHER else PALETTE[s % len(PALETTE)]
-        shown = name if len(name) <= 16 else name[:15] + "…"
+        shown = name if len(name) <= fits_chars else name[: fits_chars - 1] + "…"
         parts.append(
             f'<rect x="{x}" y="{TOP - 12}" width="10" height="10" fill="{colour}"/>'
             f'<text x="{x + 14}" y="{TOP - 3}" class="chart-text" fill="#1e2420">'
-            f"{escape(shown)}</text>"
+            f"{escape(shown)}<title>{escape(name)}</title></text>"
         )
         x += 24 + 7 * len(shown)
     parts.append("</g>")
