@@ -488,9 +488,20 @@ def bench_sheaf(
         page(f"search “{SEARCH_WORD}”", q(q=SEARCH_WORD))
         page(f"search “{SEARCH_WORD}” sorted by {SORT_COLUMN}", q(q=SEARCH_WORD, sort=SORT_COLUMN))
 
+        # A large first profile runs in the background: "first" is until its status is done.
+        started = time.perf_counter()
+        time_get(client, f"{base}/profile")
+        while (state := json.loads(time_get(client, f"{base}/profile/status")[1]))[
+            "status"
+        ] != "done":
+            if state["status"] == "failed":
+                raise BenchError(f"The profile failed: {state['error']}")
+            time.sleep(0.05)
+        first_profile_ms = (time.perf_counter() - started) * 1000
         profile = time_query(
             client, "profile (cached)", f"{base}/profile", args.warmup, args.repeat
         )
+        profile.first_ms = first_profile_ms
         say(f"    profile: first {profile.first_ms:.0f} ms, cached {profile.p50:.1f} ms p50")
 
         exports = []

@@ -33,3 +33,18 @@ class LRUCache(Generic[V]):
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
         return value, False
+
+    def peek(self, key: Hashable) -> V | None:
+        """The value for ``key`` if it is kept (nothing is computed)."""
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        return None
+
+    def put(self, key: Hashable, value: V) -> None:
+        """Keep ``value`` under ``key`` (computed elsewhere, e.g. in the background)."""
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)

@@ -91,6 +91,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     # Anyone who may read a dataset keeps their own column layout (an empty form: unchanged).
     ("datasets.dataset_layout", "POST"): row(viewer=404, editor=302, admin=302),
     ("datasets.dataset_profile", "GET"): row(viewer=404, editor=200, admin=200),
+    ("datasets.dataset_profile_status", "GET"): row(viewer=404, editor=200, admin=200),
     ("datasets.dataset_chart", "GET"): row(viewer=404, editor=200, admin=200),
     ("datasets.dataset_chart_svg", "GET"): row(viewer=404, editor=400, admin=400),  # no column
     ("datasets.dataset_clean", "GET"): row(viewer=404, editor=200, admin=200),

@@ -489,3 +489,54 @@
     }
   });
 })();
+
+// Profile and chart pages: the chart form shows only the fields the chosen chart uses
+// (data-chart-for lists the charts; data-chart-needs another field, "by" for any value or
+// "agg:sum mean" for some); hidden fields are disabled, so they are not sent either. A
+// profile worked out in the background is followed until it is done.
+(function () {
+  "use strict";
+  var form = document.querySelector("[data-chart-form]");
+  if (form) {
+    var kind = form.querySelector("[data-chart-kind]");
+    var fields = form.querySelectorAll("[data-chart-for]");
+    var update = function () {
+      fields.forEach(function (field) {
+        var shown = field.getAttribute("data-chart-for").split(" ").indexOf(kind.value) >= 0;
+        var needs = field.getAttribute("data-chart-needs");
+        if (shown && needs) {
+          var spec = needs.split(":");
+          var other = form.querySelector('[name="' + spec[0] + '"]');
+          shown = other && (spec.length > 1 ? spec[1].split(" ").indexOf(other.value) >= 0 : other.value !== "");
+        }
+        field.hidden = !shown;
+        field.querySelectorAll("select, input").forEach(function (input) { input.disabled = !shown; });
+      });
+    };
+    form.addEventListener("change", update);
+    update();
+  }
+  var panel = document.querySelector("[data-profile-progress]");
+  if (panel) {
+    var url = panel.getAttribute("data-profile-progress");
+    var bar = panel.querySelector("progress");
+    var text = panel.querySelector("[data-progress-text]");
+    var poll = function () {
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (response) {
+        if (!response.ok) throw new Error(response.status);
+        return response.json();
+      }).then(function (data) {
+        if (data.status === "done") { window.location.reload(); return; }
+        if (data.status === "failed") {
+          text.textContent = data.error + " Reload the page to try again.";
+          return;
+        }
+        bar.value = data.percent;
+        text.textContent = data.status === "waiting" ? "Waiting for another profile to finish…" :
+          data.done + " of " + data.total + " columns done" + (data.column ? " (now: " + data.column + ")" : "");
+        window.setTimeout(poll, 500);
+      }).catch(function () { window.setTimeout(poll, 2000); });
+    };
+    window.setTimeout(poll, 300);
+  }
+})();

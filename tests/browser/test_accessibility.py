@@ -23,6 +23,7 @@ NOT_PAGES = {
     "auth.setup",
     "datasets.dataset_export",
     "datasets.dataset_chart_svg",
+    "datasets.dataset_profile_status",
     "imports.import_problems",
     "imports.import_progress",
     "backups.backup_file",

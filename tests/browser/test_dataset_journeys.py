@@ -285,9 +285,15 @@ def test_editor_shares_and_viewer_sees(site: Site, browser) -> None:
         assert all(SEARCH.lower() in n.lower() for n in names), names
         step(page, "searched")
 
-        # Profile: a card per column; numbers show quartiles, text its most common values.
+        # Profile: of the searched rows, as the page says; then of the whole dataset, a card
+        # per column; numbers show quartiles, text its most common values.
         _click(page, page.get_by_role("link", name="Profile", exact=True))
         expect(page.locator("main h1")).to_have_text(f"Profile of {SHARED}")
+        expect(page.locator(".view-scope")).to_contain_text(
+            f"Profile of {len(found)} rows where matching “{SEARCH}”"
+        )
+        _click(page, page.get_by_role("link", name="Profile of the whole dataset"))
+        expect(page.locator(".view-scope")).to_contain_text("Profile of all 300 rows")
         cards = page.locator("section.profile-card")
         expect(cards).to_have_count(5)
         amount_card = cards.filter(has=page.get_by_role("heading", name="amount"))
@@ -301,8 +307,8 @@ def test_editor_shares_and_viewer_sees(site: Site, browser) -> None:
         _click(page, page.locator("nav.breadcrumbs").get_by_role("link", name=SHARED))
         _click(page, page.get_by_role("link", name="Charts", exact=True))
         expect(page.locator("main h1")).to_have_text("Charts")
-        page.get_by_label("Chart", exact=True).select_option(label="Top values")
-        page.get_by_label("Column (top values, histogram)").select_option(label="city")
+        page.get_by_label("Chart", exact=True).select_option(label="Bars")
+        page.get_by_label("Column", exact=True).select_option(label="city")
         _click(page, page.get_by_role("button", name="Draw"))
         picture = page.locator(".chart-frame svg[role=img]")
         expect(picture).to_be_visible()

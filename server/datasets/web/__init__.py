@@ -9,7 +9,16 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach the dataset pages, the import flow and the JSON API to ``app``."""
-    from . import api, history_pages, import_pages, pages, recipe_pages, row_pages, table_html
+    from . import (
+        api,
+        history_pages,
+        import_pages,
+        pages,
+        profile_pages,  # noqa: F401 - its routes hang on pages.bp
+        recipe_pages,
+        row_pages,
+        table_html,
+    )
 
     for blueprint in (
         pages.bp,

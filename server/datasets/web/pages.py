@@ -36,15 +36,13 @@ from ...permissions import has_permission, require_permission
 from .. import layouts, sharing, versions
 from ..catalog import access_to, can_delete, can_share, columns_of, visible_datasets
 from ..cleaning import recipes, steps
-from ..reading import browse, charts, export
-from ..reading.profile import ProfileCache
+from ..reading import browse, export
 from ..storage import index_progress
 from .access import count_of, dataset_or_404, open_rows, read_page, rows_of
 from .forms import DescribeForm, ShareForm
 from .history_pages import base_version
 
 bp = Blueprint("datasets", __name__)
-profiles = ProfileCache()
 
 
 @bp.route("/datasets")
@@ -357,86 +355,6 @@ def _stream_file(path: Path) -> Iterator[bytes]:
                 yield chunk
     finally:
         path.unlink(missing_ok=True)
-
-
-def _version(dataset: Dataset) -> str:
-    return f"{dataset.storage_key}:{dataset.updated_at}"
-
-
-@bp.route("/datasets/<int:dataset_id>/profile")
-def dataset_profile(dataset_id: int) -> str:
-    dataset = dataset_or_404(dataset_id)
-    columns = columns_of(dataset)
-    with rows_of(dataset) as con:
-        found, cached = profiles.get(con, _version(dataset), columns)
-    return render_template("datasets/profile.html", dataset=dataset, profiles=found, cached=cached)
-
-
-def _chart(dataset: Dataset) -> charts.Chart:
-    columns = {c.name: c for c in columns_of(dataset)}
-    kind = request.args.get("kind", "bar")
-    with rows_of(dataset) as con:
-        if kind == "line":
-            date_column = columns.get(request.args.get("date", ""))
-            if date_column is None:
-                raise charts.ChartError("Choose a date column.")
-            return charts.line_chart(
-                con,
-                date_column,
-                columns.get(request.args.get("value", "")),
-                request.args.get("agg", "count"),
-                request.args.get("period", "month"),
-            )
-        column = columns.get(request.args.get("column", ""))
-        if column is None:
-            raise charts.ChartError("Choose a column.")
-        if kind == "histogram":
-            return charts.histogram_chart(con, column)
-        if kind == "bar":
-            return charts.bar_chart(con, column)
-    raise charts.ChartError("Choose a kind of chart.")
-
-
-@bp.route("/datasets/<int:dataset_id>/chart")
-def dataset_chart(dataset_id: int) -> str:
-    dataset = dataset_or_404(dataset_id)
-    chart, picture, problem = None, None, None
-    if request.args.get("kind"):
-        try:
-            chart = _chart(dataset)
-            picture = charts.svg(chart)
-        except charts.ChartError as exc:
-            problem = str(exc)
-    return render_template(
-        "datasets/chart.html",
-        dataset=dataset,
-        columns=columns_of(dataset),
-        chart=chart,
-        picture=picture,
-        problem=problem,
-        kinds=charts.KINDS,
-        aggregates=charts.AGGREGATES,
-        periods=charts.PERIODS,
-        args=request.args,
-    )
-
-
-@bp.route("/datasets/<int:dataset_id>/chart.svg")
-def dataset_chart_svg(dataset_id: int) -> Response:
-    dataset = dataset_or_404(dataset_id)
-    try:
-        chart = _chart(dataset)
-    except charts.ChartError:
-        abort(400)
-    name = download_name(f"{dataset.name} {chart.kind}", "svg")
-    target = save_target()
-    if target is not None:
-        return saved(iter([charts.svg(chart).encode()]), target)
-    return Response(
-        charts.svg(chart),
-        mimetype="image/svg+xml",
-        headers=attachment(name),
-    )
 
 
 def _step_params(kind: str, form) -> dict:
