@@ -1,0 +1,286 @@
+"""Summaries (group-by and pivot, as Grist's summary tables): the view's rows grouped by one
+or two columns (dates by day, week, month, quarter or year), with counts, distinct values,
+sums, means, minimums, maximums and medians per group.
+
+One SQL statement per summary; a median is the middle of each group's sorted values, found
+with window functions in the same statement. Values kept as written that do not fit their
+column's type never count in a sum, mean, minimum, maximum or median (as in profiles), and a
+date that does not fit is grouped under its own text. Kept per view until the dataset changes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+
+from ...lru import LRUCache
+from ..storage import Column, fits
+from .browse import View, where
+
+PERIODS = {
+    "day": "day",
+    "week": "week (from Monday)",
+    "month": "month",
+    "quarter": "quarter",
+    "year": "year",
+}
+FUNCTIONS = {
+    "count": "Count of rows",
+    "distinct": "Distinct values",
+    "sum": "Sum",
+    "mean": "Mean",
+    "min": "Minimum",
+    "max": "Maximum",
+    "median": "Median",
+}
+NUMBERS = ("integer", "real")
+DATES = ("date", "datetime")
+# The column types each function reads (count reads no column).
+FUNCTION_TYPES = {
+    "distinct": ("text", "integer", "real", "date", "datetime", "boolean"),
+    "sum": NUMBERS,
+    "mean": NUMBERS,
+    "median": NUMBERS,
+    "min": ("text", *NUMBERS, *DATES),
+    "max": ("text", *NUMBERS, *DATES),
+}
+MAX_GROUPS = 5000  # groups read; a summary with more says it shows the first ones
+MAX_MEASURES = 3
+
+
+class SummaryError(ValueError):
+    """A summary that cannot be made as asked; the message says why, for a person."""
+
+
+@dataclass(frozen=True)
+class Grouping:
+    column: Column
+    period: str = ""  # dates only: a key of PERIODS ("" groups by the value itself)
+
+    @property
+    def label(self) -> str:
+        return f"{self.column.label} ({self.period})" if self.period else self.column.label
+
+
+@dataclass(frozen=True)
+class Measure:
+    function: str
+    column: Column | None = None  # None for count
+
+    @property
+    def label(self) -> str:
+        if self.column is None:
+            return "Rows"
+        return f"{FUNCTIONS[self.function]} of {self.column.label}"
+
+
+@dataclass
+class Summary:
+    groupings: list[Grouping]
+    measures: list[Measure]
+    rows: list[tuple] = field(default_factory=list)  # (key, [key,] value, value, …)
+    truncated: bool = False  # more than MAX_GROUPS groups: only the first are here
+
+    @property
+    def headers(self) -> list[str]:
+        return [g.label for g in self.groupings] + [m.label for m in self.measures]
+
+
+def check(groupings: list[Grouping], measures: list[Measure]) -> None:
+    """Raise SummaryError unless the groupings and measures make a summary."""
+    if not groupings:
+        raise SummaryError("Choose a column to group by.")
+    if len(groupings) > 2:
+        raise SummaryError("Group by one or two columns.")
+    if len({g.column.name for g in groupings}) < len(groupings):
+        raise SummaryError("Choose two different columns to group by.")
+    for g in groupings:
+        if g.period and g.period not in PERIODS:
+            raise SummaryError(f"“{g.period}” is not a period: choose a day, week, month, …")
+        if g.period and g.column.type not in DATES:
+            raise SummaryError(f"{g.column.label} holds no dates: group it without a period.")
+    if not measures:
+        raise SummaryError("Choose what to compute for each group.")
+    if len(measures) > MAX_MEASURES:
+        raise SummaryError(f"Choose at most {MAX_MEASURES} things to compute.")
+    for m in measures:
+        if m.function not in FUNCTIONS:
+            raise SummaryError(f"“{m.function[:30]}” is not something a summary computes.")
+        if m.function == "count":
+            continue
+        if m.column is None:
+            raise SummaryError(f"{FUNCTIONS[m.function]}: choose the column to compute it of.")
+        if m.column.type not in FUNCTION_TYPES[m.function]:
+            raise SummaryError(
+                f"{FUNCTIONS[m.function]} of {m.column.label}: "
+                f"that needs a {'number' if m.function in ('sum', 'mean', 'median') else 'other'}"
+                " column."
+            )
+
+
+def _key(g: Grouping) -> str:
+    """SQL for a grouping's key. Dates that do not fit keep their own text as the key."""
+    c = g.column.name
+    if not g.period:
+        return c
+    day = f"substr({c}, 1, 10)"
+    expression = {
+        "day": day,
+        "week": f"date({day}, 'weekday 0', '-6 days')",
+        "month": f"substr({c}, 1, 7)",
+        "quarter": f"substr({c}, 1, 4) || '-Q' || ((CAST(substr({c}, 6, 2) AS INTEGER) + 2) / 3)",
+        "year": f"substr({c}, 1, 4)",
+    }[g.period]
+    return f"CASE WHEN {fits(g.column)} THEN {expression} ELSE {c} END"
+
+
+def _kept(column: Column) -> str:
+    """The column's value where it fits its type, else NULL (left out of the figures)."""
+    return (
+        column.name if column.type == "text" else f"CASE WHEN {fits(column)} THEN {column.name} END"
+    )
+
+
+def _aggregate(m: Measure, median: str = "") -> str:
+    """SQL for one measure over a group; ``median`` is the median's expression, when made."""
+    if m.function == "count":
+        return "count(*)"
+    c = m.column.name
+    if m.function == "distinct":
+        return f"count(DISTINCT {c})"
+    if m.function == "median":
+        return median
+    value = _kept(m.column)
+    if m.function == "sum":
+        return f"total({value})" if m.column.type == "real" else f"sum({value})"
+    return {"mean": f"avg({value})", "min": f"min({value})", "max": f"max({value})"}[m.function]
+
+
+def query(
+    columns: list[Column],
+    view: View,
+    searchable: bool,
+    groupings: list[Grouping],
+    measures: list[Measure],
+) -> tuple[str, list]:
+    """The summary's SQL and parameters (after :func:`check`); BadView for a bad view."""
+    clause, params = where(view, columns, searchable)
+    names = [f"k{i}" for i in range(len(groupings))]
+    by = ", ".join(names)
+    keys = ", ".join(f"{_key(g)} AS {n}" for g, n in zip(groupings, names, strict=True))
+    read = sorted({m.column.name for m in measures if m.column is not None})
+    source = ", ".join([keys, *read])
+    medians = [i for i, m in enumerate(measures) if m.function == "median"]
+    if medians:
+        # Number each group's values in order (one window per median), then average the one
+        # or two in the middle: the median as statistics.median finds it.
+        values = ", ".join(f"{_kept(measures[i].column)} AS v{i}" for i in medians)
+        windows = ", ".join(
+            f"CASE WHEN v{i} IS NOT NULL THEN row_number() OVER (PARTITION BY {by}, "
+            f"v{i} IS NULL ORDER BY v{i}) END AS r{i}, count(v{i}) OVER (PARTITION BY {by}) AS n{i}"
+            for i in medians
+        )
+        table = f"(SELECT *, {windows} FROM (SELECT {source}, {values} FROM rows WHERE {clause}))"
+    else:
+        table = f"(SELECT {source} FROM rows WHERE {clause})"
+    selected = ", ".join(
+        _aggregate(m, f"avg(CASE WHEN r{i} IN ((n{i} + 1) / 2, (n{i} + 2) / 2) THEN v{i} END)")
+        for i, m in enumerate(measures)
+    )
+    sql = f"SELECT {by}, {selected} FROM {table} GROUP BY {by} ORDER BY {by} LIMIT ?"
+    return sql, [*params, MAX_GROUPS + 1]
+
+
+def summarize(
+    con: sqlite3.Connection,
+    columns: list[Column],
+    view: View,
+    searchable: bool,
+    groupings: list[Grouping],
+    measures: list[Measure],
+) -> Summary:
+    """The summary of ``view`` (raises SummaryError or BadView with a sentence)."""
+    check(groupings, measures)
+    sql, params = query(columns, view, searchable, groupings, measures)
+    return _run(con, sql, params, groupings, measures)
+
+
+def _run(
+    con: sqlite3.Connection,
+    sql: str,
+    params: list,
+    groupings: list[Grouping],
+    measures: list[Measure],
+) -> Summary:
+    try:
+        rows = con.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "integer overflow" not in str(exc):
+            raise
+        # A sum past what SQLite's whole numbers hold: add them as floating-point numbers.
+        rows = con.execute(sql.replace("sum(CASE", "total(CASE"), params).fetchall()
+    return Summary(groupings, measures, rows[:MAX_GROUPS], truncated=len(rows) > MAX_GROUPS)
+
+
+class SummaryCache:
+    """Summaries by dataset version and SQL: the first look computes, later looks are free."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._cache: LRUCache[Summary] = LRUCache(size)
+
+    def get(
+        self,
+        con: sqlite3.Connection,
+        version: str,
+        columns: list[Column],
+        view: View,
+        searchable: bool,
+        groupings: list[Grouping],
+        measures: list[Measure],
+    ) -> tuple[Summary, bool]:
+        """The summary, and whether it came from the cache."""
+        check(groupings, measures)
+        sql, params = query(columns, view, searchable, groupings, measures)
+        key = (version, sql, tuple(params), tuple(groupings), tuple(measures))
+        return self._cache.get(key, lambda: _run(con, sql, params, groupings, measures))
+
+
+@dataclass
+class Pivot:
+    """A two-column summary's first measure laid out with the first grouping down the side
+    and the second across the top (at most ``MAX_PIVOT_COLUMNS`` across)."""
+
+    row_keys: list[object]
+    column_keys: list[object]
+    cells: dict[tuple[object, object], object]
+    truncated: bool = False
+
+
+MAX_PIVOT_COLUMNS = 40
+
+
+def _sqlite_order(value: object) -> tuple:
+    """SQLite's order of values of mixed types: empty, numbers, text, bytes."""
+    if value is None:
+        return (0, 0)
+    if isinstance(value, int | float):
+        return (1, value)
+    return (2, str(value))
+
+
+def pivot(summary: Summary) -> Pivot | None:
+    """The summary as a pivot table (two groupings), else None."""
+    if len(summary.groupings) != 2:
+        return None
+    row_keys: list[object] = []
+    column_keys: list[object] = []
+    cells: dict[tuple[object, object], object] = {}
+    for first, second, value, *_ in summary.rows:
+        if first not in row_keys:
+            row_keys.append(first)
+        if second not in column_keys:
+            column_keys.append(second)
+        cells[(first, second)] = value
+    column_keys.sort(key=_sqlite_order)
+    truncated = len(column_keys) > MAX_PIVOT_COLUMNS
+    return Pivot(row_keys, column_keys[:MAX_PIVOT_COLUMNS], cells, truncated)
