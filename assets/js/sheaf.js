@@ -489,3 +489,51 @@
     }
   });
 })();
+
+// Facets on the table page: once the page has rendered and the panel is open, each column's
+// facet is fetched (one at a time, so a large dataset is never asked for all at once) and put
+// in its slot. Whether the panel is open is remembered, so it stays open after choosing a value.
+(function () {
+  "use strict";
+  var panel = document.querySelector("details[data-facets]");
+  if (!panel) return;
+  var KEY = "sheaf-facets-open";
+  var loaded = false;
+  var load = function () {
+    if (loaded) return;
+    loaded = true;
+    var slots = Array.prototype.slice.call(panel.querySelectorAll("[data-facet-url]"));
+    var next = function () {
+      var slot = slots.shift();
+      if (!slot) return;
+      fetch(slot.getAttribute("data-facet-url"), { credentials: "same-origin" })
+        .then(function (response) {
+          if (response.redirected) { window.location.reload(); return null; }
+          if (!response.ok) throw new Error(String(response.status));
+          return response.text();
+        })
+        .then(function (html) {
+          if (html === null) return;
+          slot.innerHTML = html;
+          slot.setAttribute("aria-busy", "false");
+          next();
+        })
+        .catch(function () {
+          var note = slot.querySelector("p") || slot.appendChild(document.createElement("p"));
+          note.className = "muted small";
+          note.textContent = "These values could not be counted; reload the page to try again.";
+          slot.setAttribute("aria-busy", "false");
+          next();
+        });
+    };
+    next();
+  };
+  var remembered = false;
+  try { remembered = window.localStorage.getItem(KEY) === "1"; } catch (e) { remembered = false; }
+  if (remembered) panel.open = true;
+  if (panel.open) load();
+  panel.addEventListener("toggle", function () {
+    try { window.localStorage.setItem(KEY, panel.open ? "1" : "0"); } catch (e) { /* private mode */ }
+    if (panel.open) load();
+  });
+})();

@@ -219,3 +219,17 @@ def _description(chart: Chart) -> str:
         f"{len(chart.values)} {'points' if chart.kind == 'line' else 'bars'}; the highest is "
         f"{chart.labels[high]} with {_number(chart.values[high])}."
     )
+
+
+MAX_SUMMARY_BARS = 60
+
+
+def summary_chart(title: str, x_label: str, y_label: str, groups: list[tuple]) -> Chart:
+    """A bar per group of a summary, ``groups`` being (label, value) pairs in order; groups
+    without a value (an empty group's mean) draw no bar, and at most MAX_SUMMARY_BARS are
+    drawn (the page says so)."""
+    drawn = [(str(label), float(value)) for label, value in groups if value is not None]
+    drawn = drawn[:MAX_SUMMARY_BARS]
+    return Chart(
+        title, x_label, y_label, [label for label, _ in drawn], [v for _, v in drawn], "bar"
+    )

@@ -9,7 +9,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach the dataset pages, the import flow and the JSON API to ``app``."""
-    from . import api, history_pages, import_pages, pages, recipe_pages, row_pages
+    from . import analysis_pages, api, history_pages, import_pages, pages, recipe_pages, row_pages
 
     for blueprint in (
         pages.bp,
@@ -20,3 +20,5 @@ def register(app: Flask) -> None:
         api.bp,
     ):
         app.register_blueprint(blueprint)
+    # Facets and summaries of a view (its JSON routes are on the API's blueprint).
+    app.register_blueprint(analysis_pages.bp)
