@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from ...lru import LRUCache
 from ..storage import Column, fits
@@ -92,63 +93,114 @@ def _number(value: float) -> str:
     return f"{value:,.10g}"
 
 
-def _number_ranges(con: sqlite3.Connection, column: Column, clause: str, params: list) -> Facet:
+def _ends(
+    con: sqlite3.Connection, column: Column, clause: str, params: list
+) -> tuple[object, object]:
+    """The smallest and largest fitting value in the view: each the first step of a walk along
+    the column's index (a min() with the type check would read every row)."""
     c, ok = column.name, fits(column)
+    found = []
+    for direction in ("ASC", "DESC"):
+        row = con.execute(
+            f"SELECT {c} FROM rows WHERE ({clause}) AND {c} IS NOT NULL AND {ok} "
+            f"ORDER BY {c} {direction} LIMIT 1",
+            params,
+        ).fetchone()
+        found.append(row[0] if row else None)
+    return found[0], found[1]
+
+
+def _count_ranges(
+    con: sqlite3.Connection,
+    column: Column,
+    clause: str,
+    params: list,
+    ranges: list[tuple[str, object, object, bool]],
+) -> list[FacetItem]:
+    """One item per range (label, from, to, to included) holding values: each range is a
+    stretch of the column's index, counted on its own, so nothing is sorted. Its filters are
+    its smallest and largest value, which select exactly the rows counted."""
+    c, ok = column.name, fits(column)
+    items = []
+    for label, low, high, closed in ranges:
+        count, smallest, largest = con.execute(
+            f"SELECT count(*), min({c}), max({c}) FROM rows WHERE ({clause}) AND {c} >= ? "
+            f"AND {c} {'<=' if closed else '<'} ? AND {ok}",
+            [*params, low, high],
+        ).fetchone()
+        if count:
+            filters = {
+                f"{c}.min": _filter_value(column, smallest),
+                f"{c}.max": _filter_value(column, largest),
+            }
+            items.append(FacetItem(label, count, filters))
+    return items
+
+
+def _number_ranges(con: sqlite3.Connection, column: Column, clause: str, params: list) -> Facet:
     facet = Facet(column, "ranges")
-    low, high = con.execute(
-        f"SELECT min({c}), max({c}) FROM rows WHERE ({clause}) AND {c} IS NOT NULL AND {ok}",
-        params,
-    ).fetchone()
+    low, high = _ends(con, column, clause, params)
     if low is None:
         return facet
     step = nice_step(low, high)
     if column.type == "integer":
         step = max(1, math.ceil(step))
     start = math.floor(low / step) * step
-    rows = con.execute(
-        f"SELECT CAST(({c} - ?) / ? AS INTEGER) AS bin, count(*), min({c}), max({c}) FROM rows "
-        f"WHERE ({clause}) AND {c} IS NOT NULL AND {ok} GROUP BY bin ORDER BY bin",
-        [start, float(step), *params],
-    ).fetchall()
-    for index, count, smallest, largest in rows:
+    bins = min(int((high - start) // step) + 1, 4 * MAX_BINS)
+    ranges = []
+    for index in range(bins):
         edge = start + index * step
         label = f"{_number(edge)} to {_number(edge + step)}"
         if column.type == "integer" and step == 1:
             label = _number(edge)
-        filters = {
-            f"{c}.min": _filter_value(column, smallest),
-            f"{c}.max": _filter_value(column, largest),
-        }
-        facet.items.append(FacetItem(label, count, filters))
+        last = index == bins - 1
+        ranges.append((label, low if index == 0 else edge, high if last else edge + step, last))
+    facet.items = _count_ranges(con, column, clause, params, ranges)
     return facet
 
 
-# Calendar periods for date ranges, chosen by the span of the dates in the view.
-PERIOD_LENGTH = {"day": 10, "month": 7, "year": 4}
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 def _date_ranges(con: sqlite3.Connection, column: Column, clause: str, params: list) -> Facet:
-    c, ok = column.name, fits(column)
     facet = Facet(column, "ranges")
-    low, high = con.execute(
-        f"SELECT julianday(min({c})), julianday(max({c})) FROM rows "
-        f"WHERE ({clause}) AND {c} IS NOT NULL AND {ok}",
-        params,
-    ).fetchone()
+    low, high = _ends(con, column, clause, params)
     if low is None:
         return facet
-    span = high - low
-    period = "day" if span < 31 else ("month" if span < 2 * 365 else "year")
-    facet.period = period
-    length = PERIOD_LENGTH[period]
-    rows = con.execute(
-        f"SELECT substr({c}, 1, {length}) AS bucket, count(*), min({c}), max({c}) FROM rows "
-        f"WHERE ({clause}) AND {c} IS NOT NULL AND {ok} GROUP BY bucket ORDER BY bucket",
-        params,
-    ).fetchall()
-    for bucket, count, smallest, largest in rows:
-        filters = {f"{c}.min": str(smallest), f"{c}.max": str(largest)}
-        facet.items.append(FacetItem(str(bucket), count, filters))
+    first, last = date.fromisoformat(str(low)[:10]), date.fromisoformat(str(high)[:10])
+    span = (last - first).days
+    ranges = []
+    if span < 31:
+        facet.period = "day"
+        day = first
+        while day <= last:
+            after = day + timedelta(days=1)
+            ranges.append((day.isoformat(), day.isoformat(), after.isoformat(), False))
+            day = after
+    elif span < 2 * 365:
+        facet.period = "month"
+        month = first.replace(day=1)
+        while month <= last:
+            after = _next_month(month)
+            ranges.append((month.isoformat()[:7], month.isoformat(), after.isoformat(), False))
+            month = after
+    else:
+        facet.period = "year"
+        years = last.year - first.year + 1
+        width = max(1, math.ceil(years / (3 * MAX_BINS)))  # past 36 years: several a range
+        for year in range(first.year, last.year + 1, width):
+            end = min(year + width, 10000)
+            label = str(year) if width == 1 else f"{year} to {min(end - 1, last.year)}"
+            ranges.append((label, f"{year:04d}-01-01", f"{end:04d}-01-01", False))
+    # Values from the last day on (a time of day, or an odd form such as 2024-03-09T10:00)
+    # sort after that day's own date: the last range reaches the largest value itself.
+    if ranges:
+        label, start, _, _ = ranges[-1]
+        ranges[-1] = (label, start, high, True)
+        label, _, end, closed = ranges[0]
+        ranges[0] = (label, low, end, closed)
+    facet.items = _count_ranges(con, column, clause, params, ranges)
     return facet
 
 
