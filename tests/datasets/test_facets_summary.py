@@ -318,3 +318,47 @@ def test_summaries_match_a_plain_python_reference(rows, groupings, measures, low
         assert got[key] == [pytest.approx(f) if isinstance(f, float) else f for f in figures], key
     # Groups come in SQLite's order of the keys.
     assert len(found.rows) == len(expected) and not found.truncated
+
+
+# --- Property test: facets against plain Python ---------------------------------------------
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(row_strategy, max_size=60), label=st.sampled_from(list(BY_LABEL)))
+def test_facets_count_what_plain_python_counts(rows, label):
+    from collections import Counter
+
+    from server.datasets.reading.browse import where
+
+    con = table(rows)
+    column = BY_LABEL[label]
+    index = COLUMNS.index(column)
+    found = facets.facet(con, COLUMNS, column, View(), True)
+    values = [r[index] for r in rows]
+    assert found.empty == values.count(None)
+    present = [v for v in values if v is not None]
+    if found.kind == "values":
+        counts = Counter(present)
+        assert [i.count for i in found.items] == sorted(counts.values(), reverse=True)[: facets.TOP]
+        assert all(counts[i.value] == i.count for i in found.items)
+        assert found.more == (len(counts) > facets.TOP)
+    else:
+        fitting = [v for v in present if not isinstance(v, str) or column.type == "date"]
+        assert sum(i.count for i in found.items) == len(fitting)
+    for item in found.items:
+        if item.filters:  # each item's filters select exactly the rows it counted
+            clause, params = where(View.from_args(item.filters, COLUMNS), COLUMNS, True)
+            sql = f"SELECT count(*) FROM rows WHERE {clause}"
+            assert con.execute(sql, params).fetchone()[0] == item.count, item
+
+
+def test_datetime_ranges_reach_the_last_moment():
+    columns = [Column("c1", "at", "datetime")]
+    rows = [("2024-03-01 08:00:00",), ("2024-03-01 23:59:59",), ("2024-03-03 10:30:00",)]
+    found = facets.facet(table(rows, columns), columns, columns[0], View(), True)
+    assert found.period == "day"
+    assert [(i.label, i.count) for i in found.items] == [("2024-03-01", 2), ("2024-03-03", 1)]
+    assert found.items[0].filters == {
+        "c1.min": "2024-03-01 08:00:00",
+        "c1.max": "2024-03-01 23:59:59",
+    }

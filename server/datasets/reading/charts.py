@@ -231,5 +231,10 @@ def summary_chart(title: str, x_label: str, y_label: str, groups: list[tuple]) -
     drawn = [(str(label), float(value)) for label, value in groups if value is not None]
     drawn = drawn[:MAX_SUMMARY_BARS]
     return Chart(
-        title, x_label, y_label, [label for label, _ in drawn], [v for _, v in drawn], "bar"
+        title=title,
+        x_label=x_label,
+        y_label=y_label,
+        labels=[label for label, _ in drawn],
+        values=[v for _, v in drawn],
+        kind="bar",
     )
