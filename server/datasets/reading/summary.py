@@ -2,8 +2,8 @@
 or two columns (dates by day, week, month, quarter or year), with counts, distinct values,
 sums, means, minimums, maximums and medians per group.
 
-One SQL statement per summary; a median is the middle of each group's sorted values, found
-with window functions in the same statement. Values kept as written that do not fit their
+One SQL statement per summary, and one more per median: each group's values in order, the
+middle picked as they stream past. Values kept as written that do not fit their
 column's type never count in a sum, mean, minimum, maximum or median (as in profiles), and a
 date that does not fit is grouped under its own text. Kept per view until the dataset changes.
 """
@@ -146,19 +146,38 @@ def _kept(column: Column) -> str:
     )
 
 
-def _aggregate(m: Measure, median: str = "") -> str:
-    """SQL for one measure over a group; ``median`` is the median's expression, when made."""
+def _aggregate(m: Measure) -> str:
+    """SQL for one measure over a group (a median is NULL here: see :func:`medians`)."""
     if m.function == "count":
         return "count(*)"
     c = m.column.name
     if m.function == "distinct":
         return f"count(DISTINCT {c})"
     if m.function == "median":
-        return median
+        return "NULL"
     value = _kept(m.column)
     if m.function == "sum":
         return f"total({value})" if m.column.type == "real" else f"sum({value})"
     return {"mean": f"avg({value})", "min": f"min({value})", "max": f"max({value})"}[m.function]
+
+
+def _parts(
+    columns: list[Column], view: View, searchable: bool, groupings: list[Grouping], read: list[str]
+) -> tuple[str, str, list]:
+    """The grouping keys' names, the FROM source (a subquery of the view's rows with their
+    keys and the columns read) and its parameters."""
+    clause, params = where(view, columns, searchable)
+    names = [f"k{i}" for i in range(len(groupings))]
+    # One plain grouping, nothing else read and no filter: a walk along its index, no sort.
+    covered = (
+        clause == "1"
+        and len(groupings) == 1
+        and not groupings[0].period
+        and set(read) <= {groupings[0].column.name}
+    )
+    keys = ", ".join(f"{_key(g, covered)} AS {n}" for g, n in zip(groupings, names, strict=True))
+    source = f"(SELECT {', '.join([keys, *read])} FROM rows WHERE {clause})"
+    return ", ".join(names), source, params
 
 
 def query(
@@ -168,40 +187,54 @@ def query(
     groupings: list[Grouping],
     measures: list[Measure],
 ) -> tuple[str, list]:
-    """The summary's SQL and parameters (after :func:`check`); BadView for a bad view."""
-    clause, params = where(view, columns, searchable)
-    names = [f"k{i}" for i in range(len(groupings))]
-    by = ", ".join(names)
+    """The summary's SQL and parameters (after :func:`check`; a median is NULL here, see
+    :func:`median_query`); BadView for a bad view."""
     read = sorted({m.column.name for m in measures if m.column is not None})
-    # One plain grouping, nothing else read and no filter: a walk along its index, no sort.
-    covered = (
-        clause == "1"
-        and len(groupings) == 1
-        and not groupings[0].period
-        and set(read) <= {groupings[0].column.name}
-        and all(m.function != "median" for m in measures)
-    )
-    keys = ", ".join(f"{_key(g, covered)} AS {n}" for g, n in zip(groupings, names, strict=True))
-    source = ", ".join([keys, *read])
-    medians = [i for i, m in enumerate(measures) if m.function == "median"]
-    if medians:
-        # Number each group's values in order (one window per median), then average the one
-        # or two in the middle: the median as statistics.median finds it.
-        values = ", ".join(f"{_kept(measures[i].column)} AS v{i}" for i in medians)
-        windows = ", ".join(
-            f"CASE WHEN v{i} IS NOT NULL THEN row_number() OVER (PARTITION BY {by}, "
-            f"v{i} IS NULL ORDER BY v{i}) END AS r{i}, count(v{i}) OVER (PARTITION BY {by}) AS n{i}"
-            for i in medians
-        )
-        table = f"(SELECT *, {windows} FROM (SELECT {source}, {values} FROM rows WHERE {clause}))"
-    else:
-        table = f"(SELECT {source} FROM rows WHERE {clause})"
-    selected = ", ".join(
-        _aggregate(m, f"avg(CASE WHEN r{i} IN ((n{i} + 1) / 2, (n{i} + 2) / 2) THEN v{i} END)")
-        for i, m in enumerate(measures)
-    )
-    sql = f"SELECT {by}, {selected} FROM {table} GROUP BY {by} ORDER BY {by} LIMIT ?"
+    by, source, params = _parts(columns, view, searchable, groupings, read)
+    selected = ", ".join(_aggregate(m) for m in measures)
+    sql = f"SELECT {by}, {selected} FROM {source} GROUP BY {by} ORDER BY {by} LIMIT ?"
     return sql, [*params, MAX_GROUPS + 1]
+
+
+def median_query(
+    columns: list[Column],
+    view: View,
+    searchable: bool,
+    groupings: list[Grouping],
+    measure: Measure,
+) -> tuple[str, list]:
+    """SQL giving each group's fitting values of the median's column, in order, group after
+    group: the medians are picked from it as it streams (:func:`medians`)."""
+    by, source, params = _parts(columns, view, searchable, groupings, [measure.column.name])
+    sql = (
+        f"SELECT {by}, v FROM (SELECT {by}, {_kept(measure.column)} AS v FROM {source}) "
+        f"WHERE v IS NOT NULL ORDER BY {by}, v"
+    )
+    return sql, params
+
+
+def medians(con: sqlite3.Connection, sql: str, params: list, width: int) -> dict[tuple, object]:
+    """The median of each group's values (the middle one, or the mean of the two in the
+    middle, as statistics.median), read from :func:`median_query`'s rows one group at a time.
+    Sorting once and one pass is quicker than numbering the rows with window functions."""
+    found: dict[tuple, object] = {}
+    current: tuple | None = None
+    values: list = []
+
+    def close() -> None:
+        if values:
+            n = len(values)
+            middle = values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
+            found[current] = middle
+
+    for row in con.execute(sql, params):
+        key = row[:width]
+        if key != current:
+            close()
+            current, values = key, []
+        values.append(row[width])
+    close()
+    return found
 
 
 def summarize(
@@ -214,17 +247,18 @@ def summarize(
 ) -> Summary:
     """The summary of ``view`` (raises SummaryError or BadView with a sentence)."""
     check(groupings, measures)
-    sql, params = query(columns, view, searchable, groupings, measures)
-    return _run(con, sql, params, groupings, measures)
+    return _run(con, columns, view, searchable, groupings, measures)
 
 
 def _run(
     con: sqlite3.Connection,
-    sql: str,
-    params: list,
+    columns: list[Column],
+    view: View,
+    searchable: bool,
     groupings: list[Grouping],
     measures: list[Measure],
 ) -> Summary:
+    sql, params = query(columns, view, searchable, groupings, measures)
     try:
         rows = con.execute(sql, params).fetchall()
     except sqlite3.OperationalError as exc:
@@ -232,6 +266,15 @@ def _run(
             raise
         # A sum past what SQLite's whole numbers hold: add them as floating-point numbers.
         rows = con.execute(sql.replace("sum(CASE", "total(CASE"), params).fetchall()
+    width = len(groupings)
+    for index, measure in enumerate(measures):
+        if measure.function != "median":
+            continue
+        found = medians(con, *median_query(columns, view, searchable, groupings, measure), width)
+        rows = [
+            (*row[: width + index], found.get(tuple(row[:width])), *row[width + index + 1 :])
+            for row in rows
+        ]
     return Summary(groupings, measures, rows[:MAX_GROUPS], truncated=len(rows) > MAX_GROUPS)
 
 
@@ -255,7 +298,9 @@ class SummaryCache:
         check(groupings, measures)
         sql, params = query(columns, view, searchable, groupings, measures)
         key = (version, sql, tuple(params), tuple(groupings), tuple(measures))
-        return self._cache.get(key, lambda: _run(con, sql, params, groupings, measures))
+        return self._cache.get(
+            key, lambda: _run(con, columns, view, searchable, groupings, measures)
+        )
 
 
 @dataclass
