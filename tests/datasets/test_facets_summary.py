@@ -362,3 +362,9 @@ def test_datetime_ranges_reach_the_last_moment():
         "c1.min": "2024-03-01 08:00:00",
         "c1.max": "2024-03-01 23:59:59",
     }
+
+
+def test_a_sum_past_sqlites_whole_numbers_is_added_as_a_floating_point_number():
+    rows = [("Oslo", 2**62, None, None, None), ("Oslo", 2**62, None, None, None)]
+    found = summary.summarize(table(rows), COLUMNS, View(), True, [g("city")], [m("sum", "amount")])
+    assert found.rows == [("Oslo", pytest.approx(2.0**63))]
