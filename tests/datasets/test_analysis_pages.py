@@ -210,6 +210,10 @@ def test_a_summary_of_a_view_with_no_rows_says_so(shared, viewer_client):
         ("by=c2&fn1=average", "“average” is not something a summary computes."),
         ("by=c2&fn1=sum&of1=c2", "Sum needs a number column: city holds text."),
         ("by=c2&fn1=sum", "Choose a column."),
+        (
+            "by=c2&fn1=min&of1=c3",
+            "Minimum needs a number, date or text column: ok holds yes or no.",
+        ),
         ("by=c2&by_period=month&fn1=count", "city holds no dates"),
         ("by=c4&by_period=fortnight&fn1=count", "“fortnight” is not a period"),
         ("by=c2&then=c2&fn1=count", "Choose a different column from the first."),

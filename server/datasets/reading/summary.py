@@ -44,6 +44,7 @@ FUNCTION_TYPES = {
     "min": ("text", *NUMBERS, *DATES),
     "max": ("text", *NUMBERS, *DATES),
 }
+NUMBER_FUNCTIONS = ("sum", "mean", "median")
 MAX_GROUPS = 5000  # groups read; a summary with more says it shows the first ones
 MAX_MEASURES = 3
 
@@ -111,10 +112,9 @@ def check(groupings: list[Grouping], measures: list[Measure]) -> None:
         if m.column is None:
             raise SummaryError(f"{FUNCTIONS[m.function]}: choose the column to compute it of.")
         if m.column.type not in FUNCTION_TYPES[m.function]:
+            needed = "number" if m.function in NUMBER_FUNCTIONS else "number, date or text"
             raise SummaryError(
-                f"{FUNCTIONS[m.function]} of {m.column.label}: "
-                f"that needs a {'number' if m.function in ('sum', 'mean', 'median') else 'other'}"
-                " column."
+                f"{FUNCTIONS[m.function]} of {m.column.label}: that needs a {needed} column."
             )
 
 

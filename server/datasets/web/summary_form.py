@@ -12,6 +12,14 @@ from wtforms.fields.choices import SelectChoice
 from ..reading import summary
 from ..storage import Column
 
+TYPE_WORDS = {
+    "text": "text",
+    "integer": "whole numbers",
+    "real": "numbers",
+    "date": "dates",
+    "datetime": "dates and times",
+    "boolean": "yes or no",
+}
 MEASURE_FIELDS = (("fn1", "of1"), ("fn2", "of2"), ("fn3", "of3"))
 
 
@@ -112,10 +120,10 @@ class SummaryForm(Form):
             if column is None:
                 continue
             if column.type not in summary.FUNCTION_TYPES[function]:
-                kind = "a number" if function in ("sum", "mean", "median") else "another"
+                kind = "number" if function in summary.NUMBER_FUNCTIONS else "number, date or text"
                 of.errors.append(
-                    f"{summary.FUNCTIONS[function]} needs {kind} column: "
-                    f"{column.label} holds {column.type}."
+                    f"{summary.FUNCTIONS[function]} needs a {kind} column: "
+                    f"{column.label} holds {TYPE_WORDS.get(column.type, column.type)}."
                 )
                 continue
             measures.append(summary.Measure(function, column))
