@@ -81,6 +81,8 @@ class Summary:
     measures: list[Measure]
     rows: list[tuple] = field(default_factory=list)  # (key, [key,] value, value, …)
     truncated: bool = False  # more than MAX_GROUPS groups: only the first are here
+    # How a page showed it, made once and kept as long as the summary is cached.
+    rendered: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def headers(self) -> list[str]:
