@@ -170,7 +170,8 @@ def _result_html(dataset: Dataset, found: summary.Summary, layout: str, may_expo
     """The summary's table and chart, rendered the first time they are shown this way (the
     layout, the export link and its arguments) and kept with the cached summary: a summary of
     hundreds of groups then costs no template time when looked at again."""
-    key = f"{layout}|{may_export}|{request.query_string.decode('utf-8', 'replace')}"
+    query = request.query_string.decode("utf-8", "replace")
+    key = f"{layout}|{may_export}|{dataset.name}|{query}"  # a rename changes no version
     html = found.rendered.get(key)
     if html is None:
         chart = _chart_of(found)
