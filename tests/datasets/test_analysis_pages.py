@@ -172,6 +172,12 @@ def test_a_summary_by_city_with_count_sum_and_median(shared, viewer_client):
     ]
     assert "3 groups" in page and '<svg xmlns="http://www.w3.org/2000/svg"' in page
     assert "Rows by city" in page  # the chart's title
+    # Looked at again, it comes from the cache (its table and chart as rendered the first time).
+    again = viewer_client.get(url).get_data(as_text=True)
+    section = r'<section class="panel summary-result".*</section>'
+    assert re.search(section, again, re.S).group(0) == re.search(section, page, re.S).group(0)
+    pivot = viewer_client.get(url + "&then=c3&layout=pivot").get_data(as_text=True)
+    assert "Pivot table" in pivot and "Pivot table" not in again
 
 
 def test_a_summary_follows_the_views_filters_and_groups_dates_by_month(shared, viewer_client):
