@@ -537,3 +537,38 @@
     if (panel.open) load();
   });
 })();
+
+// The summary form shows only what the choices use: "Its dates by" for a date column, "Of"
+// for anything but a count, the pivot choice with two groupings. Without the script every
+// field shows, and the server checks them all anyway.
+(function () {
+  "use strict";
+  var form = document.querySelector("[data-summary-form]");
+  if (!form) return;
+  var dates = (form.getAttribute("data-date-columns") || "").split(",");
+  var fieldOf = function (id) {
+    var input = document.getElementById(id);
+    return input ? input.closest(".field") : null;
+  };
+  var show = function (field, shown) {
+    if (!field) return;
+    field.hidden = !shown;
+    var input = field.querySelector("select");
+    if (!shown && input) input.value = "";  // a hidden choice is never sent
+  };
+  var update = function () {
+    ["by", "then"].forEach(function (name) {
+      var column = document.getElementById(name);
+      show(fieldOf(name + "_period"), column && dates.indexOf(column.value) >= 0);
+    });
+    ["1", "2", "3"].forEach(function (n) {
+      var fn = document.getElementById("fn" + n);
+      show(fieldOf("of" + n), fn && fn.value !== "" && fn.value !== "count");
+    });
+    var then = document.getElementById("then");
+    var layout = form.querySelector("[data-needs-then]");
+    if (layout) layout.hidden = !(then && then.value);
+  };
+  form.addEventListener("change", update);
+  update();
+})();

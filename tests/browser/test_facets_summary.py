@@ -156,6 +156,7 @@ def test_a_viewer_narrows_the_table_with_facets_and_summarizes_the_view(
         assert serious_violations(page, axe) == []
         shot(page, "facets-04-summary-start")
 
+        expect(page.get_by_label("as a pivot table")).to_be_hidden()
         page.get_by_label("Group by").select_option(label="status")
         page.get_by_label("Then by").select_option(label="day")
         page.locator("#then_period").select_option("month")
@@ -175,9 +176,15 @@ def test_a_viewer_narrows_the_table_with_facets_and_summarizes_the_view(
         assert_fits_width(page)
         shot(page, "facets-05-summary")
 
+        # The form shows only what the choices use: no "dates by" for doctor, no "of" for a
+        # count, the pivot choice only with two groupings.
+        expect(page.locator("#by_period")).to_be_hidden()
+        expect(page.locator("#of1")).to_be_hidden()
         page.get_by_label("Then by").select_option(label="doctor")
-        page.locator("#then_period").select_option("")
+        expect(page.locator("#then_period")).to_be_hidden()
         page.locator("#fn2").select_option("")
+        expect(page.locator("#of2")).to_be_hidden()
+        expect(page.get_by_label("as a pivot table")).to_be_visible()
         page.get_by_label("as a pivot table").check()
         _navigate(page, lambda: page.get_by_role("button", name="Summarize").click())
         expect(table.locator("thead th")).to_have_text(["status", "Dr. Chen"])
