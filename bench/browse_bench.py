@@ -432,7 +432,7 @@ class SheafResults:
     profile: Timing
     exports: list[ExportRun]
     start_rss_mib: float
-    facet: Timing  # the facet of FILTER_COLUMN over HTTP: first (builds its index), then cached
+    facet: Timing  # the facet of FILTER_COLUMN over HTTP: first (not cached), then cached
     summary: Timing  # SUMMARY_QUERY over HTTP: first, then cached
 
 
@@ -849,8 +849,8 @@ def main(argv: list[str] | None = None) -> int:
     facet_p50 = statistics.median(facet_samples)
     say(
         f"Facet of {FILTER_COLUMN} (20 values): first request {sheaf.facet.first_ms:.0f} ms "
-        f"(builds the column's index); computed in-process p50 {facet_p50:.1f} ms; cached page "
-        f"p50 {sheaf.facet.p50:.1f} ms"
+        f"(its index built by the profile before); computed in-process p50 {facet_p50:.1f} ms; "
+        f"cached page p50 {sheaf.facet.p50:.1f} ms"
     )
     summary_s = sheaf.summary.first_ms / 1000
     say(
