@@ -4,12 +4,14 @@ Imports the import benchmark's CSV (default 1,000,000 rows, 10 columns) with She
 pipeline into a fresh data folder, starts the real server (``python -m desktop.cli serve``,
 waitress) in a process of its own, signs in over HTTP and times, request by request: the first
 page, the last page, a middle page, sorted pages, filtered pages, a full-text search, the
-column profile (first and cached) and a full CSV export (rows/s and the server's memory).
+column profile (first and cached), a facet and a two-column summary (first and cached) and a
+full CSV export (rows/s and the server's memory).
 Then it serves a copy of the same SQLite file with Datasette and times the same queries there.
 The last line printed is machine-readable::
 
     RESULT worst_page_p50_ms=<n> worst_vs_datasette=<ratio> profile_cached_ms=<n>
-           export_rows_per_s=<n>        (on one line)
+           export_rows_per_s=<n> facet_p50_ms=<n> facet_cached_ms=<n> summary_s=<n>
+           summary_cached_ms=<n>        (on one line)
 
     .venv/bin/python bench/browse_bench.py                  # the full run
     .venv/bin/python bench/browse_bench.py --rows 100000    # a quick one
@@ -69,6 +71,12 @@ PAGE_TARGET_MS = 10.0
 DATASETTE_TARGET_RATIO = 0.5
 PROFILE_TARGET_MS = 25.0
 EXPORT_TARGET_ROWS_S = 250_000
+FACET_TARGET_MS = 100.0  # a 20-value column's facet computed (not cached), p50
+FACET_CACHED_TARGET_MS = 10.0
+SUMMARY_TARGET_S = 1.0  # a two-column summary with a sum, the first time
+SUMMARY_CACHED_TARGET_MS = 25.0
+# The summary timed: category, then day by year, with the sum of amount.
+SUMMARY_QUERY = {"by": "c6", "then": "c3", "then_period": "year", "fn1": "sum", "of1": "c2"}
 FLAT_MIB = 32  # "memory flat": the export may raise the server's RSS by at most this much
 
 # The queries, on real columns of the generated data: c2 is ``amount`` (a real with 2
@@ -427,6 +435,8 @@ class SheafResults:
     profile: Timing
     exports: list[ExportRun]
     start_rss_mib: float
+    facet: Timing  # the facet of FILTER_COLUMN over HTTP: first (not cached), then cached
+    summary: Timing  # SUMMARY_QUERY over HTTP: first, then cached
 
 
 def bench_sheaf(
@@ -503,6 +513,21 @@ def bench_sheaf(
         )
         profile.first_ms = first_profile_ms
         say(f"    profile: first {profile.first_ms:.0f} ms, cached {profile.p50:.1f} ms p50")
+        facet = time_query(
+            client, "facet (cached)", f"{base}/facets/{FILTER_COLUMN}", args.warmup, args.repeat
+        )
+        say(
+            f"    facet of {FILTER_COLUMN}: first {facet.first_ms:.0f} ms, "
+            f"cached {facet.p50:.1f} ms p50"
+        )
+        summary = time_query(
+            client,
+            "summary (cached)",
+            f"{base}/summary?{urllib.parse.urlencode(SUMMARY_QUERY)}",
+            args.warmup,
+            args.repeat,
+        )
+        say(f"    summary: first {summary.first_ms:.0f} ms, cached {summary.p50:.1f} ms p50")
 
         exports = []
         for number in range(args.export_runs):
@@ -517,7 +542,7 @@ def bench_sheaf(
                 raise BenchError(f"The export held {run.rows:,} rows, not {rows:,}")
         if proc.poll() is not None:
             raise BenchError(f"The server stopped ({proc.returncode}):\n{tail(log)}")
-        return SheafResults(pages, sort_index_ms, profile, exports, start_rss)
+        return SheafResults(pages, sort_index_ms, profile, exports, start_rss, facet, summary)
     finally:
         client.close()
         stop(proc)
@@ -558,6 +583,31 @@ def sql_times(data_dir: Path, dataset_id: int, pages: list[Timing], repeats: int
                 con.close()
             samples.append((time.perf_counter() - started) * 1000)
         timing.sql_ms = statistics.median(samples[1:])
+
+
+def facet_in_process(data_dir: Path, dataset_id: int, repeats: int) -> list[float]:
+    """Milliseconds of the facet of FILTER_COLUMN computed (facets.facet, never cached) on a
+    fresh connection each time, as a request that misses the cache does, without HTTP."""
+    from server.datasets.catalog import columns_of
+    from server.datasets.reading import browse, facets
+    from server.db import database
+    from server.models import Dataset
+    from server.sqlite_files import connect
+
+    with database.connection_context():
+        columns = columns_of(Dataset.get_by_id(dataset_id))
+    column = next(c for c in columns if c.name == FILTER_COLUMN)
+    path = dataset_path(data_dir)
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        con = connect(path)
+        try:
+            facets.facet(con, columns, column, browse.View(), browse.has_search_index(con))
+        finally:
+            con.close()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
 
 
 def export_in_process(data_dir: Path, dataset_id: int) -> tuple[float, float]:
@@ -778,6 +828,7 @@ def main(argv: list[str] | None = None) -> int:
         sheaf = bench_sheaf(args.python, data_dir, dataset_id, rows, args, scratch / "sheaf.log")
         sql_times(data_dir, dataset_id, sheaf.pages, min(args.repeat, 10))
         fetch_rate, csv_rate = export_in_process(data_dir, dataset_id)
+        facet_samples = facet_in_process(data_dir, dataset_id, min(args.repeat, 10))
 
         datasette: dict[str, Timing] = {}
         version = "-"
@@ -808,6 +859,17 @@ def main(argv: list[str] | None = None) -> int:
     say(
         f"Profile page (10 columns): first {prof.first_ms:.0f} ms; cached p50 {prof.p50:.1f} ms, "
         f"p95 {prof.p95:.1f} ms"
+    )
+    facet_p50 = statistics.median(facet_samples)
+    say(
+        f"Facet of {FILTER_COLUMN} (20 values): first request {sheaf.facet.first_ms:.0f} ms "
+        f"(its index built by the profile before); computed in-process p50 {facet_p50:.1f} ms; "
+        f"cached page p50 {sheaf.facet.p50:.1f} ms"
+    )
+    summary_s = sheaf.summary.first_ms / 1000
+    say(
+        f"Summary ({', '.join(f'{k}={v}' for k, v in SUMMARY_QUERY.items())}): first "
+        f"{summary_s:.2f} s; cached page p50 {sheaf.summary.p50:.1f} ms"
     )
     export = sorted(sheaf.exports, key=lambda r: r.rate)[(len(sheaf.exports) - 1) // 2]
     growth = max(r.rss_peak_mib - r.rss_before_mib for r in sheaf.exports)
@@ -860,6 +922,30 @@ def main(argv: list[str] | None = None) -> int:
             export.rate >= EXPORT_TARGET_ROWS_S,
         ),
         ("export memory", f"+{growth:.1f} MiB RSS", f"<= +{FLAT_MIB} MiB", flat),
+        (
+            "facet_p50_ms",
+            f"{facet_p50:.1f} ms",
+            f"<= {FACET_TARGET_MS:g} ms",
+            facet_p50 <= FACET_TARGET_MS,
+        ),
+        (
+            "facet_cached_ms",
+            f"{sheaf.facet.p50:.1f} ms",
+            f"<= {FACET_CACHED_TARGET_MS:g} ms",
+            sheaf.facet.p50 <= FACET_CACHED_TARGET_MS,
+        ),
+        (
+            "summary_s",
+            f"{summary_s:.2f} s",
+            f"<= {SUMMARY_TARGET_S:g} s",
+            summary_s <= SUMMARY_TARGET_S,
+        ),
+        (
+            "summary_cached_ms",
+            f"{sheaf.summary.p50:.1f} ms",
+            f"<= {SUMMARY_CACHED_TARGET_MS:g} ms",
+            sheaf.summary.p50 <= SUMMARY_CACHED_TARGET_MS,
+        ),
     ]
     missed = []
     for key, value, target, ok in checks:
@@ -872,7 +958,9 @@ def main(argv: list[str] | None = None) -> int:
     say(f"Whole run: {time.perf_counter() - began:.1f} s")
     say(
         f"RESULT worst_page_p50_ms={worst.p50:.1f} worst_vs_datasette={worst_ratio:.3f} "
-        f"profile_cached_ms={prof.p50:.1f} export_rows_per_s={export.rate:.0f}"
+        f"profile_cached_ms={prof.p50:.1f} export_rows_per_s={export.rate:.0f} "
+        f"facet_p50_ms={facet_p50:.1f} facet_cached_ms={sheaf.facet.p50:.1f} "
+        f"summary_s={summary_s:.2f} summary_cached_ms={sheaf.summary.p50:.1f}"
     )
     if missing or (args.check and missed):
         return 1

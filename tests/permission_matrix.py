@@ -120,6 +120,12 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("api.datasets", "GET"): row(anonymous=401),
     ("api.dataset", "GET"): row(anonymous=401, viewer=404, editor=200, admin=200),
     ("api.rows", "GET"): row(anonymous=401, viewer=404, editor=200, admin=200),
+    # Facets and summaries: as reading the dataset; a summary's CSV also needs datasets.export.
+    ("analysis.dataset_facet", "GET"): row(viewer=404, editor=200, admin=200),
+    ("analysis.dataset_summary", "GET"): row(viewer=404, editor=200, admin=200),
+    ("analysis.dataset_summary_csv", "GET"): row(viewer=403, editor=400, admin=400, custom=403),
+    ("api.facet", "GET"): row(anonymous=401, viewer=404, editor=200, admin=200),
+    ("api.summary", "GET"): row(anonymous=401, viewer=404, editor=400, admin=400),
 }
 
 
@@ -173,6 +179,8 @@ def case_url(app, endpoint, method, who):
             params["row_id"] = 1
         if "number" in rule.arguments:
             params["number"] = 1
+        if "column" in rule.arguments:
+            params["column"] = "c1"
         if "filename" in rule.arguments:
             params["filename"] = "css/sheaf.css"
         return url_for(endpoint, **params)

@@ -540,3 +540,86 @@
     window.setTimeout(poll, 300);
   }
 })();
+
+// Facets on the table page: once the page has rendered and the panel is open, each column's
+// facet is fetched (one at a time, so a large dataset is never asked for all at once) and put
+// in its slot. Whether the panel is open is remembered, so it stays open after choosing a value.
+(function () {
+  "use strict";
+  var panel = document.querySelector("details[data-facets]");
+  if (!panel) return;
+  var KEY = "sheaf-facets-open";
+  var loaded = false;
+  var load = function () {
+    if (loaded) return;
+    loaded = true;
+    var slots = Array.prototype.slice.call(panel.querySelectorAll("[data-facet-url]"));
+    var next = function () {
+      var slot = slots.shift();
+      if (!slot) return;
+      fetch(slot.getAttribute("data-facet-url"), { credentials: "same-origin" })
+        .then(function (response) {
+          if (response.redirected) { window.location.reload(); return null; }
+          if (!response.ok) throw new Error(String(response.status));
+          return response.text();
+        })
+        .then(function (html) {
+          if (html === null) return;
+          slot.innerHTML = html;
+          slot.setAttribute("aria-busy", "false");
+          next();
+        })
+        .catch(function () {
+          var note = slot.querySelector("p") || slot.appendChild(document.createElement("p"));
+          note.className = "muted small";
+          note.textContent = "These values could not be counted; reload the page to try again.";
+          slot.setAttribute("aria-busy", "false");
+          next();
+        });
+    };
+    next();
+  };
+  var remembered = false;
+  try { remembered = window.localStorage.getItem(KEY) === "1"; } catch (e) { remembered = false; }
+  if (remembered) panel.open = true;
+  if (panel.open) load();
+  panel.addEventListener("toggle", function () {
+    try { window.localStorage.setItem(KEY, panel.open ? "1" : "0"); } catch (e) { /* private mode */ }
+    if (panel.open) load();
+  });
+})();
+
+// The summary form shows only what the choices use: "Its dates by" for a date column, "Of"
+// for anything but a count, the pivot choice with two groupings. Without the script every
+// field shows, and the server checks them all anyway.
+(function () {
+  "use strict";
+  var form = document.querySelector("[data-summary-form]");
+  if (!form) return;
+  var dates = (form.getAttribute("data-date-columns") || "").split(",");
+  var fieldOf = function (id) {
+    var input = document.getElementById(id);
+    return input ? input.closest(".field") : null;
+  };
+  var show = function (field, shown) {
+    if (!field) return;
+    field.hidden = !shown;
+    var input = field.querySelector("select");
+    if (!shown && input) input.value = "";  // a hidden choice is never sent
+  };
+  var update = function () {
+    ["by", "then"].forEach(function (name) {
+      var column = document.getElementById(name);
+      show(fieldOf(name + "_period"), column && dates.indexOf(column.value) >= 0);
+    });
+    ["1", "2", "3"].forEach(function (n) {
+      var fn = document.getElementById("fn" + n);
+      show(fieldOf("of" + n), fn && fn.value !== "" && fn.value !== "count");
+    });
+    var then = document.getElementById("then");
+    var layout = form.querySelector("[data-needs-then]");
+    if (layout) layout.hidden = !(then && then.value);
+  };
+  form.addEventListener("change", update);
+  update();
+})();

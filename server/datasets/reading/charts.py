@@ -507,3 +507,22 @@ def _scatter_svg(chart: Chart) -> str:
     parts.extend(_axis_labels(chart))
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+MAX_SUMMARY_BARS = 60
+
+
+def summary_chart(title: str, x_label: str, y_label: str, groups: list[tuple]) -> Chart:
+    """A bar per group of a summary, ``groups`` being (label, value) pairs in order; groups
+    without a value (an empty group's mean) draw no bar, and at most MAX_SUMMARY_BARS are
+    drawn (the page says so)."""
+    drawn = [(str(label), float(value)) for label, value in groups if value is not None]
+    drawn = drawn[:MAX_SUMMARY_BARS]
+    return Chart(
+        title=title,
+        x_label=x_label,
+        y_label=y_label,
+        labels=[label for label, _ in drawn],
+        values=[v for _, v in drawn],
+        kind="bar",
+    )

@@ -10,6 +10,7 @@ from flask import Flask
 def register(app: Flask) -> None:
     """Attach the dataset pages, the import flow and the JSON API to ``app``."""
     from . import (
+        analysis_pages,
         api,
         history_pages,
         import_pages,
@@ -30,3 +31,5 @@ def register(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     table_html.register(app)
+    # Facets and summaries of a view (its JSON routes are on the API's blueprint).
+    app.register_blueprint(analysis_pages.bp)
