@@ -9,7 +9,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach the dataset pages, the import flow and the JSON API to ``app``."""
-    from . import api, history_pages, import_pages, pages, recipe_pages, row_pages
+    from . import api, history_pages, import_pages, pages, recipe_pages, row_pages, view_pages
 
     for blueprint in (
         pages.bp,
@@ -17,6 +17,7 @@ def register(app: Flask) -> None:
         row_pages.bp,
         import_pages.bp,
         recipe_pages.bp,
+        view_pages.bp,
         api.bp,
     ):
         app.register_blueprint(blueprint)
