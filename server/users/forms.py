@@ -6,7 +6,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ..models import Role
-from ..permissions import PERMISSIONS
+from ..permissions import PERMISSIONS, permission_label
 from .accounts import DISPLAY_NAME_MAX, LOGIN_MAX
 from .roles import DESCRIPTION_MAX, NAME_MAX
 
@@ -61,6 +61,12 @@ class RoleForm(FlaskForm):
     )
     permissions = MultiCheckboxField(
         "Permissions",
-        choices=[SelectChoice(name, f"{text} ({name})") for name, text in PERMISSIONS.items()],
+        choices=[
+            SelectChoice(
+                name,
+                permission_label(name) + (f": {text}" if text != permission_label(name) else ""),
+            )
+            for name, text in PERMISSIONS.items()
+        ],
         validate_choice=True,
     )
