@@ -197,6 +197,16 @@ def open_view(saved: SavedView, dataset: Dataset) -> Opened:
     return Opened(args=args, layout=layout, problems=problems)
 
 
+def _direction(kind: str | None, spec: dict[str, Any]) -> str:
+    """The sort's direction as the table says it: "newest first", "A to Z"…"""
+    down = bool(spec.get("descending"))
+    if kind in ("date", "datetime"):
+        return "newest first" if down else "oldest first"
+    if kind == "text":
+        return "Z to A" if down else "A to Z"
+    return "largest first" if down else "smallest first"
+
+
 def in_words(saved: SavedView) -> str:
     """What the view shows, in a line: "Doctor is “Dr. Chen” · sorted by Date, newest
     first · 9 of 13 columns" (with the names the columns had when it was saved)."""
@@ -212,10 +222,8 @@ def in_words(saved: SavedView) -> str:
                 f"{_said(kept['op'], str(kept.get('value', '')))}"
             )
     if spec.get("sort"):
-        parts.append(
-            f"sorted by {found.label(str(spec['sort']))}"
-            + (", largest or latest first" if spec.get("descending") else "")
-        )
+        sort = str(spec["sort"])
+        parts.append(f"sorted by {found.label(sort)}, {_direction(found.was_type(sort), spec)}")
     order, hidden = spec.get("order"), spec.get("hidden") or []
     if isinstance(order, list) and hidden:
         parts.append(f"{len(order) - len(hidden)} of {len(order)} columns")

@@ -66,7 +66,7 @@ def test_a_saved_view_opens_as_it_was_saved(app, dataset, people):
     assert result.layout.hidden == {"c1"}
     assert saved_views.in_words(SavedView.get_by_id(saved.id)) == (
         "search “Chen” · doctor is “Dr. Chen” · visits at least “4” · sorted by seen, "
-        "largest or latest first · 3 of 4 columns"
+        "newest first · 3 of 4 columns"
     )
     event = AuditEvent.get(AuditEvent.action == "view.saved")
     assert event.details_dict == {"view": saved.id, "name": "Chen", "shared": False}
