@@ -212,3 +212,34 @@ def test_the_audit_page_shows_sentences(admin_client, people, appointments):
     assert "Ada Admin exported Appointments: CSV, 1 row, filtered by doctor = Dr. Chen" in page
     assert "Ada Admin signed in" in page
     assert "c1.eq" not in page and "<code>" not in page
+
+
+def test_a_deleted_dataset_keeps_its_name_in_the_log(app, people, appointments, editor_client):
+    exported = event(
+        "dataset.exported",
+        {"format": "json", "rows": 2, "view": {}},
+        actor=people["editor"],
+        object_type="dataset",
+        object_id=str(appointments.id),
+    )
+    saved = event(
+        "view.saved",
+        {"view": 1, "name": "Chen", "shared": True},
+        actor=people["editor"],
+        object_type="dataset",
+        object_id=str(appointments.id),
+    )
+    assert editor_client.post_form(f"/datasets/{appointments.id}/delete").status_code == 302
+    assert sentence(exported) == "Eddie Editor exported Appointments: JSON, 2 rows"
+    assert sentence(saved) == "Eddie Editor saved the shared view Chen of Appointments"
+    undo = event(
+        "dataset.undo",
+        {"version": 3, "what": "Undid: Trim spaces: doctor", "rows_touched": 0, "rows_after": 2},
+        actor=people["editor"],
+        object_type="dataset",
+        object_id="12345",
+    )
+    assert (
+        sentence(undo)
+        == "Eddie Editor undid a change to dataset 12345: Trim spaces: doctor (version 3)"
+    )

@@ -41,12 +41,35 @@ class Names:
 
     datasets: dict[str, Dataset | None] = field(default_factory=dict)
     people: dict[str, User | None] = field(default_factory=dict)
+    gone: dict[str, str | None] = field(default_factory=dict)
 
     def dataset(self, dataset_id: str) -> Dataset | None:
         if dataset_id not in self.datasets:
             found = Dataset.get_or_none(Dataset.id == dataset_id) if dataset_id.isdigit() else None
             self.datasets[dataset_id] = found
         return self.datasets[dataset_id]
+
+    def former_name(self, dataset_id: str) -> str | None:
+        """A deleted dataset's name, as its deletion (or else its import) recorded it."""
+        if dataset_id not in self.gone:
+            name = None
+            for action, key in (("dataset.deleted", "name"), ("dataset.import_new", "dataset")):
+                found = (
+                    AuditEvent.select(AuditEvent.details)
+                    .where(
+                        (AuditEvent.action == action)
+                        & (AuditEvent.object_type == "dataset")
+                        & (AuditEvent.object_id == dataset_id)
+                    )
+                    .order_by(AuditEvent.id.desc())
+                    .first()
+                )
+                value = found.details_dict.get(key) if found else None
+                if isinstance(value, str) and value:
+                    name = value
+                    break
+            self.gone[dataset_id] = name
+        return self.gone[dataset_id]
 
     def person(self, user_id: str) -> User | None:
         if user_id not in self.people:
@@ -84,10 +107,8 @@ class Said:
         found = self.names.dataset(self.event.object_id)
         if found is not None:
             return found.name
-        name = self.get("dataset") or self.get("name")
-        return (
-            str(name) if name and not isinstance(name, list) else f"dataset {self.event.object_id}"
-        )
+        name = self.get("dataset") or self.names.former_name(self.event.object_id)
+        return str(name) if isinstance(name, str) and name else f"dataset {self.event.object_id}"
 
     @property
     def person(self) -> str:
@@ -280,9 +301,11 @@ def _exported(s: Said) -> str:
     return f"{s.who} exported {s.dataset}: {', '.join(p for p in parts if p)}"
 
 
-def _changed(verb: str) -> Callable[[Said], str]:
+def _changed(verb: str, said: str = "") -> Callable[[Said], str]:
+    """A change that made a version; ``said`` is the start its summary repeats ("Undid: ")."""
+
     def sentence(s: Said) -> str:
-        what = s.get("what")
+        what = str(s.get("what")).removeprefix(said)
         rows = s.get("rows_touched")
         touched = f", {plural(rows, 'row')} changed" if rows else ""
         return f"{s.who} {verb} {s.dataset}: {what}{touched} (version {s.get('version')})"
@@ -375,9 +398,9 @@ SENTENCES: dict[str, Callable[[Said], str]] = {
     "dataset.row_edited": _changed("edited a row of"),
     "dataset.row_added": _changed("added a row to"),
     "dataset.rows_deleted": _changed("deleted rows of"),
-    "dataset.undo": _changed("undid a change to"),
-    "dataset.redo": _changed("redid a change to"),
-    "dataset.go_back": _changed("took back"),
+    "dataset.undo": _changed("undid a change to", "Undid: "),
+    "dataset.redo": _changed("redid a change to", "Redid: "),
+    "dataset.go_back": _changed("went back in the history of", "Went back "),
     "recipe.saved": lambda s: (
         f"{s.who} saved the recipe {s.get('name')} ({plural(s.get('steps', 0), 'step')}) from "
         f"{s.get('dataset')}"
