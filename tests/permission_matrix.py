@@ -123,6 +123,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("views.view_save", "POST"): row(viewer=404, editor=302, admin=302),  # no name: says so
     ("views.view_open", "GET"): row(viewer=404, editor=302, admin=302),
     ("views.view_rename", "POST"): row(viewer=404, editor=302, admin=302),  # no name: says so
+    ("views.view_share", "POST"): row(viewer=404, editor=302, admin=302),  # no choice: says so
     ("views.view_delete", "POST"): row(viewer=404, editor=302, admin=302),
     # The JSON API answers 401 instead of sending anonymous callers to the sign-in page.
     ("api.datasets", "GET"): row(anonymous=401),

@@ -164,6 +164,12 @@ def test_a_deleted_datasets_columns_stay_ids(app, people):
             "Eddie Editor renamed the view Chen of Appointments to Chen, newest",
         ),
         (
+            "view.unshared",
+            {"view": 3, "name": "Chen"},
+            {"actor": "admin", "object_id": "dataset"},
+            "Ada Admin made the view Chen of Appointments its author's alone",
+        ),
+        (
             "dataset.step",
             {"version": 4, "what": "Trim spaces: doctor", "rows_touched": 2, "rows_after": 2},
             {"actor": "editor", "object_id": "dataset"},

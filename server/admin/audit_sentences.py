@@ -414,6 +414,12 @@ SENTENCES: dict[str, Callable[[Said], str]] = {
     "view.saved": _view("saved"),
     "view.renamed": _view("renamed"),
     "view.deleted": _view("deleted"),
+    "view.shared": lambda s: (
+        f"{s.who} shared the view {s.get('name')} of {s.dataset} with everyone who may read it"
+    ),
+    "view.unshared": lambda s: (
+        f"{s.who} made the view {s.get('name')} of {s.dataset} its author's alone"
+    ),
 }
 
 

@@ -326,6 +326,29 @@ def rename_view(saved: SavedView, name: str, by: User) -> SavedView:
     return saved
 
 
+def set_shared(saved: SavedView, shared: bool, by: User) -> SavedView:
+    """Share the view with everyone who may read the dataset, or make it its author's alone
+    again. Nothing is recorded when it already was."""
+    with database.atomic():
+        changed = (
+            SavedView.update(shared=shared, updated_at=utcnow())
+            .where((SavedView.id == saved.id) & (SavedView.shared != shared))
+            .execute()
+        )
+        if changed:
+            record(
+                "view.shared" if shared else "view.unshared",
+                object_type="dataset",
+                object_id=saved.dataset_id,
+                actor=by,
+                details={"view": saved.id, "name": saved.name},
+            )
+        elif not SavedView.select().where(SavedView.id == saved.id).exists():
+            raise ViewError("This view was deleted meanwhile; nothing was changed.")
+    saved.shared = shared
+    return saved
+
+
 def delete_view(saved: SavedView, by: User) -> bool:
     """Delete the view; False if it was already gone (deleted meanwhile by someone else)."""
     with database.atomic():

@@ -403,3 +403,43 @@ def test_unreadable_spec_opens_as_the_whole_table(app, dataset, people):
     SavedView.update(spec="not json").where(SavedView.id == saved.id).execute()
     result = opened(app, saved)
     assert (result.args, result.problems, result.layout) == ({}, [], None)
+
+
+def test_share_and_unshare_a_view(app, dataset, editor_client, people):
+    saved = save(app, dataset, people["editor"])
+    share(dataset, user=people["viewer"], by=people["editor"])
+    vera = signed_in(app, "vera")
+    base = f"/datasets/{dataset.id}/views/{saved.id}"
+    assert vera.get(base).status_code == 404  # personal: Eddie's alone
+    listing = editor_client.get(f"/datasets/{dataset.id}/views").get_data(as_text=True)
+    assert "Share it</button>" in listing
+    response = editor_client.post_form(f"{base}/share", {"shared": "1"})
+    assert response.status_code == 302
+    assert SavedView.get_by_id(saved.id).shared is True
+    assert vera.get(base).status_code == 302  # now everyone who reads the dataset opens it
+    assert vera.post_form(f"{base}/share", {"shared": "0"}).status_code == 403
+    assert editor_client.post_form(f"{base}/share", {"shared": "1"}).status_code == 302
+    assert AuditEvent.select().where(AuditEvent.action == "view.shared").count() == 1  # once
+    listing = editor_client.get(f"/datasets/{dataset.id}/views").get_data(as_text=True)
+    assert "Make it yours alone</button>" in listing
+    assert editor_client.post_form(f"{base}/share", {"shared": "0"}).status_code == 302
+    assert SavedView.get_by_id(saved.id).shared is False
+    assert AuditEvent.get(AuditEvent.action == "view.unshared").details_dict == {
+        "view": saved.id,
+        "name": "Chen",
+    }
+    # A choice that is neither: nothing changes, and the page says so.
+    response = editor_client.post_form(f"{base}/share", {"shared": "maybe"})
+    assert "Not a valid choice" in editor_client.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
+    assert SavedView.get_by_id(saved.id).shared is False
+
+
+def test_sharing_a_view_deleted_meanwhile(app, dataset, people):
+    saved = save(app, dataset, people["editor"])
+    with app.test_request_context():
+        view = SavedView.get_by_id(saved.id)
+        saved_views.delete_view(view, people["editor"])
+        with pytest.raises(saved_views.ViewError, match="deleted meanwhile"):
+            saved_views.set_shared(view, True, people["editor"])

@@ -13,7 +13,8 @@ from urllib.parse import parse_qsl
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, StringField
+from wtforms import BooleanField, HiddenField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ...models import Dataset, SavedView
@@ -43,6 +44,16 @@ class ViewNameForm(FlaskForm):
         validators=[
             DataRequired(message="Give the view a name."),
             Length(max=saved_views.NAME_MAX),
+        ],
+    )
+
+
+class ShareViewForm(FlaskForm):
+    shared = RadioField(
+        "Who sees it",
+        choices=[
+            SelectChoice("1", "Everyone who may read the dataset"),
+            SelectChoice("0", "Only its author"),
         ],
     )
 
@@ -157,6 +168,28 @@ def view_rename(dataset_id: int, view_id: int) -> Response:
         flash(str(exc), "error")
     else:
         flash(f"The view {before} is now called {saved.name}.", "success")
+    return _list(dataset)
+
+
+@bp.route("/datasets/<int:dataset_id>/views/<int:view_id>/share", methods=["POST"])
+def view_share(dataset_id: int, view_id: int) -> Response:
+    dataset, saved = _changeable(dataset_id, view_id)
+    form = ShareViewForm()
+    if form.validate_on_submit():
+        shared = form.shared.data == "1"
+        try:
+            saved_views.set_shared(saved, shared, current_user._get_current_object())
+        except saved_views.ViewError as exc:
+            flash(str(exc), "error")
+        else:
+            whom = (
+                "everyone who may read this dataset"
+                if shared
+                else f"only {saved.owner.display_name}"
+            )
+            flash(f"The view {saved.name} is now for {whom}.", "success")
+    else:
+        flash(_messages(form) or "Nothing was changed; try again.", "error")
     return _list(dataset)
 
 
