@@ -249,3 +249,16 @@ def test_a_deleted_dataset_keeps_its_name_in_the_log(app, people, appointments, 
         sentence(undo)
         == "Eddie Editor undid a change to dataset 12345: Trim spaces: doctor (version 3)"
     )
+
+
+def test_a_lock_out_says_until_when_in_this_computers_time(app, people):
+    from datetime import UTC, datetime
+
+    until = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    locked = event(
+        "auth.locked_out",
+        {"until": until.isoformat(timespec="seconds"), "after_failures": 5},
+        actor=people["viewer"],
+    )
+    local = until.astimezone().strftime("%Y-%m-%d %H:%M")
+    assert sentence(locked) == f"Vera Viewer was locked out after 5 wrong passwords, until {local}"

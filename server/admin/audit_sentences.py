@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ..models import AuditEvent, Dataset, User
@@ -245,10 +246,18 @@ def _role_updated(s: Said) -> str:
     return f"{s.who} changed the role {s.event.object_id}: {'; '.join(parts)}"
 
 
+def local_time(text: Any) -> str:
+    """A recorded UTC time as the page shows times: this computer's, to the minute."""
+    try:
+        return datetime.fromisoformat(str(text)).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return str(text)
+
+
 def _locked_out(s: Said) -> str:
     return (
         f"{s.who} was locked out after {plural(s.get('after_failures'), 'wrong password')}, "
-        f"until {str(s.get('until')).replace('T', ' ')}"
+        f"until {local_time(s.get('until'))}"
     )
 
 
