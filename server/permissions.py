@@ -18,13 +18,13 @@ PERMISSIONS: dict[str, str] = {
     "users.manage": "Add people, change their names and roles, disable, unlock and reset passwords",
     "roles.manage": "Create, change and delete roles",
     "audit.view": "Read the audit log",
-    "settings.manage": "Change Sheaf's settings",
+    "settings.manage": "Change settings on the Settings page",
     "backup.manage": "Make, verify and restore backups",
     "datasets.import": "Import files as new datasets",
     "datasets.view_all": "Read every dataset, shared or not",
     "datasets.edit_all": "Change every dataset, shared or not",
     "datasets.share": "Share any dataset with people and roles",
-    "datasets.export": "Export the datasets they can read",
+    "datasets.export": "Export datasets they can read",
 }
 
 #: Name → its label: how every page, message and the audit log name a permission (people never

@@ -17,6 +17,12 @@ def _role_choices() -> list[tuple[int, str]]:
     ]
 
 
+def _permission_choice(name: str) -> str:
+    """The permission's label, and what it lets one do when that says more than the label."""
+    label, text = permission_label(name), PERMISSIONS[name]
+    return text if text.startswith(label) else f"{label}: {text}"
+
+
 class _PersonFields(FlaskForm):
     display_name = StringField(
         "Name",
@@ -61,12 +67,6 @@ class RoleForm(FlaskForm):
     )
     permissions = MultiCheckboxField(
         "Permissions",
-        choices=[
-            SelectChoice(
-                name,
-                permission_label(name) + (f": {text}" if text != permission_label(name) else ""),
-            )
-            for name, text in PERMISSIONS.items()
-        ],
+        choices=[SelectChoice(name, _permission_choice(name)) for name in PERMISSIONS],
         validate_choice=True,
     )
