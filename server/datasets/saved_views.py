@@ -140,7 +140,9 @@ def open_view(saved: SavedView, dataset: Dataset) -> Opened:
     problems: list[str] = []
     args: dict[str, str] = {}
     search = str(spec.get("search") or "")[: browse.MAX_VALUE]
-    if search:
+    if search and not any(c.type == "text" for c in columns):
+        problems.append(f"It searches for “{search}”, and this dataset has no text columns now.")
+    elif search:
         args["q"] = search
     sort = spec.get("sort")
     if sort:

@@ -100,10 +100,11 @@ def test_a_dropped_column_is_named_in_words(app, dataset, people):
     step(app, dataset, "drop", people["editor"], column="c2")
     result = opened(app, saved)
     assert result.problems == [
+        "It searches for “Chen”, and this dataset has no text columns now.",
         "It keeps the rows where doctor is “Dr. Chen”, and this dataset no longer has a "
-        "column doctor."
+        "column doctor.",
     ]
-    assert result.args == {"c3.min": "4", "sort": "c4", "dir": "desc", "q": "Chen"}
+    assert result.args == {"c3.min": "4", "sort": "c4", "dir": "desc"}
 
 
 def test_a_sort_column_dropped(app, dataset, people):
@@ -443,3 +444,12 @@ def test_sharing_a_view_deleted_meanwhile(app, dataset, people):
         saved_views.delete_view(view, people["editor"])
         with pytest.raises(saved_views.ViewError, match="deleted meanwhile"):
             saved_views.set_shared(view, True, people["editor"])
+
+
+def test_a_search_when_no_text_column_is_left(app, dataset, people):
+    saved = save(app, dataset, people["editor"], args={"q": "Chen", "c3.min": "4"})
+    assert opened(app, saved).args == {"q": "Chen", "c3.min": "4"}
+    step(app, dataset, "drop", people["editor"], column="c2")  # doctor, the one text column
+    result = opened(app, saved)
+    assert result.problems == ["It searches for “Chen”, and this dataset has no text columns now."]
+    assert result.args == {"c3.min": "4"}
