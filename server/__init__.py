@@ -47,9 +47,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .datasets.loading.jobs import clean_leftovers
     from .datasets.loading.runner import ImportRunner, limits_from
     from .datasets.versions import recover as recover_versions
+    from .help_pages import bp as help_bp
     from .home import bp as home_bp
     from .migrations import migrate
-    from .permissions import PERMISSIONS, has_permission
+    from .permissions import PERMISSIONS, has_permission, permission_label
     from .picked_files import PickedFiles
     from .private_files import network_share
     from .routing import rule_class
@@ -106,7 +107,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     app.extensions["sheaf.picked"] = PickedFiles()
     app.extensions["sheaf.imports"] = ImportRunner(app.config["DATA_DIR"], limits_from(app.config))
-    for blueprint in (auth_bp, home_bp, users_bp):
+    for blueprint in (auth_bp, home_bp, help_bp, users_bp):
         app.register_blueprint(blueprint)
     admin.register(app)
     datasets_web.register(app)
@@ -118,6 +119,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return {
             "can": lambda name: has_permission(current_user, name),
             "PERMISSIONS": PERMISSIONS,
+            "permission_label": permission_label,
             "version": __version__,
             "idle_seconds": app.config["IDLE_LOCK_MINUTES"] * 60,
         }

@@ -284,3 +284,17 @@ class ColumnLayout(BaseModel):
     dataset = ForeignKeyField(Dataset, backref="+", on_delete="CASCADE")
     layout = TextField()  # JSON: {"order": [...], "hidden": [...], "widths": {"c1": 120}}
     updated_at = UTCDateTimeField(default=utcnow)
+
+
+class SavedView(BaseModel):
+    """A named view of a dataset, personal or shared: see ``server.datasets.saved_views``."""
+
+    dataset = ForeignKeyField(Dataset, backref="+", on_delete="CASCADE")
+    owner = ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    name = CharField()
+    name_key = CharField()  # unique per dataset and owner (models.name_key)
+    shared = BooleanField(default=False)
+    spec = TextField()  # JSON: search, sort, filters, columns, and the columns as they were
+    dataset_version = IntegerField()  # the dataset's version when it was saved
+    created_at = UTCDateTimeField(default=utcnow)
+    updated_at = UTCDateTimeField(default=utcnow)

@@ -18,14 +18,35 @@ PERMISSIONS: dict[str, str] = {
     "users.manage": "Add people, change their names and roles, disable, unlock and reset passwords",
     "roles.manage": "Create, change and delete roles",
     "audit.view": "Read the audit log",
-    "settings.manage": "Change Sheaf's settings",
+    "settings.manage": "Change settings on the Settings page",
     "backup.manage": "Make, verify and restore backups",
     "datasets.import": "Import files as new datasets",
     "datasets.view_all": "Read every dataset, shared or not",
     "datasets.edit_all": "Change every dataset, shared or not",
     "datasets.share": "Share any dataset with people and roles",
-    "datasets.export": "Export the datasets they can read",
+    "datasets.export": "Export datasets they can read",
 }
+
+#: Name → its label: how every page, message and the audit log name a permission (people never
+#: see the dotted names; tests/test_permission_labels.py checks every permission has one).
+PERMISSION_LABELS: dict[str, str] = {
+    "users.manage": "Manage people",
+    "roles.manage": "Manage roles",
+    "audit.view": "Read the audit log",
+    "settings.manage": "Change settings",
+    "backup.manage": "Manage backups",
+    "datasets.import": "Import files",
+    "datasets.view_all": "Read every dataset",
+    "datasets.edit_all": "Change every dataset",
+    "datasets.share": "Share any dataset",
+    "datasets.export": "Export datasets",
+}
+
+
+def permission_label(name: str) -> str:
+    """The permission's label; a name this version does not know stays as it is."""
+    return PERMISSION_LABELS.get(name, name)
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 

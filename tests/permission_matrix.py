@@ -39,6 +39,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("auth.change_password", "GET"): row(),
     ("auth.change_password", "POST"): row(),
     ("home.index", "GET"): row(),
+    ("help.help_index", "GET"): row(),  # Sheaf's docs, for everyone signed in
+    ("help.help_page", "GET"): row(),
     ("users.people", "GET"): ADMIN_ONLY_PAGE,
     ("users.new_person", "GET"): ADMIN_ONLY_PAGE,
     ("users.new_person", "POST"): ADMIN_ONLY_PAGE,
@@ -116,6 +118,14 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("recipes.recipe_rename", "POST"): row(viewer=404, editor=302, admin=404),  # no name
     ("recipes.recipe_delete", "POST"): row(viewer=404, editor=302, admin=404),
     ("recipes.recipe_run", "POST"): row(viewer=404, editor=302, admin=404),  # no version
+    # Saved views: anyone who reads the dataset; the case's view is the editor's, shared, so
+    # an admin (who may manage the dataset's sharing) may also rename and delete it.
+    ("views.dataset_views", "GET"): row(viewer=404, editor=200, admin=200),
+    ("views.view_save", "POST"): row(viewer=404, editor=302, admin=302),  # no name: says so
+    ("views.view_open", "GET"): row(viewer=404, editor=302, admin=302),
+    ("views.view_rename", "POST"): row(viewer=404, editor=302, admin=302),  # no name: says so
+    ("views.view_share", "POST"): row(viewer=404, editor=302, admin=302),  # no choice: says so
+    ("views.view_delete", "POST"): row(viewer=404, editor=302, admin=302),
     # The JSON API answers 401 instead of sending anonymous callers to the sign-in page.
     ("api.datasets", "GET"): row(anonymous=401),
     ("api.dataset", "GET"): row(anonymous=401, viewer=404, editor=200, admin=200),
@@ -175,6 +185,20 @@ def case_url(app, endpoint, method, who):
                 columns=json.dumps(columns),
                 steps=json.dumps([{"kind": "trim", "params": {"column": "c2"}}]),
             ).id
+        if "view_id" in rule.arguments:
+            from server.models import SavedView
+
+            params["view_id"] = SavedView.create(
+                dataset=params["dataset_id"],
+                owner=User.get(User.login == "eddie"),
+                name="Matrix",
+                name_key="matrix",
+                shared=True,
+                spec="{}",
+                dataset_version=1,
+            ).id
+        if "doc" in rule.arguments:
+            params["doc"] = "settings"
         if "row_id" in rule.arguments:
             params["row_id"] = 1
         if "number" in rule.arguments:

@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Optional
 
 from ..models import User
 from .audit import known_actions
+from .audit_sentences import action_label
 
 
 class AuditFilterForm(FlaskForm):
@@ -28,7 +29,7 @@ class AuditFilterForm(FlaskForm):
             SelectChoice(u.id, f"{u.display_name} ({u.login})") for u in people
         ]
         self.action.choices = [SelectChoice("", "Any action")] + [
-            SelectChoice(action) for action in known_actions()
+            SelectChoice(action, action_label(action)) for action in known_actions()
         ]
 
 

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, render_template, request
 
 from ..permissions import require_permission
 from .audit import AuditFilter, query_events
+from .audit_sentences import Names, sentence
 from .forms import AuditFilterForm
 
 bp = Blueprint("admin", __name__)
@@ -34,10 +35,12 @@ def audit_log() -> str:
     events = list(
         query.limit(per_page + 1).offset((page - 1) * per_page)
     )  # one extra: is there a next page?
+    names = Names()  # each dataset and person looked up once for the page
+    shown = [(event, sentence(event, names)) for event in events[:per_page]]
     return render_template(
         "admin/audit.html",
         form=form,
-        events=events[:per_page],
+        events=shown,
         page=page,
         has_next=len(events) > per_page,
         args={k: v for k, v in request.args.items() if k != "page"},

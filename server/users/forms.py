@@ -6,7 +6,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ..models import Role
-from ..permissions import PERMISSIONS
+from ..permissions import PERMISSIONS, permission_label
 from .accounts import DISPLAY_NAME_MAX, LOGIN_MAX
 from .roles import DESCRIPTION_MAX, NAME_MAX
 
@@ -15,6 +15,12 @@ def _role_choices() -> list[tuple[int, str]]:
     return [
         (role.id, role.name) for role in Role.select().order_by(Role.builtin.is_null(), Role.id)
     ]
+
+
+def _permission_choice(name: str) -> str:
+    """The permission's label, and what it lets one do when that says more than the label."""
+    label, text = permission_label(name), PERMISSIONS[name]
+    return text if text.startswith(label) else f"{label}: {text}"
 
 
 class _PersonFields(FlaskForm):
@@ -61,6 +67,6 @@ class RoleForm(FlaskForm):
     )
     permissions = MultiCheckboxField(
         "Permissions",
-        choices=[SelectChoice(name, f"{text} ({name})") for name, text in PERMISSIONS.items()],
+        choices=[SelectChoice(name, _permission_choice(name)) for name in PERMISSIONS],
         validate_choice=True,
     )

@@ -14,12 +14,18 @@ from typing import NoReturn
 
 from ..audit_trail import record
 from ..models import Role, User
+from ..permissions import permission_label
 from .errors import Refused
 
 
 def held_by(author: User) -> frozenset[str]:
     """``author``'s permissions now (not a copy cached for the request)."""
     return Role.get_by_id(User.get_by_id(author.id).role_id).permission_names()
+
+
+def _labels(names: Iterable[str]) -> str:
+    """Permissions as people read them: their labels, not their names."""
+    return ", ".join(permission_label(name) for name in names)
 
 
 def _missing(author: User, permissions: Iterable[str]) -> list[str]:
@@ -51,7 +57,7 @@ def ensure_may_manage(author: User, person: User, action: str) -> None:
             person.id,
             action,
             missing,
-            f"{person.display_name} holds permissions you do not hold ({', '.join(missing)}); "
+            f"{person.display_name} holds permissions you do not hold ({_labels(missing)}); "
             f"only someone who holds them can {action} this account.",
         )
 
@@ -66,7 +72,7 @@ def ensure_may_assign(author: User, role: Role, person_id: object = None) -> Non
             person_id,
             f"give the {role.name} role",
             missing,
-            f"The {role.name} role holds permissions you do not hold ({', '.join(missing)}); "
+            f"The {role.name} role holds permissions you do not hold ({_labels(missing)}); "
             "you can give only roles within your own permissions.",
         )
 
@@ -82,7 +88,7 @@ def ensure_may_change_role(author: User, role: Role, action: str) -> None:
             role.id,
             action,
             missing,
-            f"The {role.name} role holds permissions you do not hold ({', '.join(missing)}); "
+            f"The {role.name} role holds permissions you do not hold ({_labels(missing)}); "
             f"only someone who holds them all can {action} it.",
         )
 

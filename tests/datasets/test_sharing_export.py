@@ -221,7 +221,7 @@ def test_export_follows_the_view_and_is_audited(app, editor_client, people, owne
     data = read_export(editor_client, owned.id, "json", "&c2.eq=Grace")
     assert json.loads(data) == [{"id": 2, "name": "Grace", "amount": -3.0}]
     event = AuditEvent.get(AuditEvent.action == "dataset.exported")
-    assert event.details_dict == {"format": "json", "view": {"c2.eq": "Grace"}}
+    assert event.details_dict == {"format": "json", "view": {"c2.eq": "Grace"}, "rows": 1}
     assert editor_client.get(f"/datasets/{owned.id}/export?format=exe").status_code == 404
     assert editor_client.get(f"/datasets/{owned.id}/export?format=csv&c1.min=x").status_code == 400
 

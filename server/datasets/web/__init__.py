@@ -19,6 +19,7 @@ def register(app: Flask) -> None:
         recipe_pages,
         row_pages,
         table_html,
+        view_pages,
     )
 
     for blueprint in (
@@ -27,6 +28,7 @@ def register(app: Flask) -> None:
         row_pages.bp,
         import_pages.bp,
         recipe_pages.bp,
+        view_pages.bp,
         api.bp,
     ):
         app.register_blueprint(blueprint)

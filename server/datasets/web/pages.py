@@ -300,7 +300,11 @@ def dataset_export(dataset_id: int) -> Response:
         "dataset.exported",
         object_type="dataset",
         object_id=dataset.id,
-        details={"format": fmt, "view": view.args()},
+        details={
+            "format": fmt,
+            "view": view.args(),
+            "rows": count_of(dataset, con, columns, view, searchable),
+        },
     )
     headers = attachment(download_name(dataset.name, {"csv-bom": "csv"}.get(fmt, fmt)))
     rows = export.rows_of(con, columns, view, searchable)
