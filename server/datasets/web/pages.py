@@ -39,7 +39,7 @@ from ..cleaning import recipes, steps
 from ..reading import browse, charts, export
 from ..reading.profile import ProfileCache
 from ..storage import index_progress
-from .access import count_of, dataset_or_404, open_rows, read_page, rows_of
+from .access import count_of, dataset_or_404, open_rows, read_page, rows_of, version_key
 from .forms import DescribeForm, ShareForm
 from .history_pages import base_version
 
@@ -99,7 +99,8 @@ def dataset_view(dataset_id: int) -> str:
             problem = str(exc)
             view = browse.View(sort=view.sort, descending=view.descending)
             page = browse.page(con, all_columns, view, size, searchable=searchable, shown=columns)
-            matching, number, cursor_given = dataset.row_count, None, False
+            matching = count_of(dataset, con, all_columns, view, searchable)
+            number, cursor_given = None, False
             pages = browse.page_count(matching, size)
     if not cursor_given:
         current = number or 1
@@ -359,16 +360,12 @@ def _stream_file(path: Path) -> Iterator[bytes]:
         path.unlink(missing_ok=True)
 
 
-def _version(dataset: Dataset) -> str:
-    return f"{dataset.storage_key}:{dataset.updated_at}"
-
-
 @bp.route("/datasets/<int:dataset_id>/profile")
 def dataset_profile(dataset_id: int) -> str:
     dataset = dataset_or_404(dataset_id)
     columns = columns_of(dataset)
     with rows_of(dataset) as con:
-        found, cached = profiles.get(con, _version(dataset), columns)
+        found, cached = profiles.get(con, version_key(dataset), columns)
     return render_template("datasets/profile.html", dataset=dataset, profiles=found, cached=cached)
 
 
@@ -465,7 +462,7 @@ def _step_params(kind: str, form) -> dict:
 
 @bp.route("/datasets/<int:dataset_id>/clean", methods=["GET", "POST"])
 def dataset_clean(dataset_id: int) -> str | Response:
-    dataset = dataset_or_404(dataset_id, "edit")
+    dataset = dataset_or_404(dataset_id, "all_rows")
     problem = None
     if request.method == "POST":
         from flask_wtf import FlaskForm
@@ -507,7 +504,7 @@ def dataset_clean(dataset_id: int) -> str | Response:
 
 @bp.route("/datasets/<int:dataset_id>/recipes", methods=["POST"])
 def dataset_save_recipe(dataset_id: int) -> Response:
-    dataset = dataset_or_404(dataset_id, "edit")
+    dataset = dataset_or_404(dataset_id, "all_rows")
     try:
         recipe = recipes.save_recipe(
             dataset, request.form.get("name", ""), current_user._get_current_object()

@@ -1,0 +1,274 @@
+"""Row rules: a person limited by them sees and changes only their rows, on every page, and
+everything that reaches beyond them is refused with a sentence."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import zipfile
+
+import pytest
+
+from server.datasets import row_rules, versions
+from server.datasets.catalog import dataset_file
+from server.datasets.reading.restricted import restrict
+from server.datasets.sharing import share
+from server.models import AuditEvent, Dataset, Role
+from server.sqlite_files import connect
+from tests.helpers import make_dataset, make_role, make_user, signed_in
+
+CLINIC = (
+    "id,doctor,patient,minutes,note\n"
+    "1,dana,Alma Quist,30,visit\n"
+    "2,omar,Bruno Zell,45,visit\n"
+    "3,dana,Carla Vint,15,visit\n"
+    "4,omar,Dario Yupp,60,visit\n"
+    "5,nils,Elsa Wrenn,20,visit\n"
+    "6,dana,Fabio Xant,25,visit\n"
+)
+DANA = {"Alma Quist", "Carla Vint", "Fabio Xant"}
+OTHERS = {"Bruno Zell", "Dario Yupp", "Elsa Wrenn"}
+
+
+@pytest.fixture
+def clinic(app, people):
+    """Eddie's appointments, shared with the Doctor role for changing; each doctor sees the
+    rows where the doctor column holds their user name."""
+    doctor = make_role("Doctor", ["datasets.export", "datasets.import"])
+    make_user("dana", doctor, display_name="Dana Doe")
+    make_user("omar", doctor, display_name="Omar Oak")
+    dataset = make_dataset(app, people["editor"], CLINIC, name="Appointments")
+    share(dataset, by=people["editor"], role=doctor, can_edit=True)
+    row_rules.add_rule(
+        dataset,
+        role=doctor,
+        column="c2",
+        kind="user_name",
+        values=[],
+        data_dir=app.config["DATA_DIR"],
+    )
+    return Dataset.get_by_id(dataset.id)
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def assert_only_dana(text: str) -> None:
+    for name in DANA:
+        assert name in text, name
+    for name in OTHERS:
+        assert name not in text, name
+
+
+def latest(dataset) -> int:
+    return versions.latest(Dataset.get_by_id(dataset.id)).number
+
+
+def test_the_restriction_is_decided_in_one_place(app, people, clinic):
+    with app.app_context():
+        _restriction_cases(app, people, clinic)
+
+
+def _restriction_cases(app, people, clinic):
+    doctor = Role.get(Role.name == "Doctor")
+    dana = make_user("dana2", doctor)
+    limit = row_rules.restriction(clinic, dana)
+    assert limit.clauses == (("c2", ("dana2",)),)
+    assert row_rules.restriction(clinic, people["editor"]) is None  # the owner
+    assert row_rules.restriction(clinic, people["admin"]) is None  # datasets.view_all
+    assert row_rules.restriction(clinic, people["viewer"]) is None  # no rule for them
+    # Several rules widen (OR); a rule whose column is gone narrows to nothing.
+    row_rules.add_rule(
+        clinic,
+        user=dana,
+        column="c2",
+        kind="one_of",
+        values=["nils", "omar"],
+        data_dir=app.config["DATA_DIR"],
+    )
+    assert row_rules.restriction(clinic, dana).clauses == (
+        ("c2", ("dana2",)),
+        ("c2", ("nils", "omar")),
+    )
+    clinic.columns = json.dumps([c for c in json.loads(clinic.columns) if c["name"] != "c2"])
+    assert row_rules.restriction(clinic, dana).clauses == ()
+    assert row_rules.restriction(clinic, dana).sql() == ("0", [])
+
+
+def test_a_rule_is_checked_audited_and_indexed(app, people, clinic):
+    doctor = Role.get(Role.name == "Doctor")
+    data_dir = app.config["DATA_DIR"]
+    for kwargs, message in [
+        ({"column": "c9", "kind": "value", "values": ["x"]}, "columns"),
+        ({"column": "c2", "kind": "nope", "values": ["x"]}, "what the column"),
+        ({"column": "c2", "kind": "value", "values": []}, "Type the value"),
+        ({"column": "c2", "kind": "value", "values": ["a", "b"]}, "one value"),
+        ({"column": "c4", "kind": "value", "values": ["soon"]}, "not a whole number"),
+        ({"column": "c2", "kind": "value", "values": ["a\tb"]}, "control characters"),
+    ]:
+        with pytest.raises(row_rules.RuleError, match=message):
+            row_rules.add_rule(clinic, role=doctor, data_dir=data_dir, **kwargs)
+    with pytest.raises(row_rules.RuleError, match="owns this dataset"):
+        row_rules.add_rule(
+            clinic,
+            user=people["editor"],
+            column="c2",
+            kind="user_name",
+            values=[],
+            data_dir=data_dir,
+        )
+    assert len(row_rules.rules_of(clinic)) == 1
+    event = AuditEvent.get(AuditEvent.action == "dataset.row_rule_added")
+    assert event.details_dict == {
+        "rule": "Everyone with the Doctor role see only rows where doctor equals their own "
+        "user name"
+    }
+    con = connect(dataset_file(data_dir, clinic.storage_key))
+    indexes = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    con.close()
+    assert "rows_by_c2" in indexes
+    row_rules.remove_rule(row_rules.rules_of(clinic)[0])
+    assert AuditEvent.get(AuditEvent.action == "dataset.row_rule_removed").details_dict["rule"]
+    with app.app_context():
+        assert row_rules.restriction(clinic, make_user("x", doctor)) is None
+
+
+def test_a_limited_person_reads_only_their_rows_everywhere(app, clinic):
+    dana = signed_in(app, "dana")
+    base = f"/datasets/{clinic.id}"
+    page = text_of(dana.get(base))
+    assert_only_dana(page)
+    assert "3 rows" in page and "6 rows" not in page
+    # Searching, filtering, sorting, paging: never another doctor's row, and counts of hers.
+    page = text_of(dana.get(f"{base}?q=Bruno"))
+    assert "Bruno Zell" not in page and "0 of 3 rows match" in page
+    page = text_of(dana.get(f"{base}?q=visit"))
+    assert_only_dana(page)
+    assert "3 of 3 rows match" in page
+    assert_only_dana(text_of(dana.get(f"{base}?sort=c3&dir=desc&q=visit")))
+    assert_only_dana(text_of(dana.get(f"{base}?c4.min=10")))
+    assert "2 of 3 rows match" in text_of(dana.get(f"{base}?c4.min=20"))
+    assert_only_dana(text_of(dana.get(f"{base}?last=1")))
+    assert "Appointments" in text_of(dana.get("/datasets"))
+    # Exports, in every format.
+    rows = list(csv.reader(io.StringIO(text_of(dana.get(f"{base}/export?format=csv")))))
+    assert sorted(r[2] for r in rows[1:]) == sorted(DANA)
+    assert {r["patient"] for r in json.loads(dana.get(f"{base}/export?format=json").data)} == DANA
+    sheet = zipfile.ZipFile(io.BytesIO(dana.get(f"{base}/export?format=xlsx").data))
+    cells = "".join(sheet.read(n).decode() for n in sheet.namelist() if n.endswith(".xml"))
+    assert_only_dana(cells)
+    # The API, the profile and charts.
+    answer = dana.get(f"/api/v1/datasets/{clinic.id}/rows").get_json()
+    assert {r["c3"] for r in answer["rows"]} == DANA
+    assert answer["matching"] == 3 and answer["total"] == 3
+    assert dana.get(f"/api/v1/datasets/{clinic.id}").get_json()["rows"] == 3
+    assert dana.get(f"/api/v1/datasets/{clinic.id}/rows?q=Elsa").get_json()["rows"] == []
+    profile = text_of(dana.get(f"{base}/profile"))
+    assert "omar" not in profile and "nils" not in profile and "3 rows" in profile
+    chart = text_of(dana.get(f"{base}/chart.svg?kind=bar&column=c2"))
+    assert "dana" in chart and "omar" not in chart and "nils" not in chart
+    # A hidden row is not there at all, in its form or its history.
+    assert dana.get(f"{base}/rows/2/edit").status_code == 404
+    assert dana.get(f"{base}/rows/2/history").status_code == 404
+    assert dana.get(f"{base}/rows/1/history").status_code == 200
+    # The dataset's history and cleaning reach beyond her rows: refused, with the reason.
+    for path in ("history", "clean"):
+        response = dana.get(f"{base}/{path}")
+        assert response.status_code == 403 and "Row rules let you see only some" in text_of(
+            response
+        )
+
+
+def test_the_owner_sees_everything_and_caches_are_not_shared(app, clinic, editor_client):
+    base = f"/datasets/{clinic.id}"
+    dana = signed_in(app, "dana")
+    omar = signed_in(app, "omar")
+    for _ in range(2):  # the second time from the caches
+        assert "6 rows" in text_of(editor_client.get(base))
+        assert "3 of 3 rows match" in text_of(dana.get(f"{base}?q=visit"))
+        assert "2 of 2 rows match" in text_of(omar.get(f"{base}?q=visit"))
+        assert "6 of 6 rows match" in text_of(editor_client.get(f"{base}?q=visit"))
+        assert "omar" in text_of(editor_client.get(f"{base}/profile"))
+        assert "omar" not in text_of(dana.get(f"{base}/profile"))
+    assert editor_client.get(f"{base}/history").status_code == 200
+
+
+def test_a_limited_editor_changes_only_their_rows(app, clinic):
+    dana = signed_in(app, "dana")
+    base = f"/datasets/{clinic.id}"
+    fields = {"c1": "1", "c2": "dana", "c3": "Alma Quist", "c4": "35", "c5": "visit"}
+    response = dana.post_form(f"{base}/rows/1/edit", {**fields, "version": latest(clinic)})
+    assert response.status_code == 302
+    assert versions.read_row(clinic, _columns(clinic), 1, app.config["DATA_DIR"])["c4"] == 35
+    # Giving her row to another doctor would take it out of her rules: refused.
+    response = dana.post_form(
+        f"{base}/rows/1/edit", {**fields, "c2": "omar", "version": latest(clinic)}
+    )
+    assert response.status_code == 400 and "no longer be one of them" in text_of(response)
+    assert versions.read_row(clinic, _columns(clinic), 1, app.config["DATA_DIR"])["c2"] == "dana"
+    # Another doctor's row: not there for her, by form, cell or deletion.
+    assert dana.post_form(f"{base}/rows/2/edit", {**fields, "version": 1}).status_code == 404
+    response = dana.post_form(
+        f"{base}/rows/2/cell", {"column": "c3", "value": "X", "version": latest(clinic)}
+    )
+    assert response.status_code == 400 and "does not exist" in response.get_json()["error"]
+    dana.post_form(f"{base}/rows/delete", {"row": "2", "version": latest(clinic)})
+    assert versions.read_row(clinic, _columns(clinic), 2, app.config["DATA_DIR"])["c3"] == (
+        "Bruno Zell"
+    )
+    # A new row must be hers.
+    new = {"c1": "7", "c2": "omar", "c3": "Gil Nox", "c4": "5", "version": latest(clinic)}
+    response = dana.post_form(f"{base}/rows/new", new)
+    assert response.status_code == 400 and "a row you add must be one of them" in text_of(response)
+    assert dana.post_form(f"{base}/rows/new", {**new, "c2": "dana"}).status_code == 302
+    assert "Gil Nox" in text_of(dana.get(f"{base}?last=1"))
+    # Her own row she may delete; a cell of hers she may edit.
+    response = dana.post_form(
+        f"{base}/rows/3/cell", {"column": "c4", "value": "16", "version": latest(clinic)}
+    )
+    assert response.status_code == 200
+    dana.post_form(f"{base}/rows/delete", {"row": "3", "version": latest(clinic)})
+    assert versions.read_row(clinic, _columns(clinic), 3, app.config["DATA_DIR"]) is None
+    # Undo, redo, going back, cleaning steps, recipes and appending: refused with the reason.
+    for path in ("undo", "redo", "history/1/go-back", "clean"):
+        response = dana.post_form(f"{base}/{path}", {"version": latest(clinic), "kind": "trim"})
+        assert response.status_code == 403, path
+        assert "Ask the dataset" in text_of(response)
+    assert versions.read_row(clinic, _columns(clinic), 3, app.config["DATA_DIR"]) is None
+
+
+def _columns(dataset):
+    from server.datasets.catalog import columns_of
+
+    return columns_of(Dataset.get_by_id(dataset.id))
+
+
+def test_the_connection_itself_refuses_the_real_table(app, clinic):
+    con = connect(dataset_file(app.config["DATA_DIR"], clinic.storage_key))
+    restrict(con, [("c2", ("dana",))])
+    try:
+        assert {r[0] for r in con.execute("SELECT c3 FROM rows")} == DANA
+        found = con.execute(
+            "SELECT c3 FROM rows WHERE rowid IN "
+            "(SELECT rowid FROM rows_fts WHERE rows_fts MATCH 'Bruno OR Alma')"
+        ).fetchall()
+        assert found == [("Alma Quist",)]
+        for sql in [
+            "SELECT c3 FROM main.rows",
+            "SELECT c3 FROM rows_fts WHERE rows_fts MATCH 'Bruno'",
+            "SELECT highlight(rows_fts, 1, '[', ']') FROM rows_fts WHERE rows_fts MATCH 'Bruno'",
+            "DROP VIEW temp.rows",
+            "DELETE FROM temp.rule_values",
+            "CREATE TEMP VIEW everything AS SELECT * FROM main.rows",
+            "ATTACH DATABASE ':memory:' AS other",
+            "DELETE FROM main.rows",
+        ]:
+            with pytest.raises(sqlite3.DatabaseError):
+                con.execute(sql).fetchall()
+        con.execute("CREATE INDEX IF NOT EXISTS main.rows_by_c4 ON rows (c4)")  # sorting's own
+        assert {r[0] for r in con.execute("SELECT c3 FROM rows ORDER BY c4")} == DANA
+    finally:
+        con.close()
