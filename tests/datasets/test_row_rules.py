@@ -272,3 +272,61 @@ def test_the_connection_itself_refuses_the_real_table(app, clinic):
         assert {r[0] for r in con.execute("SELECT c3 FROM rows ORDER BY c4")} == DANA
     finally:
         con.close()
+
+
+def test_the_rules_page_adds_previews_and_removes_rules(app, people, clinic, editor_client):
+    doctor = Role.get(Role.name == "Doctor")
+    url = f"/datasets/{clinic.id}/sharing/rules"
+    page = text_of(editor_client.get(url))
+    assert "Everyone with the Doctor role see only rows where doctor equals their own user" in page
+    assert "Dana Doe" in page and "would see 3 of 6 rows" in page
+    assert "Omar Oak" in page and "would see 2 of 6 rows" in page
+    assert "always see every row" in page
+    assert f"/datasets/{clinic.id}/sharing/rules" in text_of(
+        editor_client.get(f"/datasets/{clinic.id}/sharing")
+    )
+    # Bad input: a sentence, status 400, nothing added.
+    vera = people["viewer"]
+    for form, message in [
+        ({"target": "", "column": "c2", "kind": "value", "values": "x"}, "Choose a role"),
+        ({"target": f"user:{vera.id}", "column": "c2", "kind": "value"}, "Type the value"),
+        ({"target": f"user:{vera.id}", "column": "c4", "kind": "value", "values": "x"}, "not"),
+        ({"target": f"user:{vera.id}", "column": "c99", "kind": "value", "values": "x"}, "Check"),
+        ({"target": "role:99999", "column": "c2", "kind": "value", "values": "x"}, "Check"),
+        ({"target": "user:abc", "column": "c2", "kind": "one_of", "values": "x"}, "Check"),
+    ]:
+        response = editor_client.post_form(url, form)
+        assert response.status_code == 400 and message in text_of(response), form
+    assert len(row_rules.rules_of(clinic)) == 1
+    # A person's own rule: one of a list.
+    response = editor_client.post_form(
+        url,
+        {"target": f"user:{vera.id}", "column": "c2", "kind": "one_of", "values": "nils\nomar"},
+    )
+    assert response.status_code == 302
+    assert "Vera Viewer sees only rows where doctor is one of “nils”, “omar”" in text_of(
+        editor_client.get(url)
+    )
+    share(clinic, by=people["editor"], user=vera)
+    assert "would see 3 of 6 rows" in text_of(editor_client.get(url))  # two of omar's, nils's
+    vera_client = signed_in(app, "vera")
+    page = text_of(vera_client.get(f"/datasets/{clinic.id}"))
+    assert "Elsa Wrenn" in page and "Bruno Zell" in page and "Alma Quist" not in page
+    # Removing it: audited, and Vera sees every row again.
+    rule = next(r for r in row_rules.rules_of(clinic) if r.user_id == vera.id)
+    response = editor_client.post_form(f"{url}/{rule.id}/remove")
+    assert response.status_code == 302
+    assert AuditEvent.get(AuditEvent.action == "dataset.row_rule_removed").details_dict == {
+        "rule": "Vera Viewer sees only rows where doctor is one of “nils”, “omar”"
+    }
+    assert "Alma Quist" in text_of(vera_client.get(f"/datasets/{clinic.id}"))
+    # A limited doctor cannot manage rules (no sharing right), nor remove one of another dataset.
+    assert signed_in(app, "dana").get(url).status_code == 403
+    other = make_dataset(app, people["editor"], name="Other")
+    assert (
+        editor_client.post_form(
+            f"/datasets/{other.id}/sharing/rules/{row_rules.rules_of(clinic)[0].id}/remove"
+        ).status_code
+        == 404
+    )
+    assert doctor.id and len(row_rules.rules_of(clinic)) == 1

@@ -9,7 +9,16 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach the dataset pages, the import flow and the JSON API to ``app``."""
-    from . import access, api, history_pages, import_pages, pages, recipe_pages, row_pages
+    from . import (
+        access,
+        api,
+        history_pages,
+        import_pages,
+        pages,
+        recipe_pages,
+        row_pages,
+        rule_pages,
+    )
 
     # What pages show as a dataset's size: only the rows the person sees (row rules).
     app.jinja_env.globals["rows_seen"] = access.rows_seen
@@ -21,5 +30,6 @@ def register(app: Flask) -> None:
         import_pages.bp,
         recipe_pages.bp,
         api.bp,
+        rule_pages.bp,
     ):
         app.register_blueprint(blueprint)
