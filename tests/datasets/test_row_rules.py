@@ -330,3 +330,13 @@ def test_the_rules_page_adds_previews_and_removes_rules(app, people, clinic, edi
         == 404
     )
     assert doctor.id and len(row_rules.rules_of(clinic)) == 1
+
+
+def test_a_limited_person_is_told_and_not_offered_what_is_refused(app, clinic, editor_client):
+    base = f"/datasets/{clinic.id}"
+    page = text_of(signed_in(app, "dana").get(base))
+    assert "only your rows (row rules)" in page
+    assert f"{base}/history" not in page and f"{base}/clean" not in page
+    page = text_of(editor_client.get(base))
+    assert "only your rows" not in page
+    assert f"{base}/history" in page and f"{base}/clean" in page

@@ -22,6 +22,7 @@ def register(app: Flask) -> None:
 
     # What pages show as a dataset's size: only the rows the person sees (row rules).
     app.jinja_env.globals["rows_seen"] = access.rows_seen
+    app.jinja_env.globals["sees_all_rows"] = lambda dataset: access.limit_of(dataset) is None
 
     for blueprint in (
         pages.bp,
