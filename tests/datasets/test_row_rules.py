@@ -340,3 +340,63 @@ def test_a_limited_person_is_told_and_not_offered_what_is_refused(app, clinic, e
     page = text_of(editor_client.get(base))
     assert "only your rows" not in page
     assert f"{base}/history" in page and f"{base}/clean" in page
+
+
+EXTRA_ARGS = {
+    "datasets.dataset_chart": "?kind=bar&column=c3",
+    "datasets.dataset_chart_svg": "?kind=bar&column=c3",
+    "datasets.dataset_export": "?format=json",
+    "datasets.dataset_view": "?q=visit&sort=c3",
+    "api.rows": "?limit=1000",
+}
+
+
+@pytest.mark.parametrize("login", ["dana", "vic"])
+def test_no_route_gives_a_limited_person_a_hidden_row(app, people, clinic, login):
+    """Every route that takes a dataset, asked by a limited editor (dana) and a limited viewer
+    (vic), about the dataset and about a hidden row (2) and one of theirs (1): no answer holds
+    a value of another doctor's row, and no hidden row changes."""
+    vic = make_user("vic", "viewer", display_name="Dana Doe")  # limited by display name
+    share(clinic, by=people["editor"], user=vic)
+    row_rules.add_rule(
+        clinic,
+        user=vic,
+        column="c2",
+        kind="one_of",
+        values=["dana"],
+        data_dir=app.config["DATA_DIR"],
+    )
+    client = signed_in(app, login)
+    before = {
+        n: versions.read_row(clinic, _columns(clinic), n, app.config["DATA_DIR"]) for n in (2, 4, 5)
+    }
+    asked = shown = 0
+    for rule in app.url_map.iter_rules():
+        if "dataset_id" not in rule.arguments:
+            continue
+        for row_id in (1, 2):
+            values = {"dataset_id": clinic.id, "row_id": row_id, "number": 1}
+            values.update({"share_id": 1, "rule_id": 1, "recipe_id": 1})
+            needed = {k: v for k, v in values.items() if k in rule.arguments}
+            path = rule.build(needed)[1] + EXTRA_ARGS.get(rule.endpoint, "")
+            for method in rule.methods & {"GET", "POST"}:
+                form = {
+                    "row": str(row_id),
+                    "column": "c3",
+                    "value": "Zed",
+                    "c3": "Zed",
+                    "kind": "trim",
+                    "version": latest(clinic),
+                }
+                response = client.get(path) if method == "GET" else client.post_form(path, form)
+                asked += 1
+                shown += response.status_code == 200
+                assert response.status_code < 500, (method, path)
+                body = response.get_data(as_text=True)
+                for name in OTHERS:
+                    assert name not in body, (method, path, name)
+    assert asked > 40 and shown > 10, (asked, shown)
+    after = {
+        n: versions.read_row(clinic, _columns(clinic), n, app.config["DATA_DIR"]) for n in (2, 4, 5)
+    }
+    assert after == before
