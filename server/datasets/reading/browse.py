@@ -346,6 +346,10 @@ class Page:
     prev_cursor: str | None
 
 
+def _highest_rowid(con: sqlite3.Connection) -> int:
+    return con.execute("SELECT max(rowid) FROM rows").fetchone()[0] or 1
+
+
 def ensure_sort_index(con: sqlite3.Connection, column: str) -> None:
     # main.: on a connection limited by row rules, "rows" alone names the limiting view.
     con.execute(f"CREATE INDEX IF NOT EXISTS main.rows_by_{column} ON rows ({column})")
@@ -400,12 +404,13 @@ def page(
         keyset = False
     else:
         keyset = True
-        if sort and query:
+        if (sort or limited) and query:
+            # Limited by row rules, a search pages through its kept set of matches too: the
+            # index's own pages would have to be collected whole for every page.
             table, matches = search_set(con, query)
             clause, params = where(replace(view, search=""), columns, searchable)
             clause = f"{clause} AND rowid IN (SELECT id FROM {table})"
-            total = con.execute("SELECT max(rowid) FROM rows").fetchone()[0] or 1
-            if matches * 50 > total and not limited:
+            if sort and not limited and matches * 50 > _highest_rowid(con):
                 # Many rows match: walk the sort's index, keeping the matches, rather than
                 # sort every match.
                 source = f"rows INDEXED BY rows_by_{sort}"
