@@ -400,3 +400,19 @@ def test_no_route_gives_a_limited_person_a_hidden_row(app, people, clinic, login
         n: versions.read_row(clinic, _columns(clinic), n, app.config["DATA_DIR"]) for n in (2, 4, 5)
     }
     assert after == before
+
+
+def test_both_ways_of_finding_a_persons_rows_find_the_same_rows(app, clinic):
+    """Someone who sees many rows gets a view that walks the table in the page's order (not
+    through the rule column's index): the same rows either way."""
+    for indexed in (True, False):
+        con = connect(dataset_file(app.config["DATA_DIR"], clinic.storage_key))
+        restrict(con, [("c2", ("dana",))], indexed=indexed)
+        try:
+            sql = "SELECT c3 FROM rows WHERE c4 >= 20 ORDER BY rowid"
+            assert [r[0] for r in con.execute(sql)] == ["Alma Quist", "Fabio Xant"]
+            plan = " ".join(str(step) for step in con.execute(f"EXPLAIN QUERY PLAN {sql}"))
+            if not indexed:
+                assert "rows_by_c2" not in plan
+        finally:
+            con.close()

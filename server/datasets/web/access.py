@@ -23,6 +23,7 @@ from flask import (
 from flask_login import current_user
 
 from ...errors import render_error
+from ...lru import LRUCache
 from ...models import Dataset
 from ...sqlite_files import connect
 from ..catalog import dataset_file, may, visible_dataset
@@ -31,6 +32,10 @@ from ..reading.restricted import restrict
 from ..row_rules import Restriction, restriction
 
 counts = browse.CountCache()
+seen_counts: LRUCache[int] = LRUCache(256)  # rows each restriction sees, by version_key
+# A person who sees at least 1 row in this many finds a page's rows quickest by walking the
+# table in the page's order; fewer, through the rule column's index.
+WALK_IN_ORDER_UP_TO = 100
 
 
 def dataset_or_404(dataset_id: int, need: str = "read") -> Dataset:
@@ -92,11 +97,30 @@ def open_rows(dataset: Dataset) -> sqlite3.Connection:
     limit = limit_of(dataset)
     if limit is not None:
         try:
-            restrict(con, limit.clauses)
+            seen = _seen(dataset, limit, con)
+            restrict(con, limit.clauses, indexed=seen * WALK_IN_ORDER_UP_TO < dataset.row_count)
         except BaseException:
             con.close()
             raise
     return con
+
+
+def _seen(dataset: Dataset, limit: Restriction, con: sqlite3.Connection | None = None) -> int:
+    """How many rows ``limit`` lets through (counted on the table itself, before the
+    connection is restricted), kept until the data changes."""
+
+    def count() -> int:
+        where, params = limit.sql()
+        sql = f"SELECT count(*) FROM main.rows WHERE {where}"  # noqa: S608 (c-names and ?)
+        if con is not None:
+            return con.execute(sql, params).fetchone()[0]
+        own = connect(_path(dataset))
+        try:
+            return own.execute(sql, params).fetchone()[0]
+        finally:
+            own.close()
+
+    return seen_counts.get(version_key(dataset), count)[0]
 
 
 @contextlib.contextmanager
@@ -146,8 +170,8 @@ def read_page(
 def count_of(dataset: Dataset, con, columns, view: browse.View, searchable: bool) -> int:
     """How many rows the view has: counted once per view and kept until the data changes."""
     limited = limit_of(dataset) is not None
-    if not view.narrowed and not limited:
-        return dataset.row_count
+    if not view.narrowed:
+        return rows_seen(dataset)
     sql, params = browse.count_query(view, columns, searchable, from_index=not limited)
     return counts.count(con, version_key(dataset), sql, params)
 
@@ -155,10 +179,8 @@ def count_of(dataset: Dataset, con, columns, view: browse.View, searchable: bool
 def rows_seen(dataset: Dataset) -> int:
     """How many rows of the dataset the signed-in person sees (all of them, unless limited
     by row rules): what pages show as the dataset's size."""
-    if limit_of(dataset) is None:
-        return dataset.row_count
-    with rows_of(dataset) as con:
-        return counts.count(con, version_key(dataset), "SELECT count(*) FROM rows", [])
+    limit = limit_of(dataset)
+    return dataset.row_count if limit is None else _seen(dataset, limit)
 
 
 def row_visible(dataset: Dataset, row: dict | None) -> bool:
