@@ -173,7 +173,8 @@ def test_a_limited_person_reads_only_their_rows_everywhere(app, clinic):
     # A hidden row is not there at all, in its form or its history.
     assert dana.get(f"{base}/rows/2/edit").status_code == 404
     assert dana.get(f"{base}/rows/2/history").status_code == 404
-    assert dana.get(f"{base}/rows/1/history").status_code == 200
+    history = dana.get(f"{base}/rows/1/history")
+    assert history.status_code == 200 and f"{base}/history" not in text_of(history)
     # The dataset's history and cleaning reach beyond her rows: refused, with the reason.
     for path in ("history", "clean"):
         response = dana.get(f"{base}/{path}")
@@ -416,3 +417,19 @@ def test_both_ways_of_finding_a_persons_rows_find_the_same_rows(app, clinic):
                 assert "rows_by_c2" not in plan
         finally:
             con.close()
+
+
+def test_a_row_history_shows_nothing_of_its_time_outside_the_rules(app, people, clinic):
+    from server.datasets.cleaning import rows
+
+    data_dir = app.config["DATA_DIR"]
+    eddie = people["editor"]
+    rows.edit_row(clinic.id, latest(clinic), 2, {"c3": "Bruno Zee"}, eddie, data_dir)
+    rows.edit_row(clinic.id, latest(clinic), 2, {"c2": "dana"}, eddie, data_dir)
+    rows.edit_row(clinic.id, latest(clinic), 2, {"c4": "50"}, eddie, data_dir)
+    dana = signed_in(app, "dana")
+    page = text_of(dana.get(f"/datasets/{clinic.id}/rows/2/history"))
+    assert "45" in page and "50" in page  # the change made while it was hers
+    assert "Bruno Zell" not in page and "omar" not in page  # nothing from when it was Omar's
+    owner = text_of(signed_in(app, "eddie").get(f"/datasets/{clinic.id}/rows/2/history"))
+    assert "Bruno Zell" in owner and "omar" in owner
