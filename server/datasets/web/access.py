@@ -26,7 +26,7 @@ from ...errors import render_error
 from ...lru import LRUCache
 from ...models import Dataset
 from ...sqlite_files import connect
-from ..catalog import dataset_file, may, visible_dataset
+from ..catalog import columns_of, dataset_file, may, visible_dataset
 from ..reading import browse
 from ..reading.restricted import restrict
 from ..row_rules import Restriction, restriction
@@ -97,12 +97,22 @@ def open_rows(dataset: Dataset) -> sqlite3.Connection:
     limit = limit_of(dataset)
     if limit is not None:
         try:
-            seen = _seen(dataset, limit, con)
-            restrict(con, limit.clauses, indexed=seen * WALK_IN_ORDER_UP_TO < dataset.row_count)
+            restrict(con, limit.clauses, indexed=_through_index(dataset, limit, con))
         except BaseException:
             con.close()
             raise
     return con
+
+
+def _through_index(dataset: Dataset, limit: Restriction, con: sqlite3.Connection) -> bool:
+    """Whether the person's rows are best found through the rule column's index: when they
+    are few, or when the request filters them further (a page walked in order would then
+    step over many rows for each it keeps); else by walking the table in the page's order."""
+    if _seen(dataset, limit, con) * WALK_IN_ORDER_UP_TO < dataset.row_count:
+        return True
+    if has_request_context():
+        return browse.View.from_args(request.args, columns_of(dataset)).filters != ()
+    return False
 
 
 def _seen(dataset: Dataset, limit: Restriction, con: sqlite3.Connection | None = None) -> int:
