@@ -16,6 +16,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,7 @@ class Restriction:
         """Whether a row (values by column name, as stored) is one the person may see."""
         return any(row.get(column) in values for column, values in self.clauses)
 
-    @property
+    @cached_property
     def key(self) -> str:
         """Stable text naming this restriction, for cache keys (a person restricted to some
         rows must never get a count or profile worked out on all of them)."""
