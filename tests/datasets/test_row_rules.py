@@ -15,7 +15,7 @@ from server.datasets import row_rules, versions
 from server.datasets.catalog import dataset_file
 from server.datasets.reading.restricted import restrict
 from server.datasets.sharing import share
-from server.models import AuditEvent, Dataset, Role
+from server.models import AuditEvent, Dataset, DatasetShare, Role
 from server.sqlite_files import connect
 from tests.helpers import make_dataset, make_role, make_user, signed_in
 
@@ -433,3 +433,33 @@ def test_a_row_history_shows_nothing_of_its_time_outside_the_rules(app, people, 
     assert "Bruno Zell" not in page and "omar" not in page  # nothing from when it was Omar's
     owner = text_of(signed_in(app, "eddie").get(f"/datasets/{clinic.id}/rows/2/history"))
     assert "Bruno Zell" in owner and "omar" in owner
+
+
+def test_a_limited_person_who_may_share_cannot_share_or_change_rules(app, people, clinic):
+    """Sharing (or removing a rule) by someone who sees only some rows would hand out rows they
+    cannot see: refused, with the reason."""
+    sharer = make_role("Sharer", ["datasets.share", "datasets.export"])
+    sam = make_user("sam", sharer, display_name="Sam Sharer")
+    share(clinic, by=people["editor"], user=sam)
+    row_rules.add_rule(
+        clinic,
+        user=sam,
+        column="c2",
+        kind="value",
+        values=["nils"],
+        data_dir=app.config["DATA_DIR"],
+    )
+    client = signed_in(app, "sam")
+    rule = row_rules.rules_of(clinic)[-1]
+    for response in (
+        client.get(f"/datasets/{clinic.id}/sharing"),
+        client.post_form(
+            f"/datasets/{clinic.id}/sharing", {"target": f"user:{people['viewer'].id}"}
+        ),
+        client.get(f"/datasets/{clinic.id}/sharing/rules"),
+        client.post_form(f"/datasets/{clinic.id}/sharing/rules/{rule.id}/remove"),
+    ):
+        assert response.status_code == 403
+        assert "you cannot share it or change its rules" in text_of(response)
+    assert len(row_rules.rules_of(clinic)) == 2
+    assert not DatasetShare.select().where(DatasetShare.user == people["viewer"].id).exists()

@@ -55,6 +55,9 @@ def dataset_or_404(dataset_id: int, need: str = "read") -> Dataset:
             abort(make_response(*render_error(403, ALL_ROWS_NEEDED)))
     elif need != "read" and not may(current_user, dataset, need):
         abort(403)
+    elif need == "share" and limit_of(dataset) is not None:
+        # Sharing, or removing a rule, would give others (or themselves) rows they cannot see.
+        abort(make_response(*render_error(403, SHARING_NEEDS_ALL_ROWS)))
     return dataset
 
 
@@ -62,6 +65,12 @@ ALL_ROWS_NEEDED = (
     "Row rules let you see only some of this dataset's rows, and this changes or shows rows "
     "beyond them (cleaning steps, appending, replacing, undo, redo, going back and the "
     "dataset's history). Ask the dataset's owner to do it."
+)
+
+
+SHARING_NEEDS_ALL_ROWS = (
+    "Row rules let you see only some of this dataset's rows, so you cannot share it or change "
+    "its rules: that would give others rows you cannot see. Ask the dataset's owner."
 )
 
 
