@@ -6,12 +6,15 @@ waitress) in a process of its own, signs in over HTTP and times, request by requ
 page, the last page, a middle page, sorted pages, filtered pages, a full-text search, the
 column profile (first and cached), a facet and a two-column summary (first and cached) and a
 full CSV export (rows/s and the server's memory).
+A second person, limited by a row rule to one category (about 1 row in 20, the rule's column
+indexed as adding a rule does), then asks for the same first, sorted, filtered and search pages:
+``rules_vs_unrestricted`` is the worst ratio of their p50 to the unrestricted person's.
 Then it serves a copy of the same SQLite file with Datasette and times the same queries there.
 The last line printed is machine-readable::
 
     RESULT worst_page_p50_ms=<n> worst_vs_datasette=<ratio> profile_cached_ms=<n>
            export_rows_per_s=<n> facet_p50_ms=<n> facet_cached_ms=<n> summary_s=<n>
-           summary_cached_ms=<n>        (on one line)
+           summary_cached_ms=<n> rules_vs_unrestricted=<ratio>        (on one line)
 
     .venv/bin/python bench/browse_bench.py                  # the full run
     .venv/bin/python bench/browse_bench.py --rows 100000    # a quick one
@@ -64,6 +67,9 @@ LOGIN = "bench"
 PASSWORD = "browse bench password"  # noqa: S105 - a throwaway account in a temporary folder
 FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1}
 PAGE_SIZE = 50
+LIMITED_LOGIN = "bench-limited"  # sees only the rows of RULE_VALUE in FILTER_COLUMN
+RULE_VALUE = "Health"
+RULES_TARGET = 1.5
 
 # Issue #17: every table page p50 <= 10 ms on 1,000,000 rows and <= 0.5x Datasette's for the
 # same page in the same run; CSV export >= 250,000 rows/s.
@@ -325,6 +331,27 @@ def build_data_folder(data_dir: Path, csv_path: Path) -> tuple[int, int, float]:
             "Imported",
         )
         types = [f"{c.name}={c.type}" for c in outcome.columns]
+        from server.datasets import row_rules
+        from server.models import DatasetShare
+
+        limited = User.create(
+            login=LIMITED_LOGIN,
+            login_key=name_key(LIMITED_LOGIN),
+            display_name="Bench Limited",
+            password_hash=hasher.hash(PASSWORD),
+            role=Role.get(Role.builtin == "viewer"),
+            must_change_password=False,
+            active=True,
+        )
+        DatasetShare.create(dataset=dataset, user=limited)
+        row_rules.add_rule(
+            dataset,
+            user=limited,
+            column=FILTER_COLUMN,
+            kind="value",
+            values=[RULE_VALUE],
+            data_dir=app.config["DATA_DIR"],
+        )
     say(f"  column types: {' '.join(types)}")
     database.close()
     return dataset.id, outcome.result.rows, seconds
@@ -337,13 +364,13 @@ def dataset_path(data_dir: Path) -> Path:
     return files[0]
 
 
-def sign_in(client: Client) -> None:
+def sign_in(client: Client, login: str = LOGIN) -> None:
     status, page = client.get("/sign-in")
     match = _TOKEN.search(page.decode(errors="replace"))
     if status != 200 or not match:
         raise BenchError(f"No sign-in form (status {status})")
     form = urllib.parse.urlencode(
-        {"csrf_token": match.group(1), "login": LOGIN, "password": PASSWORD}
+        {"csrf_token": match.group(1), "login": login, "password": PASSWORD}
     ).encode()
     status, _, data = client.request(
         "POST",
@@ -437,6 +464,7 @@ class SheafResults:
     start_rss_mib: float
     facet: Timing  # the facet of FILTER_COLUMN over HTTP: first (not cached), then cached
     summary: Timing  # SUMMARY_QUERY over HTTP: first, then cached
+    limited: list[tuple[Timing, Timing]] = field(default_factory=list)  # (limited, everyone)
 
 
 def bench_sheaf(
@@ -508,6 +536,8 @@ def bench_sheaf(
                 raise BenchError(f"The profile failed: {state['error']}")
             time.sleep(0.05)
         first_profile_ms = (time.perf_counter() - started) * 1000
+        limited = bench_limited(port, client, base, pages, args)
+
         profile = time_query(
             client, "profile (cached)", f"{base}/profile", args.warmup, args.repeat
         )
@@ -542,10 +572,42 @@ def bench_sheaf(
                 raise BenchError(f"The export held {run.rows:,} rows, not {rows:,}")
         if proc.poll() is not None:
             raise BenchError(f"The server stopped ({proc.returncode}):\n{tail(log)}")
-        return SheafResults(pages, sort_index_ms, profile, exports, start_rss, facet, summary)
+        return SheafResults(
+            pages, sort_index_ms, profile, exports, start_rss, facet, summary, limited
+        )
     finally:
         client.close()
         stop(proc)
+
+
+def bench_limited(
+    port: int, everyone: Client, base: str, pages: list[Timing], args: argparse.Namespace
+) -> list[tuple[Timing, Timing]]:
+    """The rule-limited person's first, sorted, filtered and search pages, each beside the
+    unrestricted person's same page: their requests alternate, so that both see the same
+    machine (a busy moment slows both, not one)."""
+    client = Client(port, timeout=120)
+    try:
+        sign_in(client, LIMITED_LOGIN)
+        pairs = []
+        for page in pages:
+            if not page.label.startswith(("first page", "sorted by", "filter", "search")):
+                continue
+            mine = Timing(f"limited: {page.label}", page.path, time_get(client, page.path)[0])
+            theirs = Timing(page.label, page.path, page.first_ms)
+            for _ in range(max(0, args.warmup - 1)):
+                time_get(client, page.path)
+            for _ in range(args.repeat):
+                mine.samples.append(time_get(client, page.path)[0])
+                theirs.samples.append(time_get(everyone, page.path)[0])
+            pairs.append((mine, theirs))
+            say(
+                f"    {mine.label:<44}{mine.p50:>8.1f} ms p50 vs {theirs.p50:.1f} ms "
+                f"({mine.p50 / theirs.p50:.2f}x)"
+            )
+        return pairs
+    finally:
+        client.close()
 
 
 def sql_times(data_dir: Path, dataset_id: int, pages: list[Timing], repeats: int) -> None:
@@ -890,6 +952,9 @@ def main(argv: list[str] | None = None) -> int:
     say(f"Import (load_file, before the benchmark): {import_s:.1f} s")
 
     worst = max(sheaf.pages, key=lambda t: t.p50)
+    rules_ratios = {mine.label: mine.p50 / everyone.p50 for mine, everyone in sheaf.limited}
+    rules_label = max(rules_ratios, key=rules_ratios.get) if rules_ratios else "-"
+    rules_ratio = rules_ratios.get(rules_label, float("nan"))
     ratios = {t.label: t.p50 / datasette[t.label].p50 for t in sheaf.pages if t.label in datasette}
     worst_ratio_label = max(ratios, key=ratios.get) if ratios else "-"
     worst_ratio = ratios[worst_ratio_label] if ratios else float("nan")
@@ -946,6 +1011,12 @@ def main(argv: list[str] | None = None) -> int:
             f"<= {SUMMARY_CACHED_TARGET_MS:g} ms",
             sheaf.summary.p50 <= SUMMARY_CACHED_TARGET_MS,
         ),
+        (
+            "rules_vs_unrestricted",
+            f"{rules_ratio:.2f}x ({rules_label})",
+            f"<= {RULES_TARGET:g}x",
+            rules_ratio <= RULES_TARGET if rules_ratios else None,
+        ),
     ]
     missed = []
     for key, value, target, ok in checks:
@@ -960,7 +1031,8 @@ def main(argv: list[str] | None = None) -> int:
         f"RESULT worst_page_p50_ms={worst.p50:.1f} worst_vs_datasette={worst_ratio:.3f} "
         f"profile_cached_ms={prof.p50:.1f} export_rows_per_s={export.rate:.0f} "
         f"facet_p50_ms={facet_p50:.1f} facet_cached_ms={sheaf.facet.p50:.1f} "
-        f"summary_s={summary_s:.2f} summary_cached_ms={sheaf.summary.p50:.1f}"
+        f"summary_s={summary_s:.2f} summary_cached_ms={sheaf.summary.p50:.1f} "
+        f"rules_vs_unrestricted={rules_ratio:.3f}"
     )
     if missing or (args.check and missed):
         return 1

@@ -298,3 +298,15 @@ class SavedView(BaseModel):
     dataset_version = IntegerField()  # the dataset's version when it was saved
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
+
+
+class RowRule(BaseModel):
+    """Who sees only some of a dataset's rows: see ``server.datasets.row_rules``."""
+
+    dataset = ForeignKeyField(Dataset, backref="+", on_delete="CASCADE")
+    role = ForeignKeyField(Role, null=True, backref="+", on_delete="CASCADE")
+    user = ForeignKeyField(User, null=True, backref="+", on_delete="CASCADE")
+    column = CharField()  # c1, c2, … of the dataset
+    kind = CharField()  # value, one_of, user_name, display_name
+    values = TextField(default="[]")  # JSON list of texts (value, one_of)
+    created_at = UTCDateTimeField(default=utcnow)

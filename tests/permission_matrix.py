@@ -89,6 +89,9 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("datasets.dataset_sharing", "GET"): row(viewer=404, editor=200, admin=200),
     ("datasets.dataset_sharing", "POST"): row(viewer=404, editor=200, admin=200),  # no target
     ("datasets.dataset_revoke", "POST"): row(viewer=404, editor=302, admin=302),
+    ("rules.dataset_rules", "GET"): row(viewer=404, editor=200, admin=200),
+    ("rules.dataset_rules", "POST"): row(viewer=404, editor=400, admin=400),  # nobody chosen
+    ("rules.dataset_rule_remove", "POST"): row(viewer=404, editor=302, admin=302),
     ("datasets.dataset_export", "GET"): row(viewer=403, editor=200, admin=200, custom=403),
     # Anyone who may read a dataset keeps their own column layout (an empty form: unchanged).
     ("datasets.dataset_layout", "POST"): row(viewer=404, editor=302, admin=302),
@@ -160,6 +163,15 @@ def case_url(app, endpoint, method, who):
                 dataset=params["dataset_id"], role=Role.get(Role.builtin == "editor")
             )
             params["share_id"] = share.id
+        if "rule_id" in rule.arguments:
+            from server.models import Role, RowRule
+
+            params["rule_id"] = RowRule.create(
+                dataset=params["dataset_id"],
+                role=Role.get(Role.builtin == "viewer"),
+                column="c2",
+                kind="user_name",
+            ).id
         if "job_id" in rule.arguments:
             status = "ready" if endpoint == "imports.import_preview" else "done"
             params["job_id"] = make_import(app, User.get(User.login == "eddie"), status).id

@@ -281,3 +281,17 @@ def test_a_lock_out_says_until_when_in_this_computers_time(app, people):
     )
     local = until.astimezone().strftime("%Y-%m-%d %H:%M")
     assert sentence(locked) == f"Vera Viewer was locked out after 5 wrong passwords, until {local}"
+
+
+def test_a_row_rule_reads_as_what_it_lets_people_see(app, people, appointments):
+    added = event(
+        "dataset.row_rule_added",
+        {"rule": "Everyone with the Doctor role see only rows where doctor equals their user name"},
+        actor=people["editor"],
+        object_type="dataset",
+        object_id=str(appointments.id),
+    )
+    assert sentence(added) == (
+        "Eddie Editor added a row rule to Appointments: Everyone with the Doctor role see only "
+        "rows where doctor equals their user name"
+    )

@@ -407,6 +407,10 @@ SENTENCES: dict[str, Callable[[Said], str]] = {
     "dataset.import_cancelled": _import_ended("was cancelled"),
     "dataset.exported": _exported,
     "dataset.summary_exported": _summary_exported,
+    "dataset.row_rule_added": lambda s: f"{s.who} added a row rule to {s.dataset}: {s.get('rule')}",
+    "dataset.row_rule_removed": lambda s: (
+        f"{s.who} removed a row rule from {s.dataset}: {s.get('rule')}"
+    ),
     "dataset.shared": _shared,
     "dataset.share_refused": lambda s: (
         f"{s.who} was refused sharing {s.dataset} with {s.get('with')}{_reason(s)}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,12 @@ from ..storage import Column
 MAX_TEXT = 100_000
 MAX_ROWS_DELETED = 10_000
 INT64 = (-(2**63), 2**63 - 1)
+# Whether a row (values by column name) is one the person may see, by their row rules.
+Within = Callable[[Mapping[str, Any]], bool] | None
+OUTSIDE_RULES = (
+    "Your row rules let you see only some rows, and after this change the row would no longer "
+    "be one of them; keep {what} as your rules need."
+)
 
 
 class RowError(ValueError):
@@ -91,18 +97,26 @@ def edit_row(
     user: User,
     data_dir: Path,
     seen: Mapping[str, str] | None = None,
+    within: Within = None,
 ) -> DatasetVersion:
     """Change some cells of one row (``values`` by column name, as text). ``seen``: the cells
     as the person saw them (as the table shows them); if one holds something else now, someone
-    changed it meanwhile and the edit is refused, whatever version the page believes in."""
+    changed it meanwhile and the edit is refused, whatever version the page believes in.
+    ``within``: the person's row rules; the row must satisfy them before and after."""
     with versions.writing(dataset_id) as dataset:
-        versions.require_rows_unchanged(dataset, base, [row_id])
         columns = columns_of(dataset)
+        if within is not None:
+            now = versions.read_row(dataset, columns, row_id, data_dir)
+            if now is None or not within(now):  # said as for a row that is not there
+                raise RowError(f"Row {row_id:,} does not exist (any more).")
+        versions.require_rows_unchanged(dataset, base, [row_id])
         if seen:
             _require_seen(dataset, columns, row_id, seen, data_dir)
         typed = _typed(columns, values)
         if not typed:
             raise RowError("Nothing to change.")
+        if within is not None and not within({**now, **typed}):
+            raise RowError(OUTSIDE_RULES.format(what=_ruled(columns, typed, now, within)))
         labels = [c.label for c in columns if c.name in typed]
         what = labels[0] if len(labels) == 1 else f"{len(labels)} cells"
         return versions.commit_rows(
@@ -145,15 +159,33 @@ def _require_seen(
         raise RowError("This cell changed after you saw it; reload the page and try again.")
 
 
+def _ruled(columns: list[Column], typed: dict, now: dict, within: Callable) -> str:
+    """The changed cells that take the row outside the rules (named for the message)."""
+    labels = [
+        c.label for c in columns if c.name in typed and not within({**now, c.name: typed[c.name]})
+    ]
+    return ", ".join(labels) or "the row's values"
+
+
 def add_row(
-    dataset_id: int, base: int | None, values: Mapping[str, str | None], user: User, data_dir: Path
+    dataset_id: int,
+    base: int | None,
+    values: Mapping[str, str | None],
+    user: User,
+    data_dir: Path,
+    within: Within = None,
 ) -> DatasetVersion:
     """A new row, after every other. Changes since ``base`` do not matter unless they removed
-    one of the row's columns."""
+    one of the row's columns. ``within``: the person's row rules, which the row must satisfy."""
     if base is None:
         raise RowError("This page is out of date: open it again and repeat the change.")
     with versions.writing(dataset_id) as dataset:
         typed = _typed(columns_of(dataset), values)
+        if within is not None and not within(typed):
+            raise RowError(
+                "Your row rules let you see only some rows, and a row you add must be one of "
+                "them: fill in the columns your rules name with a value they allow."
+            )
         return versions.commit_rows(
             dataset,
             user,
@@ -166,9 +198,15 @@ def add_row(
 
 
 def delete_rows(
-    dataset_id: int, base: int | None, row_ids: Sequence[int], user: User, data_dir: Path
+    dataset_id: int,
+    base: int | None,
+    row_ids: Sequence[int],
+    user: User,
+    data_dir: Path,
+    within: Within = None,
 ) -> DatasetVersion:
-    """Delete the chosen rows (refused when one of them changed since ``base``)."""
+    """Delete the chosen rows (refused when one of them changed since ``base``, or, with
+    ``within``, the person's row rules, when one is not among the rows they see)."""
     chosen = sorted(set(row_ids))
     if not chosen:
         raise RowError("Choose the rows to delete.")
@@ -178,6 +216,12 @@ def delete_rows(
             "and use the cleaning step “Delete the rows the filter shows”."
         )
     with versions.writing(dataset_id) as dataset:
+        if within is not None:
+            columns = columns_of(dataset)
+            for row_id in chosen:
+                now = versions.read_row(dataset, columns, row_id, data_dir)
+                if now is None or not within(now):
+                    raise RowError(f"Row {row_id:,} does not exist (any more).")
         versions.require_rows_unchanged(dataset, base, chosen)
         count = len(chosen)
         return versions.commit_rows(

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from ...importers.types import yes_or_no
 from ...lru import LRUCache
 from ..storage import Column, bad_value, column_index, fits, index_progress
+from .restricted import is_restricted
 
 OPERATORS = {
     "eq": "is",
@@ -324,9 +325,13 @@ def _search_only(view: View) -> bool:
     return bool(view.search) and not view.filters and not view.sort
 
 
-def count_query(view: View, columns: list[Column], searchable: bool) -> tuple[str, list]:
-    """SQL counting the view's rows: straight from the search index for a plain search."""
-    if _search_only(view) and searchable and fts_query(view.search):
+def count_query(
+    view: View, columns: list[Column], searchable: bool, from_index: bool = True
+) -> tuple[str, list]:
+    """SQL counting the view's rows: straight from the search index for a plain search
+    (unless not ``from_index``: the index counts every row, and a person limited by row rules
+    sees only some)."""
+    if from_index and _search_only(view) and searchable and fts_query(view.search):
         return "SELECT count(*) FROM rows_fts WHERE rows_fts MATCH ?", [fts_query(view.search)]
     clause, params = where(view, columns, searchable)
     return f"SELECT count(*) FROM rows WHERE {clause}", params
@@ -341,8 +346,13 @@ class Page:
     prev_cursor: str | None
 
 
+def _highest_rowid(con: sqlite3.Connection) -> int:
+    return con.execute("SELECT max(rowid) FROM rows").fetchone()[0] or 1
+
+
 def ensure_sort_index(con: sqlite3.Connection, column: str) -> None:
-    con.execute(f"CREATE INDEX IF NOT EXISTS {column_index(column)} ON rows ({column})")
+    # main.: on a connection limited by row rules, "rows" alone names the limiting view.
+    con.execute(f"CREATE INDEX IF NOT EXISTS main.{column_index(column)} ON rows ({column})")
 
 
 def page(
@@ -378,7 +388,10 @@ def page(
     direction = "ASC" if ascending else "DESC"
     source = "rows"
     query = fts_query(view.search) if searchable else ""
-    if _search_only(view) and query:
+    # Limited by row rules, "rows" is a view: the index's page of matches may hold rows the
+    # person does not see, and a view cannot be walked INDEXED BY.
+    limited = is_restricted(con)
+    if _search_only(view) and query and not limited:
         # A plain search in row order: let the index hand over just this page's matches, in
         # order, instead of collecting every match first (30 ms → 4 ms on a million rows).
         bound = ("rowid > ?" if ascending else "rowid < ?") if cursor is not None else "1"
@@ -391,12 +404,13 @@ def page(
         keyset = False
     else:
         keyset = True
-        if sort and query:
+        if (sort or limited) and query:
+            # Limited by row rules, a search pages through its kept set of matches too: the
+            # index's own pages would have to be collected whole for every page.
             table, matches = search_set(con, query)
             clause, params = where(replace(view, search=""), columns, searchable)
             clause = f"{clause} AND rowid IN (SELECT id FROM {table})"
-            total = con.execute("SELECT max(rowid) FROM rows").fetchone()[0] or 1
-            if matches * 50 > total:
+            if sort and not limited and matches * 50 > _highest_rowid(con):
                 # Many rows match: walk the sort's index, keeping the matches, rather than
                 # sort every match.
                 source = f"rows INDEXED BY {column_index(sort)}"

@@ -10,6 +10,7 @@ from flask import Flask
 def register(app: Flask) -> None:
     """Attach the dataset pages, the import flow and the JSON API to ``app``."""
     from . import (
+        access,
         analysis_pages,
         api,
         history_pages,
@@ -18,9 +19,14 @@ def register(app: Flask) -> None:
         profile_pages,  # noqa: F401 - its routes hang on pages.bp
         recipe_pages,
         row_pages,
+        rule_pages,
         table_html,
         view_pages,
     )
+
+    # What pages show as a dataset's size: only the rows the person sees (row rules).
+    app.jinja_env.globals["rows_seen"] = access.rows_seen
+    app.jinja_env.globals["sees_all_rows"] = lambda dataset: access.limit_of(dataset) is None
 
     for blueprint in (
         pages.bp,
@@ -30,6 +36,7 @@ def register(app: Flask) -> None:
         recipe_pages.bp,
         view_pages.bp,
         api.bp,
+        rule_pages.bp,
     ):
         app.register_blueprint(blueprint)
     table_html.register(app)

@@ -25,16 +25,12 @@ from ..catalog import columns_of
 from ..reading import browse, charts, facets, summary
 from ..storage import Column
 from . import api
-from .access import dataset_or_404, rows_of
+from .access import dataset_or_404, rows_of, version_key
 from .summary_form import SummaryForm
 
 bp = Blueprint("analysis", __name__)
 facet_cache = facets.FacetCache()
 summary_cache = summary.SummaryCache()
-
-
-def _version(dataset: Dataset) -> str:
-    return f"{dataset.storage_key}:{dataset.updated_at}"
 
 
 def _column_or_404(columns: list[Column], name: str) -> Column:
@@ -53,7 +49,7 @@ def _facet_of(dataset: Dataset, name: str) -> tuple[browse.View, facets.Facet]:
     with rows_of(dataset) as con:
         searchable = browse.has_search_index(con)
         browse.require_search_index(con, view)
-        found, _ = facet_cache.get(con, _version(dataset), columns, column, view, searchable)
+        found, _ = facet_cache.get(con, version_key(dataset), columns, column, view, searchable)
     return view, found
 
 
@@ -143,7 +139,7 @@ def _summary_of(
             searchable = browse.has_search_index(con)
             browse.require_search_index(con, view)
             found, _ = summary_cache.get(
-                con, _version(dataset), columns, view, searchable, groupings, measures
+                con, version_key(dataset), columns, view, searchable, groupings, measures
             )
     except (browse.BadView, summary.SummaryError) as exc:
         return None, str(exc)

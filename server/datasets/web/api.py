@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from ...models import Dataset
 from ..catalog import access_to, columns_of, visible_datasets
 from ..reading import browse
-from .access import dataset_or_404, read_page, rows_of
+from .access import dataset_or_404, read_page, rows_of, rows_seen
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_LIMIT = 1000
@@ -24,7 +24,7 @@ def _describe(dataset: Dataset) -> dict:
         "name": dataset.name,
         "description": dataset.description,
         "owner": dataset.owner.login,
-        "rows": dataset.row_count,
+        "rows": rows_seen(dataset),
         "columns": [c.as_dict() for c in columns_of(dataset)],
         "updated_at": dataset.updated_at.isoformat(timespec="seconds"),
         "access": access_to(current_user, dataset),
@@ -67,7 +67,7 @@ def rows(dataset_id: int) -> Response | tuple[Response, int]:
         next=page.next_cursor if page.has_next else None,
         prev=page.prev_cursor if page.has_prev else None,
         matching=matching,
-        total=found.row_count,
+        total=rows_seen(found),
     )
 
 

@@ -151,3 +151,18 @@ class ShareForm(FlaskForm):
         choices=[SelectChoice("read", "Read only"), SelectChoice("edit", "Read and change")],
         default="read",
     )
+
+
+class RowRuleForm(FlaskForm):
+    """A row rule: who, which column, what it must hold (choices filled in by the route)."""
+
+    target = SelectField("Who", validate_choice=True)
+    column = SelectField("Column", validate_choice=True)
+    kind = RadioField("sees only rows where the column", validate_choice=True, default="value")
+    values = TextAreaField(
+        "Value",
+        [Optional(), Length(max=20_000)],
+        description="For “equals”, one value; for “is one of”, one value a line. "
+        "Leave it empty for their user name or display name.",
+        render_kw={"rows": 3},
+    )

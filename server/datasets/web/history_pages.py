@@ -43,7 +43,7 @@ def _back(dataset_id: int) -> Response:
 
 @bp.route("/datasets/<int:dataset_id>/history")
 def dataset_history(dataset_id: int) -> str:
-    dataset = dataset_or_404(dataset_id)
+    dataset = dataset_or_404(dataset_id, "read_all_rows")
     done, undone = versions.stacks(dataset)
     data_dir = current_app.config["DATA_DIR"]
     everything = request.args.get("all") == "1"
@@ -61,7 +61,7 @@ def dataset_history(dataset_id: int) -> str:
 
 
 def _change(dataset_id: int, action, done: str) -> Response:
-    dataset = dataset_or_404(dataset_id, "edit")
+    dataset = dataset_or_404(dataset_id, "all_rows")
     if FlaskForm().validate_on_submit():
         try:
             version = action(
@@ -92,7 +92,7 @@ def dataset_redo(dataset_id: int) -> Response:
 
 @bp.route("/datasets/<int:dataset_id>/history/<int:number>/go-back", methods=["GET", "POST"])
 def dataset_go_back(dataset_id: int, number: int) -> str | Response:
-    dataset = dataset_or_404(dataset_id, "edit")
+    dataset = dataset_or_404(dataset_id, "all_rows")
     try:
         plan = versions.go_back_plan(dataset, number)
     except versions.VersionError as exc:

@@ -47,6 +47,7 @@ from ..catalog import columns_of, editable_datasets
 from ..cleaning import recipes
 from ..loading import jobs
 from ..loading.runner import ImportRunner, limits_from
+from .access import limit_of
 from .forms import ENCODING_LABELS, ENCODINGS, PreviewForm, UploadForm
 
 PREVIEW_ROWS = 20
@@ -122,7 +123,9 @@ def import_preview(job_id: int) -> str | Response:
     if job.status != "ready":
         return redirect(url_for("imports.import_status", job_id=job.id))
     form = PreviewForm()
-    targets = list(editable_datasets(current_user))
+    # Appending and replacing change rows beyond anyone's row rules: only for people who see
+    # every row of the dataset.
+    targets = [d for d in editable_datasets(current_user) if limit_of(d) is None]
     form.target.choices = [(0, "Choose a dataset")] + [(d.id, d.name) for d in targets]
     options = ReadOptions()
     if request.method == "POST":

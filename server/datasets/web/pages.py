@@ -97,7 +97,8 @@ def dataset_view(dataset_id: int) -> str:
             problem = str(exc)
             view = browse.View(sort=view.sort, descending=view.descending)
             page = browse.page(con, all_columns, view, size, searchable=searchable, shown=columns)
-            matching, number, cursor_given = dataset.row_count, None, False
+            matching = count_of(dataset, con, all_columns, view, searchable)
+            number, cursor_given = None, False
             pages = browse.page_count(matching, size)
     if not cursor_given:
         current = number or 1
@@ -387,7 +388,7 @@ def _step_params(kind: str, form) -> dict:
 
 @bp.route("/datasets/<int:dataset_id>/clean", methods=["GET", "POST"])
 def dataset_clean(dataset_id: int) -> str | Response:
-    dataset = dataset_or_404(dataset_id, "edit")
+    dataset = dataset_or_404(dataset_id, "all_rows")
     problem = None
     if request.method == "POST":
         from flask_wtf import FlaskForm
@@ -429,7 +430,7 @@ def dataset_clean(dataset_id: int) -> str | Response:
 
 @bp.route("/datasets/<int:dataset_id>/recipes", methods=["POST"])
 def dataset_save_recipe(dataset_id: int) -> Response:
-    dataset = dataset_or_404(dataset_id, "edit")
+    dataset = dataset_or_404(dataset_id, "all_rows")
     try:
         recipe = recipes.save_recipe(
             dataset, request.form.get("name", ""), current_user._get_current_object()

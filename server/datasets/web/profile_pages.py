@@ -22,7 +22,7 @@ from ..reading.profile import ProfileCache
 from ..reading.profile_jobs import ProfileRunner
 from ..reading.scope import EVERY, Scope, describe
 from ..storage import Column
-from .access import count_of, dataset_or_404, open_rows, rows_of
+from .access import count_of, dataset_or_404, open_rows, rows_of, rows_seen, version_key
 from .pages import bp
 
 profiles = ProfileCache()
@@ -65,12 +65,8 @@ def look(dataset: Dataset, con, columns: list[Column], args: Mapping[str, str]) 
         scope = Scope.of(view, columns, searchable)
         rows = count_of(dataset, con, columns, view, searchable)
     except browse.BadView as exc:
-        return Looked(browse.View(), EVERY, dataset.row_count, "", str(exc), notice)
+        return Looked(browse.View(), EVERY, rows_seen(dataset), "", str(exc), notice)
     return Looked(view, scope, rows, describe(view, columns), None, notice)
-
-
-def _version(dataset: Dataset) -> str:
-    return f"{dataset.storage_key}:{dataset.updated_at}"
 
 
 def _background_rows() -> int:
@@ -84,14 +80,14 @@ def dataset_profile(dataset_id: int) -> str:
     found, cached, job = None, False, None
     with rows_of(dataset) as con:
         looked = look(dataset, con, columns, request.args)
-        key = profiles.key(_version(dataset), columns, looked.scope)
-        found = profiles.peek(_version(dataset), columns, looked.scope)
+        key = profiles.key(version_key(dataset), columns, looked.scope)
+        found = profiles.peek(version_key(dataset), columns, looked.scope)
         cached = found is not None
         if found is None and looked.rows:
             if dataset.row_count >= _background_rows():  # a scan of every row, filtered or not
                 job = runner.start(key, columns, looked.scope, lambda: open_rows(dataset))
             else:
-                found, cached = profiles.get(con, _version(dataset), columns, looked.scope)
+                found, cached = profiles.get(con, version_key(dataset), columns, looked.scope)
     return render_template(
         "datasets/profile.html",
         dataset=dataset,
@@ -112,8 +108,8 @@ def dataset_profile_status(dataset_id: int) -> Response:
     columns = columns_of(dataset)
     with rows_of(dataset) as con:
         looked = look(dataset, con, columns, request.args)
-    key = profiles.key(_version(dataset), columns, looked.scope)
-    if profiles.peek(_version(dataset), columns, looked.scope) is not None or not looked.rows:
+    key = profiles.key(version_key(dataset), columns, looked.scope)
+    if profiles.peek(version_key(dataset), columns, looked.scope) is not None or not looked.rows:
         total = len(columns)
         return jsonify(
             status="done",

@@ -114,7 +114,7 @@ def recipe_delete(recipe_id: int) -> Response:
 
 @bp.route("/datasets/<int:dataset_id>/recipes/<int:recipe_id>/run", methods=["POST"])
 def recipe_run(dataset_id: int, recipe_id: int) -> Response:
-    dataset = dataset_or_404(dataset_id, "edit")
+    dataset = dataset_or_404(dataset_id, "all_rows")
     recipe = _own_recipe(recipe_id)
     back = redirect(url_for("recipes.dataset_recipes", dataset_id=dataset.id))
     if not FlaskForm().validate_on_submit():

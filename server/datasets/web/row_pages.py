@@ -38,7 +38,7 @@ from .. import versions
 from ..catalog import columns_of, may
 from ..cleaning import rows
 from ..storage import Column
-from .access import dataset_or_404
+from .access import dataset_or_404, limit_of, row_visible
 from .history_pages import base_version
 
 bp = Blueprint("rows", __name__)
@@ -109,9 +109,15 @@ def _as_text(value: Any) -> str:
 
 def _read_row(dataset, row_id: int) -> dict[str, Any]:
     row = versions.read_row(dataset, columns_of(dataset), row_id, current_app.config["DATA_DIR"])
-    if row is None:
+    if not row_visible(dataset, row):  # not there, or outside the person's row rules
         abort(404)
     return row
+
+
+def _within(dataset):
+    """The person's row rules as the row changes check them (None: every row)."""
+    limit = limit_of(dataset)
+    return None if limit is None else limit.allows
 
 
 def _user():
@@ -146,6 +152,7 @@ def row_edit(dataset_id: int, row_id: int) -> str | Response:
                         changed,
                         _user(),
                         current_app.config["DATA_DIR"],
+                        within=_within(dataset),
                     )
                     flash(f"Saved: {version.summary} (version {version.number:,}).", "success")
                 else:
@@ -180,7 +187,12 @@ def row_new(dataset_id: int) -> str | Response:
             values = {c.name: _as_text(getattr(form, c.name).data) for c in columns}
             try:
                 version = rows.add_row(
-                    dataset.id, base_version(), values, _user(), current_app.config["DATA_DIR"]
+                    dataset.id,
+                    base_version(),
+                    values,
+                    _user(),
+                    current_app.config["DATA_DIR"],
+                    within=_within(dataset),
                 )
             except (rows.RowError, versions.VersionError) as exc:
                 problem = str(exc)
@@ -206,7 +218,12 @@ def rows_delete(dataset_id: int) -> Response:
         try:
             chosen = [int(value) for value in request.form.getlist("row")]
             version = rows.delete_rows(
-                dataset.id, base_version(), chosen, _user(), current_app.config["DATA_DIR"]
+                dataset.id,
+                base_version(),
+                chosen,
+                _user(),
+                current_app.config["DATA_DIR"],
+                within=_within(dataset),
             )
         except ValueError as exc:  # RowError and VersionError are ValueErrors too
             message = (
@@ -237,6 +254,7 @@ def cell_edit(dataset_id: int, row_id: int) -> tuple[Response, int]:
             _user(),
             current_app.config["DATA_DIR"],
             seen=None if seen is None else {name: seen},
+            within=_within(dataset),
         )
     except (rows.RowError, versions.VersionError) as exc:
         return jsonify({"error": str(exc)}), 400
@@ -248,13 +266,25 @@ def cell_edit(dataset_id: int, row_id: int) -> tuple[Response, int]:
 
 @bp.route("/datasets/<int:dataset_id>/rows/<int:row_id>/history")
 def row_history(dataset_id: int, row_id: int) -> str:
+    """A row's changes. A person limited by row rules sees the history of a row they see now,
+    and only the changes whose before and after were both among their rows (a row that came
+    to them from someone else's shows nothing of its time there)."""
     dataset = dataset_or_404(dataset_id)
     columns = columns_of(dataset)
+    changes = rows.row_history(dataset, row_id)
+    limit = limit_of(dataset)
+    if limit is not None:
+        _read_row(dataset, row_id)  # 404 unless the row is among theirs now
+        changes = [
+            (version, before, after)
+            for version, before, after in changes
+            if all(limit.allows(side) for side in (before, after) if side)
+        ]
     return render_template(
         "datasets/row_history.html",
         dataset=dataset,
         columns=columns,
         row_id=row_id,
-        changes=rows.row_history(dataset, row_id),
+        changes=changes,
         editable=may(current_user, dataset, "edit"),
     )
