@@ -1,7 +1,7 @@
 """The property row rules promise: for random datasets, rules and people, a person limited by
 rules receives every row inside them and never a value from a row outside them, on the table
-pages, search, every export format, the API, the profile and charts (compared with a
-plain-Python filter of the same rows)."""
+pages, search, every export format, the API, facets, summaries (their counts too), the profile
+and charts (compared with a plain-Python filter of the same rows)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import io
 import json
 import re
 import zipfile
+from collections import Counter
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -130,6 +131,16 @@ def test_a_limited_person_gets_exactly_their_rows(app, people, clinic_people, da
         for column in ("c2", "c4"):
             chart = client.get(f"{base}/chart?kind=bar&column={column}").get_data(as_text=True)
             check(secrets_in(chart), complete=False)
+        api = f"/api/v1/datasets/{dataset.id}"
+        seen = [(who, tag) for who, tag, secret in rows if secret in expected]
+        facet = client.get(f"{api}/facets/c2").get_json()
+        assert {i["label"]: i["count"] for i in facet["items"]} == Counter(w for w, _ in seen)
+        check(secrets_in(client.get(f"{base}/facets/c4").get_data(as_text=True)), complete=False)
+        summary = client.get(f"{api}/summary?by=c4&fn1=count").get_json()
+        check({key for key, _count in summary["rows"]})
+        summary = client.get(f"{api}/summary?by=c2&then=c3&fn1=count").get_json()
+        assert {(w, t): n for w, t, n in summary["rows"]} == Counter(seen), login
+        check(secrets_in(client.get(f"{base}/summary.csv?by=c4&fn1=count").get_data(as_text=True)))
         who_chart = client.get(f"{base}/chart.svg?kind=bar&column=c2").get_data(as_text=True)
         seen_who = {who for who, _, secret in rows if secret in expected}
         for who in set(WHO) - seen_who:
