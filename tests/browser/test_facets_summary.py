@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.browser.appointments import DOCTORS, NAME, ROWS, STATUSES, appointments_csv
 from tests.browser.helpers import (
     assert_fits_width,
     load_axe,
@@ -30,7 +31,6 @@ from tests.browser.helpers import (
     sign_in,
     unexpected_errors,
 )
-from tests.browser.test_table_journey import DOCTORS, NAME, ROWS, STATUSES, _csv
 from tests.helpers import make_app, make_dataset, make_user
 
 pytestmark = pytest.mark.browser
@@ -53,7 +53,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     eddie = make_user("eddie", "editor", display_name="Eddie Editor")
     vera = make_user("vera", "viewer", display_name="Vera Viewer")
     make_user("otto", "viewer", display_name="Otto Outsider")
-    dataset = make_dataset(app, eddie, _csv(), name=NAME)
+    dataset = make_dataset(app, eddie, appointments_csv(), name=NAME)
     sharing.share(dataset, by=eddie, user=vera, can_edit=False)
     database.close()
     server = create_server(app, host="127.0.0.1", port=0, threads=4)

@@ -14,15 +14,13 @@ and 800 px wide in light and dark.
 
 from __future__ import annotations
 
-import csv
-import io
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
 
 import pytest
 
+from tests.browser.appointments import HEADERS, NAME, appointments_csv
 from tests.browser.helpers import (
     load_axe,
     new_page,
@@ -34,41 +32,6 @@ from tests.browser.helpers import (
 from tests.helpers import make_app, make_dataset, make_user
 
 pytestmark = pytest.mark.browser
-
-ROWS = 260  # six pages of 50
-NAME = "Appointments"
-HEADERS = [
-    "id", "patient", "doctor", "status", "day", "attended", "fee", "room",
-    "notes", "city", "insurer", "follow up", "minutes",
-]  # fmt: skip
-DOCTORS = ["Dr. Chen", "Dr. Okafor", "Dr. Silva", "Dr. Novak"]
-STATUSES = ["booked", "seen", "cancelled"]
-
-
-def _csv() -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADERS)
-    for i in range(1, ROWS + 1):
-        day = date(2024, 3, 1) + timedelta(days=i % 90)
-        writer.writerow(
-            [
-                i,
-                f"Patient {i:03d}",
-                DOCTORS[i % 4],
-                STATUSES[i % 3],
-                day.isoformat(),
-                "yes" if i % 2 else "no",
-                f"{40 + i % 7 * 12.5:.2f}",
-                100 + i % 9,
-                "" if i % 3 else f"note about visit {i}",
-                ["Lisbon", "Oslo", "Porto"][i % 3],
-                ["Acme Health", "Northwind Mutual", ""][i % 3],
-                "" if i % 4 else (day + timedelta(days=14)).isoformat(),
-                15 + i % 4 * 15,
-            ]
-        )
-    return out.getvalue()
 
 
 @dataclass(frozen=True)
@@ -87,7 +50,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     app = make_app(tmp_path_factory.mktemp("table") / "data")
     eddie = make_user("eddie", "editor", display_name="Eddie Editor")
     vera = make_user("vera", "viewer", display_name="Vera Viewer")
-    dataset = make_dataset(app, eddie, _csv(), name=NAME)
+    dataset = make_dataset(app, eddie, appointments_csv(), name=NAME)
     sharing.share(dataset, by=eddie, user=vera, can_edit=False)
     database.close()
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
