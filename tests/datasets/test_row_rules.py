@@ -488,3 +488,10 @@ def test_facets_and_summaries_count_only_the_persons_rows(app, people, clinic):
     owner = signed_in(app, people["editor"].login)
     assert "Bruno Zell" in text_of(owner.get(f"/datasets/{clinic.id}/facets/c3"))
     assert_only_dana(text_of(dana.get(f"/datasets/{clinic.id}/facets/c3")))
+
+
+def test_a_dataset_without_rules_says_what_a_rule_is_for(app, people, editor_client):
+    dataset = make_dataset(app, people["editor"], CLINIC, name="Fresh")
+    page = text_of(editor_client.get(f"/datasets/{dataset.id}/sharing/rules"))
+    assert "No rules yet: everyone the dataset is shared with sees every row." in page
+    assert "equals their own user name" in page
