@@ -409,7 +409,10 @@ def page(
             # index's own pages would have to be collected whole for every page.
             table, matches = search_set(con, query)
             clause, params = where(replace(view, search=""), columns, searchable)
-            clause = f"{clause} AND rowid IN (SELECT id FROM {table})"
+            # Sorted and limited: "+rowid" keeps the matches from driving the query (every
+            # match looked up, then sorted), so SQLite walks the sort's index or the rule's.
+            plus = "+" if sort and limited else ""
+            clause = f"{clause} AND {plus}rowid IN (SELECT id FROM {table})"
             if sort and not limited and matches * 50 > _highest_rowid(con):
                 # Many rows match: walk the sort's index, keeping the matches, rather than
                 # sort every match.
