@@ -13,11 +13,13 @@ a small expression per type), then one scan finds the values that did not fit.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from dataclasses import dataclass
+from datetime import date, datetime
 from itertools import zip_longest
 
-from ..importers.types import FALSE_WORDS, TRUE_WORDS
+from ..importers.types import FALSE_WORDS, TRUE_WORDS, yes_or_no
 
 STORAGE_TYPES = {
     "integer": "INTEGER",
@@ -118,6 +120,43 @@ def fits(column: Column) -> str:
     """SQL that is true for a value that fits the column (empty cells too): what sums, means,
     ranges and charts read, so a value kept as written but not fitting never counts as one."""
     return "1" if column.type == "text" else f"NOT ({bad_value(column)})"
+
+
+INT64 = (-(2**63), 2**63 - 1)  # what SQLite stores as a whole number
+WANTED = {
+    "integer": "a whole number",
+    "real": "a number",
+    "date": "a date (YYYY-MM-DD)",
+    "datetime": "a date and time (YYYY-MM-DD HH:MM)",
+    "boolean": "yes or no",
+}
+
+
+def typed_value(kind: str, text: str) -> object:
+    """``text``, typed by a person (a cell, a row form, a filter's value), as a column of
+    ``kind`` stores it: one reading wherever people type values. Spaces inside numbers are
+    thousands separators. ValueError when it does not fit (say :data:`WANTED`), OverflowError
+    for a whole number past what SQLite stores."""
+    if kind == "integer":
+        value = int(text.replace(" ", "").replace("\u00a0", ""))
+        if not INT64[0] <= value <= INT64[1]:
+            raise OverflowError(text)
+        return value
+    if kind == "real":
+        number = float(text.replace(" ", "").replace("\u00a0", ""))
+        if not math.isfinite(number):
+            raise ValueError(text)
+        return number
+    if kind == "date":
+        return date.fromisoformat(text).isoformat()
+    if kind == "datetime":
+        return datetime.fromisoformat(text).isoformat(sep=" ")
+    if kind == "boolean":
+        flag = yes_or_no(text)
+        if flag is None:
+            raise ValueError(text)
+        return flag
+    return text
 
 
 TYPE_MESSAGES = {

@@ -168,6 +168,8 @@ def test_pages_forward_and_backward_match_the_reference(tmp_path_factory, rows, 
         ({"c1.min": "1" + "0" * 27}, "beyond any whole number"),
         ({"c1.in": "1|99999999999999999999999"}, "beyond any whole number"),
         ({"c3.eq": "1,5"}, "is not a number"),
+        ({"c3.min": "nan"}, "is not a number"),
+        ({"c3.max": "inf"}, "is not a number"),
         ({"c2.min": "a"}, "does not apply"),
     ],
 )
@@ -175,6 +177,18 @@ def test_bad_filters_are_explained(args, message):
     view = browse.View.from_args(args, COLUMNS)
     with pytest.raises(browse.BadView, match=message):
         browse.where(view, COLUMNS, True)
+
+
+def test_a_filter_reads_a_value_as_a_cell_edit_does():
+    """One reading of typed values: a filter's value is what the same text typed in a cell
+    would store (spaces in a number are thousands separators)."""
+    from server.datasets.cleaning.rows import parse_value
+
+    view = browse.View.from_args({"c1.eq": "1 000", "c3.min": " 2.5"}, COLUMNS)
+    _clause, params = browse.where(view, COLUMNS, True)
+    by_name = {c.name: c for c in COLUMNS}
+    assert params == [parse_value(by_name["c1"], "1 000"), parse_value(by_name["c3"], " 2.5")]
+    assert params == [1000, 2.5]
 
 
 def test_view_arguments_ignore_unknown_columns_and_round_trip():

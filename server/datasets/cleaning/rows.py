@@ -10,21 +10,17 @@ nothing changes.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ...importers.types import yes_or_no
 from ...models import Dataset, DatasetVersion, RowChange, User
 from .. import versions
 from ..catalog import columns_of
-from ..storage import Column
+from ..storage import WANTED, Column, typed_value
 
 MAX_TEXT = 100_000
 MAX_ROWS_DELETED = 10_000
-INT64 = (-(2**63), 2**63 - 1)
 # Whether a row (values by column name) is one the person may see, by their row rules.
 Within = Callable[[Mapping[str, Any]], bool] | None
 OUTSIDE_RULES = (
@@ -44,37 +40,14 @@ def parse_value(column: Column, raw: str | None) -> Any:
         text = text.strip()
     if text == "":
         return None
-    kind = column.type
     try:
-        if kind == "integer":
-            value = int(text.replace(" ", "").replace("\u00a0", ""))
-            if INT64[0] <= value <= INT64[1]:
-                return value
-        if kind == "real":
-            number = float(text.replace(" ", ""))
-            if math.isfinite(number):
-                return number
-            raise ValueError(text)
-        if kind == "date":
-            return date.fromisoformat(text).isoformat()
-        if kind == "datetime":
-            return datetime.fromisoformat(text.replace("T", " ")).isoformat(sep=" ")
-        if kind == "boolean":
-            flag = yes_or_no(text)
-            if flag is None:
-                raise ValueError(text)
-            return flag
+        value = typed_value(column.type, text)
+    except OverflowError:
+        raise RowError(f"{column.label}: {text[:40]} is too large for a whole number.") from None
     except ValueError:
-        wanted = {
-            "integer": "a whole number",
-            "real": "a number",
-            "date": "a date (YYYY-MM-DD)",
-            "datetime": "a date and time (YYYY-MM-DD HH:MM)",
-            "boolean": "yes or no",
-        }[kind]
-        raise RowError(f"{column.label}: “{text[:40]}” is not {wanted}.") from None
-    if kind == "integer":
-        raise RowError(f"{column.label}: {text[:40]} is too large for a whole number.")
+        raise RowError(f"{column.label}: “{text[:40]}” is not {WANTED[column.type]}.") from None
+    if column.type != "text":
+        return value
     if len(text) > MAX_TEXT:
         raise RowError(f"{column.label}: at most {MAX_TEXT:,} characters.")
     return text

@@ -16,11 +16,18 @@ import re
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
 
-from ...importers.types import yes_or_no
 from ...lru import LRUCache
-from ..storage import Column, bad_value, column_index, fits, index_progress
+from ..storage import (
+    INT64,
+    WANTED,
+    Column,
+    bad_value,
+    column_index,
+    fits,
+    index_progress,
+    typed_value,
+)
 from .restricted import is_restricted
 
 OPERATORS = {
@@ -157,40 +164,14 @@ class View:
         return bool(self.search or self.filters)
 
 
-_INT64 = (-(2**63), 2**63 - 1)  # what SQLite can bind as an integer
-
-
 def _convert(column: Column, raw: str) -> object:
     """A filter value as the column stores it, or BadView."""
-    kind = column.type
     try:
-        if kind == "integer":
-            value = int(raw)
-            if _INT64[0] <= value <= _INT64[1]:
-                return value
-        if kind == "real":
-            return float(raw)
-        if kind == "date":
-            return date.fromisoformat(raw).isoformat()
-        if kind == "datetime":
-            return datetime.fromisoformat(raw).isoformat(sep=" ")
-        if kind == "boolean":
-            flag = yes_or_no(raw)
-            if flag is None:
-                raise ValueError(raw)
-            return flag
+        return typed_value(column.type, raw)
+    except OverflowError:
+        raise BadView(f"{column.label}: “{raw[:40]}” is beyond any whole number stored.") from None
     except ValueError:
-        wanted = {
-            "integer": "a whole number",
-            "real": "a number",
-            "date": "a date (YYYY-MM-DD)",
-            "datetime": "a date and time",
-            "boolean": "yes or no",
-        }[kind]
-        raise BadView(f"{column.label}: “{raw}” is not {wanted}.") from None
-    if kind == "integer":  # a whole number, but past what SQLite stores
-        raise BadView(f"{column.label}: “{raw[:40]}” is beyond any whole number stored.")
-    return raw
+        raise BadView(f"{column.label}: “{raw[:40]}” is not {WANTED[column.type]}.") from None
 
 
 def _like_pattern(text: str) -> str:
@@ -259,7 +240,7 @@ def decode_cursor(text: str | None) -> tuple[object, int] | None:
     if (
         not isinstance(rowid, int)
         or not isinstance(value, str | int | float | type(None))
-        or not all(_INT64[0] <= n <= _INT64[1] for n in numbers)
+        or not all(INT64[0] <= n <= INT64[1] for n in numbers)
     ):
         raise BadView("That page link is damaged; start again from the first page.")
     return value, rowid

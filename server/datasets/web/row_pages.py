@@ -37,12 +37,11 @@ from wtforms.validators import NumberRange, Optional
 from .. import versions
 from ..catalog import columns_of, may
 from ..cleaning import rows
-from ..storage import Column
+from ..storage import INT64, Column
 from .access import dataset_or_404, limit_of, row_visible
 from .history_pages import base_version
 
 bp = Blueprint("rows", __name__)
-INT64 = rows.INT64
 
 
 def _field(column: Column):
