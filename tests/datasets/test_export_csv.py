@@ -74,6 +74,7 @@ def _reference(con: sqlite3.Connection, columns: list[Column], bom: bool = False
             return "true" if value == 1 else "false"
         return neutralise(value)
 
+    con.text_factory = str  # as stored (the export reads its text as bytes)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     if bom:
@@ -86,8 +87,7 @@ def _reference(con: sqlite3.Connection, columns: list[Column], bom: bool = False
 
 
 def _exported(con: sqlite3.Connection, columns: list[Column], bom: bool = False) -> list[bytes]:
-    select = export.csv_select(columns)
-    batches = export.batches_of(con, columns, browse.View(), False, select)
+    batches = export.csv_batches(con, columns, browse.View(), False)
     return list(export.csv_chunks(columns, batches, bom=bom))
 
 

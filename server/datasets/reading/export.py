@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ...formula_guard import SEPARATOR, any_risky, neutralise, neutralise_sql
+from ...formula_guard import SEPARATOR, any_risky, is_risky, neutralise, neutralise_sql
 from ..storage import Column
 from .browse import View, where
 
@@ -68,7 +68,7 @@ def rows_of(
 
 
 TEXT_TYPES = ("text", "date", "datetime")  # stored as text (TEXT affinity), or NULL
-_NEEDS_QUOTES = re.compile('[,"\r\n]')  # what makes csv.writer (excel dialect) quote a field
+_NEEDS_QUOTES = re.compile(b'[,"\r\n]')  # what makes csv.writer (excel dialect) quote a field
 
 
 def csv_select(columns: list[Column]) -> list[str]:
@@ -90,59 +90,97 @@ def csv_select(columns: list[Column]) -> list[str]:
     return expressions
 
 
+def csv_batches(
+    con: sqlite3.Connection, columns: list[Column], view: View, searchable: bool
+) -> Iterator[list[tuple]]:
+    """The view's rows for :func:`csv_chunks`, a batch at a time: selected with
+    :func:`csv_select`, their text as UTF-8 bytes (``con`` is the export's own: its text
+    stays bytes), which saves decoding it only to encode it again."""
+    con.text_factory = bytes
+    return batches_of(con, columns, view, searchable, csv_select(columns))
+
+
 def csv_chunks(columns: list[Column], batches: Iterator[list[tuple]], bom: bool) -> Iterator[bytes]:
-    """CSV text for ``batches`` of rows selected with :func:`csv_select`, one chunk per batch
-    (the header with the first), byte for byte what ``csv.writer`` writes for the rows with
-    the formula guard applied to every text."""
+    """CSV for ``batches`` of rows from :func:`csv_batches`, one chunk per batch (the header
+    with the first), byte for byte what ``csv.writer`` writes (UTF-8) for the rows with the
+    formula guard applied to every text."""
     texts = frozenset(i for i, c in enumerate(columns) if c.type in TEXT_TYPES)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    head = io.StringIO()
     if bom:
-        buffer.write("\ufeff")
-    writer.writerow([neutralise(c.label) for c in columns])
-    head = buffer.getvalue()
+        head.write("\ufeff")
+    csv.writer(head, lineterminator="\r\n").writerow([neutralise(c.label) for c in columns])
+    first = head.getvalue().encode()
     for batch in batches:
         try:
             lines = _lines(batch, texts)
-        except TypeError:  # a text column holding a number (or a blob): csv.writer decides
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerows(
-                [neutralise(v) if i in texts else v for i, v in enumerate(row)] for row in batch
-            )
-            lines = buffer.getvalue()
-        yield (head + lines).encode()
-        head = ""
-    if head:
-        yield head.encode()
+        except TypeError:  # a text column holding a number (or text as str): csv.writer decides
+            lines = _written(batch, texts)
+        yield first + lines
+        first = b""
+    if first:
+        yield first
 
 
-def _lines(batch: list[tuple], texts: frozenset[int]) -> str:
+def _lines(batch: list[tuple], texts: frozenset[int]) -> bytes:
     """The batch's CSV lines as csv.writer writes them, worked out a column at a time, which
     is about twice as fast: each column's values joined once, and one regex scan of that
     says whether any needs the formula guard, another whether any needs quotes (most
     columns need neither); only then is each value of that column looked at. Raises
-    TypeError when a column of ``texts`` holds something other than text."""
+    TypeError when a column of ``texts`` holds something other than bytes."""
     fields = []
-    for index, values in enumerate(zip(*batch, strict=True)):
+    # Every row of a batch has the same width (one SELECT): zip need not check it.
+    for index, values in enumerate(zip(*batch, strict=False)):
         if index in texts:
             joined = SEPARATOR + SEPARATOR.join(values)
             if any_risky(joined):
-                values = list(map(neutralise, values))
+                values = [_neutralised(v) for v in values]
+            if _NEEDS_QUOTES.search(joined):
+                values = [_quoted(v) if _NEEDS_QUOTES.search(v) else v for v in values]
         else:
-            values = list(map(str, values))  # numbers as csv.writer writes them (repr)
-            joined = "".join(values)
-        if _NEEDS_QUOTES.search(joined):
-            values = [_quoted(v) if _NEEDS_QUOTES.search(v) else v for v in values]
+            values = _typed(values)
         fields.append(values)
     if len(fields) == 1:  # csv.writer quotes a line's only field when it is empty
-        fields = [[v or '""' for v in fields[0]]]
-    lines = "\r\n".join(map(",".join, zip(*fields, strict=True)))
-    return lines + "\r\n" if lines else lines  # no rows, no line
+        fields = [[v or b'""' for v in fields[0]]]
+    lines = b"\r\n".join(map(b",".join, zip(*fields, strict=False)))
+    return lines + b"\r\n" if lines else lines  # no rows, no line
 
 
-def _quoted(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
+def _typed(values: tuple) -> list[bytes]:
+    """A typed column's values from csv_select (numbers, text guarded by SQL, ``''`` for
+    NULL) as csv.writer writes them: a number as ``repr`` gives it. A column of numbers
+    only is converted in one go."""
+    for number in (int.__repr__, float.__repr__):
+        try:  # numbers never need quotes
+            return "\x00".join(map(number, values)).encode().split(b"\x00")
+        except TypeError:  # not all of that type
+            continue
+    values = [v if v.__class__ is bytes else _number(v) for v in values]
+    if _NEEDS_QUOTES.search(b"".join(values)):
+        values = [_quoted(v) if _NEEDS_QUOTES.search(v) else v for v in values]
+    return values
+
+
+def _number(value: float) -> bytes:
+    """Raises TypeError for anything but a number (text as str: csv.writer decides)."""
+    return (float.__repr__ if value.__class__ is float else int.__repr__)(value).encode()
+
+
+def _neutralised(value: bytes) -> bytes:
+    return b"'" + value if is_risky(value.decode()) else value
+
+
+def _quoted(value: bytes) -> bytes:
+    return b'"' + value.replace(b'"', b'""') + b'"'
+
+
+def _written(batch: list[tuple], texts: frozenset[int]) -> bytes:
+    """The batch as csv.writer writes it, each value looked at in turn (the slow way)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in batch:
+        values = [v.decode() if isinstance(v, bytes) else v for v in row]
+        writer.writerow([neutralise(v) if i in texts else v for i, v in enumerate(values)])
+    return buffer.getvalue().encode()
 
 
 def json_chunks(columns: list[Column], rows: Iterator[tuple]) -> Iterator[bytes]:
