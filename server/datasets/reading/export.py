@@ -75,18 +75,21 @@ def csv_select(columns: list[Column]) -> list[str]:
     """Each column as :func:`csv_chunks` wants it, worked out by SQLite, NULL as ``''``.
     A text column (text, date, datetime) comes out as stored: csv_chunks checks a whole batch
     of it for the formula guard at once. Any other column can hold numbers and text that did
-    not fit its type, so its text goes through the formula guard's SQL (numbers come out as
-    they are, which is cheap: the guard looks at text only), and a boolean is written
-    ``true`` or ``false``."""
+    not fit its type: its text goes through the formula guard's SQL, an integer comes out as
+    its digits (as Python writes it), a real as a number for Python to write (SQLite writes
+    some with other digits), and a boolean as ``true`` or ``false``."""
     expressions = []
     for c in columns:
         if c.type in TEXT_TYPES:
             expressions.append(f"ifnull({c.name}, '')")
             continue
-        guarded = neutralise_sql(c.name)
+        typed = (
+            f"CASE typeof({c.name}) WHEN 'integer' THEN CAST({c.name} AS TEXT) "
+            f"WHEN 'null' THEN '' ELSE {neutralise_sql(c.name)} END"
+        )
         if c.type == "boolean":
-            guarded = f"CASE {c.name} WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE {guarded} END"
-        expressions.append(f"ifnull({guarded}, '')")
+            typed = f"CASE {c.name} WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE {typed} END"
+        expressions.append(typed)
     return expressions
 
 
@@ -146,18 +149,19 @@ def _lines(batch: list[tuple], texts: frozenset[int]) -> bytes:
 
 
 def _typed(values: tuple) -> list[bytes]:
-    """A typed column's values from csv_select (numbers, text guarded by SQL, ``''`` for
-    NULL) as csv.writer writes them: a number as ``repr`` gives it. A column of numbers
-    only is converted in one go."""
-    for number in (int.__repr__, float.__repr__):
-        try:  # numbers never need quotes
-            return "\x00".join(map(number, values)).encode().split(b"\x00")
-        except TypeError:  # not all of that type
-            continue
-    values = [v if v.__class__ is bytes else _number(v) for v in values]
-    if _NEEDS_QUOTES.search(b"".join(values)):
-        values = [_quoted(v) if _NEEDS_QUOTES.search(v) else v for v in values]
-    return values
+    """A typed column's values from csv_select (text, and reals) as csv.writer writes them:
+    a real as ``repr`` gives it. A column of text only, or of reals only, goes in one go."""
+    try:
+        joined = b"".join(values)
+    except TypeError:  # reals among them
+        try:  # reals never need quotes
+            return "\x00".join(map(float.__repr__, values)).encode().split(b"\x00")
+        except TypeError:  # not only reals
+            values = [v if v.__class__ is bytes else _number(v) for v in values]
+            joined = b"".join(values)
+    if _NEEDS_QUOTES.search(joined):
+        return [_quoted(v) if _NEEDS_QUOTES.search(v) else v for v in values]
+    return list(values)
 
 
 def _number(value: float) -> bytes:
