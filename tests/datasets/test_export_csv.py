@@ -101,7 +101,7 @@ def _value(rng: random.Random, kind: str, calm: bool) -> object:
     if kind in ("integer", "real"):
         return rng.choice(NUMBERS) if rng.random() < 0.8 else rng.choice(TEXTS)
     if kind == "boolean":
-        return rng.choice([0, 1, 1, 0, 2, "=1", "maybe"])
+        return rng.choice([0, 1, 1, 0, 2, 0.5, 1.0, "=1", "maybe", ""])
     return rng.choice(TEXTS)
 
 
