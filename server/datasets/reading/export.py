@@ -164,7 +164,7 @@ def _typed(values: tuple) -> list[bytes]:
     return list(values)
 
 
-def _number(value: float) -> bytes:
+def _number(value: float | int) -> bytes:
     """Raises TypeError for anything but a number (text as str: csv.writer decides)."""
     return (float.__repr__ if value.__class__ is float else int.__repr__)(value).encode()
 
