@@ -693,9 +693,7 @@ def export_in_process(data_dir: Path, dataset_id: int) -> tuple[float, float]:
             rows = export.rows_of(con, columns, browse.View(), searchable)
             if write:
                 count = 0
-                batches = export.batches_of(
-                    con, columns, browse.View(), searchable, export.csv_select(columns)
-                )
+                batches = export.csv_batches(con, columns, browse.View(), searchable)
                 for chunk in export.csv_chunks(columns, batches, bom=False):
                     count += chunk.count(b"\r\n")
                 count -= 1

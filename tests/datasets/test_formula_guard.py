@@ -13,7 +13,7 @@ import sqlite3
 import pytest
 
 from server.datasets.catalog import columns_of, dataset_file
-from server.formula_guard import neutralise, neutralise_sql
+from server.formula_guard import SEPARATOR, any_risky, is_risky, neutralise, neutralise_sql
 from tests.datasets.helpers import run_import
 from tests.helpers import make_dataset, signed_in
 
@@ -51,6 +51,21 @@ def test_the_python_and_sql_guards_agree_on_every_first_character():
         assert neutralise(value) == "'" + value, repr(value)
     for value in HARMLESS:
         assert neutralise(value) == value, repr(value)
+
+
+def test_the_batch_check_misses_no_risky_text():
+    """any_risky (the CSV export's check of a column of a batch at once) finds every text
+    is_risky finds, wherever it stands among others; it may only raise a false alarm."""
+    values = RISKY + HARMLESS
+    for code in range(0x3100):
+        values += [chr(code) + "1", " " + chr(code) + "1"]
+    for value in values:
+        for texts in ([value], ["plain", value, "x"], ["", value]):
+            joined = SEPARATOR + SEPARATOR.join(t.encode() for t in texts)
+            assert any_risky(joined) >= any(map(is_risky, texts)), repr(value)
+    calm = [t.encode() for t in ["plain", "1-2", "a=b", "'=already", "2024", "王伟", "", "x, y"]]
+    assert not any_risky(SEPARATOR + SEPARATOR.join(calm))
+    assert any_risky(SEPARATOR + SEPARATOR.join([*calm, "\uff1d1".encode()]))
 
 
 @pytest.mark.parametrize("number", [-3, -2.5, 0, 7, 1e300, None])

@@ -325,7 +325,7 @@ def dataset_export(dataset_id: int) -> Response:
     if fmt == "json":
         chunks = export.json_chunks(columns, rows)
     else:
-        batches = export.batches_of(con, columns, view, searchable, export.csv_select(columns))
+        batches = export.csv_batches(con, columns, view, searchable)
         chunks = export.csv_chunks(columns, batches, bom=fmt == "csv-bom")
     if target is not None:
         return saved(_closing(chunks, con), target)
