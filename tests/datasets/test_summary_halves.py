@@ -254,3 +254,29 @@ def test_a_limited_persons_summary_page_is_shared_over_http(app, people, monkeyp
     assert {row[0]: row[2:] for row in answer["rows"]} == expected
     assert {row[1] for row in answer["rows"]} == {"dana"}
     assert opened == [dataset.id]
+
+
+def test_a_searched_and_filtered_summary_is_the_same_shared(app, people, monkeypatch):
+    lines = ["id,city,note,amount,day"] + [
+        f"{n},{('Oslo', 'Lima', 'Porto', '')[n % 4]},{('refund late', 'paid')[n % 3 == 0]},"
+        f"{'n/a' if n == 22 else n / 8},{'soon' if n == 23 else f'2024-0{n % 9 + 1}-1{n % 7}'}"
+        for n in range(1, 401)
+    ]
+    dataset = make_dataset(app, people["editor"], "\n".join(lines) + "\n", name="Refunds")
+    from server.datasets.web import analysis_pages
+
+    real, opened = analysis_pages.open_rows, []
+    monkeypatch.setattr(analysis_pages, "open_rows", lambda d: opened.append(d.id) or real(d))
+    client = signed_in(app, people["editor"].login)
+    query = "q=refund&c1.min=20&by=c2&then=c5&then_period=month&fn1=sum&of1=c4&fn2=median&of2=c4"
+    url = f"/api/v1/datasets/{dataset.id}/summary?{query}"
+    found = {}
+    for share_from in (10**9, 1):
+        monkeypatch.setattr(summary, "SHARE_FROM", share_from)
+        monkeypatch.setattr(analysis_pages, "summary_cache", summary.SummaryCache())
+        answer = client.get(url).get_json()
+        assert "rows" in answer, answer
+        found[share_from] = answer["rows"]
+    assert found[1] == found[10**9] and opened == [dataset.id]  # shared once, the same
+    assert {row[0] for row in found[1]} == {None, "Lima", "Oslo", "Porto"}
+    assert {row[1] for row in found[1]} >= {"2024-02", "2024-09", "soon"}
