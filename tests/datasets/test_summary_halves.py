@@ -280,3 +280,23 @@ def test_a_searched_and_filtered_summary_is_the_same_shared(app, people, monkeyp
     assert found[1] == found[10**9] and opened == [dataset.id]  # shared once, the same
     assert {row[0] for row in found[1]} == {None, "Lima", "Oslo", "Porto"}
     assert {row[1] for row in found[1]} >= {"2024-02", "2024-09", "soon"}
+
+
+def test_a_summary_by_year_first_issplit_on_the_stored_dates_only_when_that_is_exact(tmp_path):
+    day = BY["day"]
+    assert summary.split_on(summary.Grouping(day, "year"), "2024") == "+c4"
+    assert summary.split_on(summary.Grouping(day, "year"), "2024-05") != "+c4"
+    assert summary.split_on(summary.Grouping(day, "week"), "2024-01-01") != "+c4"
+    # "2024-05" (not a date, kept as written) is its own group between 2024 and 2025: a split
+    # there on the stored text would send 2024-06-01 to the other half than 2024-01-01.
+    rows = [("Oslo", 1, 0.1, "2024-01-01"), ("Oslo", 1, 0.2, "2024-06-01")] * 5
+    rows += [("Lima", 1, 0.3, "2024-05")] * 3 + [("Lima", 1, 0.4, "2025-02-02")] * 6
+    groupings, measures = [g("day", "year"), g("city")], [m("sum", "price"), m("count")]
+    alone, halves, pivot, _ = both(stored(rows, tmp_path), View(), groupings, measures)
+    assert pivot == "2024-05"
+    assert [row[:2] for row in halves.rows] == [
+        ("2024", "Oslo"),
+        ("2024-05", "Lima"),
+        ("2025", "Lima"),
+    ]
+    assert halves.rows == alone.rows and halves.rows[0][3] == 10

@@ -63,8 +63,10 @@ SAMPLE = 1000  # rows looked at, evenly spaced, to choose where to split the gro
 # The second thread of shared summaries (one per summary being made; more wait their turn).
 _HELPERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="summary-half")
 # Which groups a half makes: those whose first key sorts before the pivot (empty keys sort
-# first), or the others. ``k0`` is the first key's name in :func:`query`'s SQL.
-HALVES = {"low": "(k0 < ? OR k0 IS NULL)", "high": "k0 >= ?"}
+# first), or the others ({key}: the first key's SQL, see :func:`split_on`).
+HALVES = {"low": "({key} < ? OR {key} IS NULL)", "high": "{key} >= ?"}
+# Periods whose key is the stored text's first characters (a date that fits), else the value.
+PREFIXES = {"day": 10, "month": 7, "year": 4}
 
 
 class SummaryError(ValueError):
@@ -198,15 +200,36 @@ def _read(measures: list[Measure]) -> list[str]:
     return sorted({m.column.name for m in measures if m.column is not None})
 
 
+def split_on(g: Grouping, pivot: object) -> str:
+    """SQL that sorts before ``pivot`` just when the grouping's key does: the key itself, or,
+    for a day, month or year cut from the stored text, the plain value when the pivot is as
+    long as such a key. A fitting date's key is then its first characters, and the date
+    sorts before a pivot of that length just when they do; a value that does not fit is its
+    own key. Comparing the values spares computing every row's key once more to split."""
+    if g.period in PREFIXES and isinstance(pivot, str) and len(pivot) == PREFIXES[g.period]:
+        return f"+{g.column.name}"
+    return _key(g)
+
+
 def _parts(
-    columns: list[Column], view: View, searchable: bool, groupings: list[Grouping], read: list[str]
+    columns: list[Column],
+    view: View,
+    searchable: bool,
+    groupings: list[Grouping],
+    read: list[str],
+    half: Half | None = None,
 ) -> tuple[str, str, list]:
     """The grouping keys' names, the FROM source (a subquery of the view's rows with their
-    keys and the columns read) and its parameters."""
+    keys and the columns read; with ``half``, only the rows of that half's groups) and its
+    parameters."""
     clause, params = where(view, columns, searchable)
     names = [f"k{i}" for i in range(len(groupings))]
     covered = _covered(clause, groupings, read)
     keys = ", ".join(f"{_key(g, covered)} AS {n}" for g, n in zip(groupings, names, strict=True))
+    if half is not None:
+        side, pivot = half
+        clause = f"({clause}) AND {HALVES[side].format(key=split_on(groupings[0], pivot))}"
+        params = [*params, *([pivot] * HALVES[side].count("?"))]
     source = f"(SELECT {', '.join([keys, *read])} FROM rows WHERE {clause})"
     return ", ".join(names), source, params
 
@@ -221,11 +244,10 @@ def query(
 ) -> tuple[str, list]:
     """The summary's SQL and parameters (after :func:`check`; a median is NULL here, see
     :func:`median_query`); BadView for a bad view. With ``half``, only that half's groups."""
-    by, source, params = _parts(columns, view, searchable, groupings, _read(measures))
+    by, source, params = _parts(columns, view, searchable, groupings, _read(measures), half)
     selected = ", ".join(_aggregate(m) for m in measures)
-    only, more = (f" WHERE {HALVES[half[0]]}", [half[1]]) if half else ("", [])
-    sql = f"SELECT {by}, {selected} FROM {source}{only} GROUP BY {by} ORDER BY {by} LIMIT ?"
-    return sql, [*params, *more, MAX_GROUPS + 1]
+    sql = f"SELECT {by}, {selected} FROM {source} GROUP BY {by} ORDER BY {by} LIMIT ?"
+    return sql, [*params, MAX_GROUPS + 1]
 
 
 def median_query(
@@ -239,13 +261,12 @@ def median_query(
     """SQL giving each group's fitting values of the median's column, in order, group after
     group: the medians are picked from it as it streams (:func:`medians`). With ``half``,
     only that half's groups."""
-    by, source, params = _parts(columns, view, searchable, groupings, [measure.column.name])
-    only, more = (f" AND {HALVES[half[0]]}", [half[1]]) if half else ("", [])
+    by, source, params = _parts(columns, view, searchable, groupings, [measure.column.name], half)
     sql = (
         f"SELECT {by}, v FROM (SELECT {by}, {_kept(measure.column)} AS v FROM {source}) "
-        f"WHERE v IS NOT NULL{only} ORDER BY {by}, v"
+        f"WHERE v IS NOT NULL ORDER BY {by}, v"
     )
-    return sql, [*params, *more]
+    return sql, params
 
 
 def medians(con: sqlite3.Connection, sql: str, params: list, width: int) -> dict[tuple, object]:
