@@ -6,11 +6,20 @@ One SQL statement per summary, and one more per median: each group's values in o
 middle picked as they stream past. Values kept as written that do not fit their
 column's type never count in a sum, mean, minimum, maximum or median (as in profiles), and a
 date that does not fit is grouped under its own text. Kept per view until the dataset changes.
+
+A large view's summary is shared by two threads, each with its own connection (SQLite works
+without Python's lock): one makes the groups whose first key sorts before a pivot value, the
+other the rest (:func:`split_point`). Sorting the rows into groups is most of the work, and
+each sorts about half. Every group is still made whole by one statement, reading its rows in
+the same order, so every figure (a sum of decimals to the last digit, a median, a count of
+distinct values) is the one a single statement gives.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from ...lru import LRUCache
@@ -47,6 +56,17 @@ FUNCTION_TYPES = {
 NUMBER_FUNCTIONS = ("sum", "mean", "median")
 MAX_GROUPS = 5000  # groups read; a summary with more says it shows the first ones
 MAX_MEASURES = 3
+# From about this many rows in the view a summary is shared by two threads (below it, the
+# second connection and the sample cost more than they save).
+SHARE_FROM = 50_000
+SAMPLE = 1000  # rows looked at, evenly spaced, to choose where to split the groups
+# The second thread of shared summaries (one per summary being made; more wait their turn).
+_HELPERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="summary-half")
+# Which groups a half makes: those whose first key sorts before the pivot (empty keys sort
+# first), or the others ({key}: the first key's SQL, see :func:`split_on`).
+HALVES = {"low": "({key} < ? OR {key} IS NULL)", "high": "{key} >= ?"}
+# Periods whose key is the stored text's first characters (a date that fits), else the value.
+PREFIXES = {"day": 10, "month": 7, "year": 4}
 
 
 class SummaryError(ValueError):
@@ -163,21 +183,53 @@ def _aggregate(m: Measure) -> str:
     return {"mean": f"avg({value})", "min": f"min({value})", "max": f"max({value})"}[m.function]
 
 
-def _parts(
-    columns: list[Column], view: View, searchable: bool, groupings: list[Grouping], read: list[str]
-) -> tuple[str, str, list]:
-    """The grouping keys' names, the FROM source (a subquery of the view's rows with their
-    keys and the columns read) and its parameters."""
-    clause, params = where(view, columns, searchable)
-    names = [f"k{i}" for i in range(len(groupings))]
-    # One plain grouping, nothing else read and no filter: a walk along its index, no sort.
-    covered = (
+Half = tuple[str, object]  # a key of HALVES and the pivot: the groups one thread makes
+
+
+def _covered(clause: str, groupings: list[Grouping], read: list[str]) -> bool:
+    """One plain grouping, nothing else read and no filter: a walk along its index, no sort."""
+    return (
         clause == "1"
         and len(groupings) == 1
         and not groupings[0].period
         and set(read) <= {groupings[0].column.name}
     )
+
+
+def _read(measures: list[Measure]) -> list[str]:
+    return sorted({m.column.name for m in measures if m.column is not None})
+
+
+def split_on(g: Grouping, pivot: object) -> str:
+    """SQL that sorts before ``pivot`` just when the grouping's key does: the key itself, or,
+    for a day, month or year cut from the stored text, the plain value when the pivot is as
+    long as such a key. A fitting date's key is then its first characters, and the date
+    sorts before a pivot of that length just when they do; a value that does not fit is its
+    own key. Comparing the values spares computing every row's key once more to split."""
+    if g.period in PREFIXES and isinstance(pivot, str) and len(pivot) == PREFIXES[g.period]:
+        return f"+{g.column.name}"
+    return _key(g)
+
+
+def _parts(
+    columns: list[Column],
+    view: View,
+    searchable: bool,
+    groupings: list[Grouping],
+    read: list[str],
+    half: Half | None = None,
+) -> tuple[str, str, list]:
+    """The grouping keys' names, the FROM source (a subquery of the view's rows with their
+    keys and the columns read; with ``half``, only the rows of that half's groups) and its
+    parameters."""
+    clause, params = where(view, columns, searchable)
+    names = [f"k{i}" for i in range(len(groupings))]
+    covered = _covered(clause, groupings, read)
     keys = ", ".join(f"{_key(g, covered)} AS {n}" for g, n in zip(groupings, names, strict=True))
+    if half is not None:
+        side, pivot = half
+        clause = f"({clause}) AND {HALVES[side].format(key=split_on(groupings[0], pivot))}"
+        params = [*params, *([pivot] * HALVES[side].count("?"))]
     source = f"(SELECT {', '.join([keys, *read])} FROM rows WHERE {clause})"
     return ", ".join(names), source, params
 
@@ -188,11 +240,11 @@ def query(
     searchable: bool,
     groupings: list[Grouping],
     measures: list[Measure],
+    half: Half | None = None,
 ) -> tuple[str, list]:
     """The summary's SQL and parameters (after :func:`check`; a median is NULL here, see
-    :func:`median_query`); BadView for a bad view."""
-    read = sorted({m.column.name for m in measures if m.column is not None})
-    by, source, params = _parts(columns, view, searchable, groupings, read)
+    :func:`median_query`); BadView for a bad view. With ``half``, only that half's groups."""
+    by, source, params = _parts(columns, view, searchable, groupings, _read(measures), half)
     selected = ", ".join(_aggregate(m) for m in measures)
     sql = f"SELECT {by}, {selected} FROM {source} GROUP BY {by} ORDER BY {by} LIMIT ?"
     return sql, [*params, MAX_GROUPS + 1]
@@ -204,10 +256,12 @@ def median_query(
     searchable: bool,
     groupings: list[Grouping],
     measure: Measure,
+    half: Half | None = None,
 ) -> tuple[str, list]:
     """SQL giving each group's fitting values of the median's column, in order, group after
-    group: the medians are picked from it as it streams (:func:`medians`)."""
-    by, source, params = _parts(columns, view, searchable, groupings, [measure.column.name])
+    group: the medians are picked from it as it streams (:func:`medians`). With ``half``,
+    only that half's groups."""
+    by, source, params = _parts(columns, view, searchable, groupings, [measure.column.name], half)
     sql = (
         f"SELECT {by}, v FROM (SELECT {by}, {_kept(measure.column)} AS v FROM {source}) "
         f"WHERE v IS NOT NULL ORDER BY {by}, v"
@@ -239,6 +293,9 @@ def medians(con: sqlite3.Connection, sql: str, params: list, width: int) -> dict
     return found
 
 
+Opener = Callable[[], sqlite3.Connection]  # another connection to the same rows (same rules)
+
+
 def summarize(
     con: sqlite3.Connection,
     columns: list[Column],
@@ -246,10 +303,50 @@ def summarize(
     searchable: bool,
     groupings: list[Grouping],
     measures: list[Measure],
+    more: Opener | None = None,
 ) -> Summary:
-    """The summary of ``view`` (raises SummaryError or BadView with a sentence)."""
+    """The summary of ``view`` (raises SummaryError or BadView with a sentence). With
+    ``more``, a large view's summary is shared with a second thread on the connection it
+    opens (it must see the same rows as ``con``); it is closed before this returns."""
     check(groupings, measures)
-    return _run(con, columns, view, searchable, groupings, measures)
+    return _run(con, columns, view, searchable, groupings, measures, more)
+
+
+def split_point(
+    con: sqlite3.Connection,
+    columns: list[Column],
+    view: View,
+    searchable: bool,
+    groupings: list[Grouping],
+    measures: list[Measure],
+) -> object | None:
+    """A value of the first key about half the view's rows sort before (empty keys first),
+    judged from :data:`SAMPLE` evenly spaced rows; None when the view looks smaller than
+    :data:`SHARE_FROM` rows, when no value splits the sample, or when the summary needs no
+    sort (a walk along an index)."""
+    clause, params = where(view, columns, searchable)
+    if _covered(clause, groupings, _read(measures)):
+        return None
+    (last,) = con.execute("SELECT rowid FROM rows ORDER BY rowid DESC LIMIT 1").fetchone() or (0,)
+    if last < SHARE_FROM:
+        return None
+    step = max(1, last // SAMPLE)
+    keys = [
+        key
+        for (key,) in con.execute(
+            "WITH RECURSIVE spaced(id) AS (SELECT ? UNION ALL SELECT id + ? FROM spaced "
+            f"WHERE id + ? <= ?) SELECT {_key(groupings[0])} AS k0 FROM rows "
+            f"WHERE rowid IN spaced AND {clause} ORDER BY k0",
+            [step, step, step, last, *params],
+        )
+    ]
+    if len(keys) * step < SHARE_FROM:
+        return None
+    best, distance = None, 1.0
+    for i in range(1, len(keys)):
+        if keys[i] != keys[i - 1] and abs(i / len(keys) - 0.5) < distance:
+            best, distance = keys[i], abs(i / len(keys) - 0.5)
+    return best
 
 
 def _run(
@@ -259,25 +356,77 @@ def _run(
     searchable: bool,
     groupings: list[Grouping],
     measures: list[Measure],
+    more: Opener | None = None,
 ) -> Summary:
-    sql, params = query(columns, view, searchable, groupings, measures)
+    pivot = None
+    if more is not None:
+        pivot = split_point(con, columns, view, searchable, groupings, measures)
+
+    def groups(con: sqlite3.Connection, floats: bool, half: Half | None) -> list[tuple]:
+        return _groups(con, columns, view, searchable, groupings, measures, floats, half)
+
+    def made(floats: bool) -> list[tuple]:
+        if pivot is None:
+            return groups(con, floats, None)
+        return _shared(con, more, lambda c, half: groups(c, floats, half), pivot)
+
     try:
-        rows = con.execute(sql, params).fetchall()
+        rows = made(False)
     except sqlite3.OperationalError as exc:
         if "integer overflow" not in str(exc):
             raise
-        # A sum past what SQLite's whole numbers hold: add them as floating-point numbers.
-        rows = con.execute(sql.replace("sum(CASE", "total(CASE"), params).fetchall()
+        # A sum past what SQLite's whole numbers hold: add them as floating-point numbers
+        # (in every group, as one statement would).
+        rows = made(True)
+    return Summary(groupings, measures, rows[:MAX_GROUPS], truncated=len(rows) > MAX_GROUPS)
+
+
+def _shared(
+    con: sqlite3.Connection,
+    more: Opener,
+    groups: Callable[[sqlite3.Connection, Half], list[tuple]],
+    pivot: object,
+) -> list[tuple]:
+    """The low half's groups made here on ``con`` while a helper thread makes the high half's
+    on a connection of its own; the low half's groups all sort first, so they go first."""
+    other = more()
+    try:
+        high = _HELPERS.submit(groups, other, ("high", pivot))
+        try:
+            low = groups(con, ("low", pivot))
+        finally:
+            wait([high])  # never close the other connection while its statement runs
+        return low + high.result()
+    finally:
+        other.close()
+
+
+def _groups(
+    con: sqlite3.Connection,
+    columns: list[Column],
+    view: View,
+    searchable: bool,
+    groupings: list[Grouping],
+    measures: list[Measure],
+    floats: bool,
+    half: Half | None,
+) -> list[tuple]:
+    """The groups (all, or one half's) with their figures, medians filled in."""
+    sql, params = query(columns, view, searchable, groupings, measures, half)
+    if floats:
+        sql = sql.replace("sum(CASE", "total(CASE")
+    rows = con.execute(sql, params).fetchall()
     width = len(groupings)
     for index, measure in enumerate(measures):
         if measure.function != "median":
             continue
-        found = medians(con, *median_query(columns, view, searchable, groupings, measure), width)
+        sql, params = median_query(columns, view, searchable, groupings, measure, half)
+        found = medians(con, sql, params, width)
         rows = [
             (*row[: width + index], found.get(tuple(row[:width])), *row[width + index + 1 :])
             for row in rows
         ]
-    return Summary(groupings, measures, rows[:MAX_GROUPS], truncated=len(rows) > MAX_GROUPS)
+    return rows
 
 
 class SummaryCache:
@@ -295,13 +444,14 @@ class SummaryCache:
         searchable: bool,
         groupings: list[Grouping],
         measures: list[Measure],
+        more: Opener | None = None,
     ) -> tuple[Summary, bool]:
-        """The summary, and whether it came from the cache."""
+        """The summary, and whether it came from the cache (``more``: see :func:`summarize`)."""
         check(groupings, measures)
         sql, params = query(columns, view, searchable, groupings, measures)
         key = (version, sql, tuple(params), tuple(groupings), tuple(measures))
         return self._cache.get(
-            key, lambda: _run(con, columns, view, searchable, groupings, measures)
+            key, lambda: _run(con, columns, view, searchable, groupings, measures, more)
         )
 
 

@@ -4,7 +4,7 @@ and the same two as JSON in the API's blueprint (/api/v1, :mod:`.api`).
 
 Anyone who may read a dataset may see its facets and summaries (:func:`dataset_or_404`);
 exporting a summary needs ``datasets.export`` and is audited like a dataset's export. Rows are
-read through :func:`access.rows_of` only.
+read through :func:`access.rows_of` (and ``open_rows``, for a summary's second thread) only.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from ..catalog import columns_of
 from ..reading import browse, charts, facets, summary
 from ..storage import Column
 from . import api
-from .access import dataset_or_404, rows_of, version_key
+from .access import dataset_or_404, open_rows, rows_of, version_key
 from .summary_form import SummaryForm
 
 bp = Blueprint("analysis", __name__)
@@ -139,7 +139,14 @@ def _summary_of(
             searchable = browse.has_search_index(con)
             browse.require_search_index(con, view)
             found, _ = summary_cache.get(
-                con, version_key(dataset), columns, view, searchable, groupings, measures
+                con,
+                version_key(dataset),
+                columns,
+                view,
+                searchable,
+                groupings,
+                measures,
+                more=lambda: open_rows(dataset),  # a large summary is shared by two threads
             )
     except (browse.BadView, summary.SummaryError) as exc:
         return None, str(exc)
