@@ -26,11 +26,13 @@ import re
 import threading
 import zipfile
 import zlib
+from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from itertools import chain, islice, repeat
+from itertools import chain, compress, islice, repeat
+from operator import is_, setitem
 from pathlib import Path
 
 from . import calamine_reader, sheet_budget
@@ -540,15 +542,14 @@ _FITTING = {
 }
 
 
-def _whole_float(column: list, kinds: set[type]) -> bool:
+def _whole_float(column: list, classes: list[type], kinds: set[type]) -> bool:
     """Whether the column holds a whole float (3.0, written "3.0" in the file): cell_value
     makes it the int 3, and so must the stream, or a text column keeps "3.0" where a sheet read
-    whole keeps "3"."""
+    whole keeps "3". C-level passes only: the floats picked out by their class, then asked."""
     if float not in kinds:
         return False
-    if kinds == {float}:
-        return any(map(float.is_integer, column))  # one C-level pass
-    return any(type(v) is float and v.is_integer() for v in column)
+    floats = column if kinds == {float} else compress(column, map(is_, classes, repeat(float)))
+    return any(map(float.is_integer, floats))
 
 
 class SheetRows:
@@ -567,6 +568,7 @@ class SheetRows:
         self._kinds: list[set[type]] = [set() for _ in range(width)]
         self._text = [False] * width  # a text value that is not empty (it must be checked)
         self._nul = [False] * width  # text that may hold a NUL character
+        self._errors = False  # a cell written as an Excel error (#DIV/0!…) was seen
 
     def __iter__(self) -> Iterator[list]:
         return chain.from_iterable(self._batches())
@@ -583,6 +585,11 @@ class SheetRows:
                 fits.add(index)
         return fits
 
+    def error_free(self) -> bool:
+        """Whether no cell read held an Excel error's text (#DIV/0!, #N/A…, error cell or
+        text): then none was stored, and the count of them after the load may be skipped."""
+        return not self._errors
+
     def _batches(self) -> Iterator[list[list]]:
         rows, number, width = iter(self._stream), 0, self._width
         while True:
@@ -592,6 +599,7 @@ class SheetRows:
                 return
             lengths = set(map(len, batch))
             errors = not EXCEL_ERRORS.isdisjoint(chain.from_iterable(batch))
+            self._errors |= errors
             if errors or len(lengths) > 1 or max(map(list.count, batch, repeat(""))) in lengths:
                 batch = [row for row in batch if not _blank(row)]  # an empty row is no row
                 if not batch:
@@ -606,9 +614,8 @@ class SheetRows:
             classes = list(map(type, cells))
             for index in range(width):
                 column = self._as_stored(index, cells[index::width], classes[index::width])
-                if column is not None:
-                    for row, value in zip(batch, column, strict=True):
-                        row[index] = value
+                if column is not None:  # back into the rows, C-level
+                    deque(map(setitem, batch, repeat(index), column), maxlen=0)
             yield batch
 
     def _as_stored(self, index: int, column: list, classes: list[type]) -> Iterable | None:
@@ -619,7 +626,7 @@ class SheetRows:
             self._text[index] |= classes.count(str) > column.count("")
             self._nul[index] |= kinds != {str} or "\x00" in "".join(column)
         if kinds <= _AS_THEY_COME:
-            return map(cell_value, column) if _whole_float(column, kinds) else None
+            return map(cell_value, column) if _whole_float(column, classes, kinds) else None
         if kinds <= _TEMPORAL_OR_TEXT:
             return map(str, column)
         if kinds <= _BOOLEAN_OR_TEXT:

@@ -6,8 +6,10 @@ import zipfile
 
 import pytest
 
+from server.datasets.loading.bulk_load import count_excel_errors
 from server.datasets.loading.pipeline import load_file
 from server.importers import UnreadableFile, excel, inspect_file, iter_rows
+from server.sqlite_files import connect
 from tests.helpers import read_rows
 from tests.importers.helpers import ROWS, minimal_workbook, typical, workbook
 
@@ -156,3 +158,69 @@ def test_a_row_of_only_excel_errors_is_no_row_on_either_path(tmp_path):
     sample = inspect_file(path)
     list(iter_rows(path, sample.options, 2, lambda *p: problems.append(p), None, False))
     assert problems == []  # an error beyond the table is no value dropped
+
+
+def test_whole_floats_in_every_mix_of_kinds_are_stored_as_each_cell_alone_gives(tmp_path):
+    """The search for 3.0 picks the floats out by their class (C-level passes): a column of
+    floats only, floats with whole numbers, floats with text, and all three, in text and number
+    columns, give what converting each cell on its own gives, in the stored file too."""
+    header = ["floats", "with_ints", "with_text", "all", "as_real", "as_int"]
+    rows = [header]
+    for i in range(2500):  # two batches: the whole float only in the second for some columns
+        late = 3.0 if i == 2301 else i + 0.5  # written "3.0" and "2303.5"
+        rows.append(
+            [
+                4.0 if i == 7 else i + 0.25,
+                late if i % 2 else i,
+                7.0 if i == 11 else f"t{i}" if i % 3 else i + 0.75,
+                [i, i + 0.5, f"w{i}", 12.0][i % 4],
+                5.0 if i % 2 else i,
+                6.0 if i % 2 else i,
+            ]
+        )
+    path = minimal_workbook(tmp_path / "kinds.xlsx", rows)
+    fast, checked = rows_of(path, checked=False), rows_of(path, checked=True)
+    assert [[(type(v), v) for v in r] for r in fast] == [[(type(v), v) for v in r] for r in checked]
+    assert fast[7][0] == 4 and fast[2301][1] == 3 and fast[11][2] == 7 and fast[3][3] == 12
+    sample = inspect_file(path)
+    kinds = ["text", "text", "text", "text", "real", "integer"]
+    outcome = load_file(path, tmp_path / "kinds.db", sample, kinds)
+    stored = read_rows(tmp_path / "kinds.db", outcome.columns, limit=3000)
+    assert stored[7][1] == "4" and stored[8][1] == "8.25" and stored[2301][2] == "3"
+    assert stored[11][3] == "7" and stored[3][4] == "12" and stored[2][4] == "w2"
+    assert stored[1][5:] == (5.0, 6) and stored[2][5:] == (2.0, 2)
+    assert [type(v) for v in stored[1][5:]] == [float, int]
+
+
+def test_excel_errors_are_counted_as_before_and_a_sheet_without_them_skips_the_count(tmp_path):
+    """The stream notes whether any cell held an Excel error's text; with none, the scan that
+    counts them after the load is skipped, and the count is the scan's where there are some
+    (error cells and text written like one alike, past the first batch too)."""
+    rows = [typical(i) for i in range(ROWS)]
+    clean = workbook(tmp_path / "clean.xlsx", rows)
+    sample = inspect_file(clean)
+    streamed = iter_rows(clean, sample.options, 7, lambda *a: None, None, False)
+    assert sum(1 for _ in streamed) == ROWS and streamed.error_free()
+    outcome = load_file(clean, tmp_path / "clean.db", sample)
+    assert outcome.result.excel_errors == {}
+    assert count_excel_errors(connect(tmp_path / "clean.db"), outcome.columns, 1) == {}
+
+    rows[3100][5] = "#N/A"  # typed as text
+    rows[4400][1] = "#DIV/0!"
+    typed = workbook(tmp_path / "typed.xlsx", rows)
+    sample = inspect_file(typed)
+    streamed = iter_rows(typed, sample.options, 7, lambda *a: None, None, False)
+    assert sum(1 for _ in streamed) == ROWS and not streamed.error_free()
+    outcome = load_file(typed, tmp_path / "typed.db", sample)
+    assert outcome.result.excel_errors == {"name": 1, "ratio": 1}
+    assert count_excel_errors(connect(tmp_path / "typed.db"), outcome.columns, 1) == {
+        "name": 1,
+        "ratio": 1,
+    }
+
+    cells = minimal_workbook(
+        tmp_path / "cells.xlsx",
+        [["n", "v"]] + [[i, ("e", "#DIV/0!") if i == 2500 else i] for i in range(3000)],
+    )
+    outcome = load_file(cells, tmp_path / "cells.db", inspect_file(cells))
+    assert outcome.result.excel_errors == {"v": 1}

@@ -102,6 +102,7 @@ def write_dataset(
     text_may_hold_nul: bool = True,
     second_half: SecondHalf | None = None,
     fitting: Callable[[], set[str]] | None = None,
+    error_free: Callable[[], bool] | None = None,
     readings: list[Reading] | None = None,
     markers: tuple[str, ...] = (),
     excel: bool = False,
@@ -120,8 +121,10 @@ def write_dataset(
     and another process loads the second half meanwhile; if anything about the split is off,
     the load starts again from ``checked_rows()``. ``fitting()``, asked after the load, names
     the columns whose every value is known to fit (a reader that saw them all): the check
-    passes over them. ``readings`` say how each column writes its values (day-first dates,
-    decimal commas…); ``markers`` are the words read as empty in typed columns (``NA``…).
+    passes over them; ``error_free()``, asked then too, True when that reader saw no Excel
+    error's text in any cell (the count of them, a scan of every column, is skipped).
+    ``readings`` say how each column writes its values (day-first dates, decimal commas…);
+    ``markers`` are the words read as empty in typed columns (``NA``…).
     """
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
@@ -137,7 +140,7 @@ def write_dataset(
     )
     try:
         try:
-            result = load(rows, second_half, fitting)
+            result = load(rows, second_half, fitting, error_free)
         except (StartAgain, ReadAgain):  # ReadAgain: the reader reads it another way
             if checked_rows is None:
                 raise
@@ -172,6 +175,7 @@ def _write(
     rows,
     second_half=None,
     fitting=None,
+    error_free=None,
 ) -> LoadResult:
     start = time.perf_counter()
     if base is not None:
@@ -195,7 +199,8 @@ def _write(
         fine = fitting() if fitting is not None else set()
         unsure = [c for c in columns if c.name not in fine]
         # Counted before the check, which empties #N/A (a missing marker).
-        errors = count_excel_errors(con, columns, first_new) if spec.excel else {}
+        counted = spec.excel and (error_free is None or not error_free())
+        errors = count_excel_errors(con, columns, first_new) if counted else {}
         result = check_values(con, unsure, first_new, bad_values, nul, spec.markers)
         result.excel_errors = errors
         if second_half is not None:

@@ -125,10 +125,11 @@ def load_file(
         first_half_bytes = meter.bytes
         meter.bytes = lambda: first_half_bytes() + half.bytes_read()
     # A reader that saw every value (a streamed sheet) knows which columns need no check.
-    fitting = None
+    fitting = error_free = None
     if hasattr(fast, "fitting"):
         kinds = [c.type for c in columns]
         fitting = lambda: {columns[i].name for i in fast.fitting(kinds)}  # noqa: E731
+        error_free = fast.error_free
     result = write_dataset(
         dest,
         columns,
@@ -140,6 +141,7 @@ def load_file(
         text_may_hold_nul=_may_hold_nul(path, sample),
         second_half=half,
         fitting=fitting,
+        error_free=error_free,
         readings=readings,
         markers=DEFAULT_MISSING if markers is None else markers,
         excel=sample.options.format in ("xlsx", "xls", "ods"),
