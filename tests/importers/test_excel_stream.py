@@ -3,12 +3,14 @@ result must be exactly what converting each cell on its own gives, values that d
 column must still be found, and a sheet that breaks half-way must leave nothing behind."""
 
 import zipfile
+from datetime import date, datetime
 
 import pytest
 
-from server.datasets.loading.bulk_load import count_excel_errors
+from server.datasets.loading.bulk_load import count_excel_errors, write_dataset
 from server.datasets.loading.pipeline import load_file
-from server.importers import UnreadableFile, excel, inspect_file, iter_rows
+from server.importers import UnreadableFile, excel, inspect_file, iter_rows, readings_for
+from server.importers.readings import DEFAULT_MISSING
 from server.sqlite_files import connect
 from tests.helpers import read_rows
 from tests.importers.helpers import ROWS, minimal_workbook, typical, workbook
@@ -224,3 +226,82 @@ def test_excel_errors_are_counted_as_before_and_a_sheet_without_them_skips_the_c
     )
     outcome = load_file(cells, tmp_path / "cells.db", inspect_file(cells))
     assert outcome.result.excel_errors == {"v": 1}
+
+
+POOL = [
+    7,
+    2.5,
+    3.0,
+    True,
+    False,
+    "",
+    None,
+    "Ja",
+    "TRUE",
+    "yes",
+    "1",
+    "0",
+    "false",
+    "maybe",
+    "#N/A",
+    "2024-02-30",
+    "2024-03-01",
+    "2024-03-01 10:00:00",
+    date(2023, 5, 6),
+    datetime(2023, 5, 6, 7, 8, 9),
+    datetime(2023, 5, 6),
+    " ",
+]
+
+
+def _stored(db, columns):
+    con = connect(db)
+    try:
+        picked = ", ".join(f"typeof({c.name}), {c.name}" for c in columns)
+        return con.execute(f"SELECT {picked} FROM rows ORDER BY rowid").fetchall()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("shift", range(6))
+def test_columns_given_as_stored_hold_what_the_insert_sql_makes_of_every_value(tmp_path, shift):
+    """A streamed sheet gives its yes/no, number, date and text columns as SQLite stores them
+    (the insert binds them plainly); every kind of value in every type of column is stored,
+    value by value and type by type, as the checked rows through the insert's SQL store it.
+    The first batch's yes/no column holds booleans only, the next ones everything."""
+    header = ("n", "ratio", "ok", "day", "at", "note")
+    rows = []
+    for i in range(4500):
+        row = [POOL[(i * (c + 1) + c) % len(POOL)] for c in range(6)]
+        if i < 2000:
+            row[2] = i % 3 == 0
+        rows.append(row)
+    path = workbook(tmp_path / "every.xlsx", rows, header=header)
+    sample = inspect_file(path)
+    kinds = ["integer", "real", "boolean", "date", "datetime", "text"]
+    kinds = kinds[shift:] + kinds[:shift]
+    outcome = load_file(path, tmp_path / "fast.db", sample, kinds)
+    streamed = iter_rows(path, sample.options, 6, lambda *a: None, None, False)
+    assert streamed.give_as_stored(dict(enumerate(kinds))) == {
+        i for i, k in enumerate(kinds) if k != "datetime"
+    }
+    checked = iter_rows(path, sample.options, 6, lambda *a: None, None, True)
+    write_dataset(  # as the load reads them again when the stream fails (no columns given)
+        tmp_path / "checked.db",
+        outcome.columns,
+        checked,
+        readings=readings_for(sample, kinds),
+        markers=DEFAULT_MISSING,
+        excel=True,
+    )
+    fast, slow = (
+        _stored(tmp_path / "fast.db", outcome.columns),
+        _stored(tmp_path / "checked.db", outcome.columns),
+    )
+    assert len(fast) == len(slow) > 4000
+    assert fast == slow
+    if kinds[2] == "boolean":  # booleans only, bound as they come: 1 and 0
+        con = connect(tmp_path / "fast.db")
+        first = con.execute("SELECT c3 FROM rows WHERE rowid <= 3").fetchall()
+        con.close()
+        assert first == [(1,), (0,), (0,)]
