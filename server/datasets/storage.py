@@ -17,9 +17,8 @@ import math
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
-from itertools import zip_longest
 
-from ..importers.types import FALSE_WORDS, TRUE_WORDS, yes_or_no
+from ..importers.types import BOOLEAN_SPELLINGS, yes_or_no
 
 STORAGE_TYPES = {
     "integer": "INTEGER",
@@ -59,22 +58,8 @@ def make_columns(
     ]
 
 
-def _boolean_cases() -> str:
-    # Exact spellings (true, True, TRUE…): lower() and trim() on every value cost 20% of a
-    # load. The commonest come first, so a typical value matches in one to four comparisons.
-    pairs = list(zip_longest((*TRUE_WORDS[:4], "1"), (*FALSE_WORDS[:4], "0")))
-    pairs += list(zip_longest(TRUE_WORDS[4:], FALSE_WORDS[4:]))
-    cases = []
-    for change in (str, str.title, str.upper):
-        for true, false in pairs:
-            for word, value in ((true, 1), (false, 0)):
-                case = word and f"WHEN '{change(word)}' THEN {value}"
-                if case and case not in cases:
-                    cases.append(case)
-    return " ".join(cases)
-
-
-_BOOLEAN_CASES = _boolean_cases()
+# The yes/no words as the bulk load reads them, first match winning (importers.types).
+_BOOLEAN_CASES = " ".join(f"WHEN '{w}' THEN {v}" for w, v in BOOLEAN_SPELLINGS.items())
 
 
 def value_expression(p: str, kind: str) -> str:

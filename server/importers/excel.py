@@ -30,7 +30,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from itertools import chain, islice, repeat
+from itertools import chain, compress, islice, repeat
+from operator import is_
 from pathlib import Path
 
 from . import calamine_reader, sheet_budget
@@ -46,7 +47,7 @@ from .table import (
     decide_header_row,
     unique_labels,
 )
-from .types import EXCEL_ERRORS
+from .types import BOOLEAN_SPELLINGS, EXCEL_ERRORS
 
 _SHEET = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
 _REL = re.compile(rb'<Relationship\b[^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"')
@@ -528,6 +529,10 @@ _AS_THEY_COME = frozenset((int, float, str))
 _TEMPORAL_OR_TEXT = frozenset((date, datetime, time, timedelta, str))
 _BOOLEAN_OR_TEXT = frozenset((bool, str))
 _WORDS = {True: "true", False: "false"}
+# Given as stored (SheetRows.give_as_stored): what storage.value_expression makes of a value
+# SQLite would get otherwise, an empty text None, the words of a yes/no column 1 and 0.
+_EMPTY: dict[object, None] = {"": None}
+_STORED_BOOLEAN: dict[object, int | None] = {**BOOLEAN_SPELLINGS, "": None}
 
 
 # The kinds of value that always fit a column of each type (empty text is an empty cell).
@@ -540,15 +545,22 @@ _FITTING = {
 }
 
 
-def _whole_float(column: list, kinds: set[type]) -> bool:
+def _whole_float(column: list, classes: list[type], kinds: set[type]) -> bool:
     """Whether the column holds a whole float (3.0, written "3.0" in the file): cell_value
     makes it the int 3, and so must the stream, or a text column keeps "3.0" where a sheet read
-    whole keeps "3"."""
+    whole keeps "3". C-level passes only: the floats picked out by their class, then asked."""
     if float not in kinds:
         return False
-    if kinds == {float}:
-        return any(map(float.is_integer, column))  # one C-level pass
-    return any(type(v) is float and v.is_integer() for v in column)
+    floats = column if kinds == {float} else compress(column, map(is_, classes, repeat(float)))
+    return any(map(float.is_integer, floats))
+
+
+def _columns_of(batch: list[list], width: int) -> tuple[list, list[type], list[set[type]]]:
+    """A batch's cells in one list (column j: ``cells[j::width]``), their classes, and the
+    classes each column holds."""
+    cells = list(chain.from_iterable(batch))
+    classes = list(map(type, cells))
+    return cells, classes, [set(classes[index::width]) for index in range(width)]
 
 
 class SheetRows:
@@ -567,6 +579,8 @@ class SheetRows:
         self._kinds: list[set[type]] = [set() for _ in range(width)]
         self._text = [False] * width  # a text value that is not empty (it must be checked)
         self._nul = [False] * width  # text that may hold a NUL character
+        self._errors = False  # a cell written as an Excel error (#DIV/0!…) was seen
+        self._given: dict[int, str] = {}  # column → its type, for columns given as stored
 
     def __iter__(self) -> Iterator[list]:
         return chain.from_iterable(self._batches())
@@ -583,6 +597,20 @@ class SheetRows:
                 fits.add(index)
         return fits
 
+    def give_as_stored(self, types: dict[int, str]) -> set[int]:
+        """Before the rows are read: give these columns (index → type) as SQLite stores them
+        through ``storage.value_expression`` (empty text None, a yes/no column's words 1 and
+        0), so that the insert binds them as they come instead of running that SQL for every
+        row. A date-and-time column keeps its SQL (SQLite's own check of a date alone).
+        Returns the columns that will come so."""
+        self._given = {i: kind for i, kind in types.items() if kind != "datetime"}
+        return set(self._given)
+
+    def error_free(self) -> bool:
+        """Whether no cell read held an Excel error's text (#DIV/0!, #N/A…, error cell or
+        text): then none was stored, and the count of them after the load may be skipped."""
+        return not self._errors
+
     def _batches(self) -> Iterator[list[list]]:
         rows, number, width = iter(self._stream), 0, self._width
         while True:
@@ -591,37 +619,65 @@ class SheetRows:
             if not batch:
                 return
             lengths = set(map(len, batch))
-            errors = not EXCEL_ERRORS.isdisjoint(chain.from_iterable(batch))
-            if errors or len(lengths) > 1 or max(map(list.count, batch, repeat(""))) in lengths:
+            cells: list | None = None
+            if lengths == {width}:  # the usual batch: its columns tell what to look for
+                cells, classes, kinds = _columns_of(batch, width)
+                texts = [index for index, found in enumerate(kinds) if str in found]
+                # Error words are text: only columns holding text may hold one. An empty row
+                # ("" in every cell) needs text in every column.
+                errors = any(not EXCEL_ERRORS.isdisjoint(cells[i::width]) for i in texts)
+                blanks = errors or (
+                    len(texts) == width and max(map(list.count, batch, repeat(""))) == width
+                )
+            else:
+                errors, blanks = not EXCEL_ERRORS.isdisjoint(chain.from_iterable(batch)), True
+            self._errors |= errors
+            if blanks:
                 batch = [row for row in batch if not _blank(row)]  # an empty row is no row
                 if not batch:
                     continue
-            if lengths != {width}:
-                batch = [
-                    _fit(r, width, number + i, self._problems, "") for i, r in enumerate(batch, 1)
-                ]
+                if lengths != {width}:
+                    batch = [
+                        _fit(r, width, number + i, self._problems, "")
+                        for i, r in enumerate(batch, 1)
+                    ]
+                cells = None
             number += len(batch)
             self._done[0] = number
-            cells = list(chain.from_iterable(batch))  # column j: cells[j::width]
-            classes = list(map(type, cells))
+            if cells is None:
+                cells, classes, kinds = _columns_of(batch, width)
             for index in range(width):
-                column = self._as_stored(index, cells[index::width], classes[index::width])
+                column = self._as_stored(
+                    index, cells[index::width], classes[index::width], kinds[index]
+                )
                 if column is not None:
                     for row, value in zip(batch, column, strict=True):
                         row[index] = value
             yield batch
 
-    def _as_stored(self, index: int, column: list, classes: list[type]) -> Iterable | None:
+    def _as_stored(
+        self, index: int, column: list, classes: list[type], kinds: set[type]
+    ) -> Iterable | None:
         """One column of a batch as SQLite should get it (see cell_value); None: as it is."""
-        kinds = set(classes)
         self._kinds[index] |= kinds
+        empty = 0
         if str in kinds:
-            self._text[index] |= classes.count(str) > column.count("")
+            empty = column.count("")
+            self._text[index] |= classes.count(str) > empty
             self._nul[index] |= kinds != {str} or "\x00" in "".join(column)
+        given = self._given.get(index)
+        if given == "boolean" and kinds == {bool}:
+            return None  # bound as 1 and 0, as the yes/no words are stored
         if kinds <= _AS_THEY_COME:
-            return map(cell_value, column) if _whole_float(column, kinds) else None
-        if kinds <= _TEMPORAL_OR_TEXT:
-            return map(str, column)
-        if kinds <= _BOOLEAN_OR_TEXT:
-            return map(_WORDS.get, column, column)
-        return map(cell_value, column)
+            out = map(cell_value, column) if _whole_float(column, classes, kinds) else None
+        elif kinds <= _TEMPORAL_OR_TEXT:
+            out = map(str, column)
+        elif kinds <= _BOOLEAN_OR_TEXT:
+            out = map(_WORDS.get, column, column)
+        else:
+            out = map(cell_value, column)
+        if given is None or (given != "boolean" and not empty):
+            return out
+        # What storage.value_expression makes of these values, done here (C-level maps).
+        values = column if out is None else list(out)
+        return map(_STORED_BOOLEAN.get if given == "boolean" else _EMPTY.get, values, values)

@@ -392,8 +392,10 @@ def guess_column(
         guess.fit = sampled
         return guess
     fit, kind, reading, question = best
-    read = reader(kind, reading)
     guess.kind, guess.reading, guess.fit, guess.open_question = kind, reading, fit, question
+    if fit == sampled:  # no value missed: none to list (the sample is not read again)
+        return guess
+    read = reader(kind, reading)
     odd = [text for text in texts if read(text) is None]
     odd += [str(v) for v in natives if not _native_fits(kind, v)]
     guess.misfits = list(dict.fromkeys(odd))[:5]  # the first few different ones

@@ -9,7 +9,7 @@ import functools
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice, repeat
 from operator import itemgetter, setitem
@@ -102,6 +102,8 @@ def write_dataset(
     text_may_hold_nul: bool = True,
     second_half: SecondHalf | None = None,
     fitting: Callable[[], set[str]] | None = None,
+    error_free: Callable[[], bool] | None = None,
+    given: set[str] | None = None,
     readings: list[Reading] | None = None,
     markers: tuple[str, ...] = (),
     excel: bool = False,
@@ -120,8 +122,12 @@ def write_dataset(
     and another process loads the second half meanwhile; if anything about the split is off,
     the load starts again from ``checked_rows()``. ``fitting()``, asked after the load, names
     the columns whose every value is known to fit (a reader that saw them all): the check
-    passes over them. ``readings`` say how each column writes its values (day-first dates,
-    decimal commas…); ``markers`` are the words read as empty in typed columns (``NA``…).
+    passes over them; ``error_free()``, asked then too, True when that reader saw no Excel
+    error's text in any cell (the count of them, a scan of every column, is skipped).
+    ``given`` names the columns ``rows`` gives as SQLite stores them (bound as they are; not
+    so the rows read again).
+    ``readings`` say how each column writes its values (day-first dates, decimal commas…);
+    ``markers`` are the words read as empty in typed columns (``NA``…).
     """
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
@@ -137,7 +143,7 @@ def write_dataset(
     )
     try:
         try:
-            result = load(rows, second_half, fitting)
+            result = load(rows, second_half, fitting, error_free, given or set())
         except (StartAgain, ReadAgain):  # ReadAgain: the reader reads it another way
             if checked_rows is None:
                 raise
@@ -172,6 +178,8 @@ def _write(
     rows,
     second_half=None,
     fitting=None,
+    error_free=None,
+    given=frozenset(),
 ) -> LoadResult:
     start = time.perf_counter()
     if base is not None:
@@ -188,14 +196,15 @@ def _write(
             first_new = con.execute("SELECT coalesce(max(rowid), 0) + 1 FROM rows").fetchone()[0]
         if second_half is not None:
             second_half.start(partial, columns, bad_values, nul, spec)
-        bulk_insert(con, columns, rows, should_stop, spec.readings)
+        bulk_insert(con, columns, rows, should_stop, spec.readings, given)
         if second_half is not None:
             _drop_sentinel_row(con)
         loaded = time.perf_counter()
         fine = fitting() if fitting is not None else set()
         unsure = [c for c in columns if c.name not in fine]
         # Counted before the check, which empties #N/A (a missing marker).
-        errors = count_excel_errors(con, columns, first_new) if spec.excel else {}
+        counted = spec.excel and (error_free is None or not error_free())
+        errors = count_excel_errors(con, columns, first_new) if counted else {}
         result = check_values(con, unsure, first_new, bad_values, nul, spec.markers)
         result.excel_errors = errors
         if second_half is not None:
@@ -336,13 +345,18 @@ def bulk_insert(
     rows: Iterable[list],
     should_stop: Callable[[], bool] | None,
     readings: list[Reading] | None = None,
+    given: Collection[str] = (),
 ) -> None:
     """One statement, one transaction, a stream of rows: no per-row Python on this side
     unless a column's values need converting (``readings``). The columns are named: a table
-    appended to may hold them in another order."""
+    appended to may hold them in another order. The columns ``given`` come as SQLite stores
+    them: bound as they are, without :func:`value_expression`'s SQL."""
     rows = converted(rows, columns, readings)
     names = ", ".join(c.name for c in columns)
-    values = ", ".join(_insert_expression(i, c.type) for i, c in enumerate(columns, 1))
+    values = ", ".join(
+        f"?{i}" if c.name in given else _insert_expression(i, c.type)
+        for i, c in enumerate(columns, 1)
+    )
     if should_stop is not None:
         con.set_progress_handler(should_stop, 200_000)
     con.execute("BEGIN")

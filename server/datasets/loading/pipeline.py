@@ -24,6 +24,7 @@ from ...importers import (
     iter_rows,
     readings_for,
 )
+from ...importers.column_batches import column_converter
 from ...importers.readings import DEFAULT_MISSING
 from ..storage import Column, make_columns
 from . import split_load
@@ -125,10 +126,20 @@ def load_file(
         first_half_bytes = meter.bytes
         meter.bytes = lambda: first_half_bytes() + half.bytes_read()
     # A reader that saw every value (a streamed sheet) knows which columns need no check.
-    fitting = None
+    fitting = error_free = None
+    given: set[str] = set()
     if hasattr(fast, "fitting"):
         kinds = [c.type for c in columns]
         fitting = lambda: {columns[i].name for i in fast.fitting(kinds)}  # noqa: E731
+        error_free = fast.error_free
+        # Columns whose values SQLite takes as they are (no reading converts them) come as
+        # stored: the insert binds them without its SQL for empty cells and yes/no words.
+        plain = {
+            i: c.type
+            for i, (c, r) in enumerate(zip(columns, readings, strict=True))
+            if column_converter(c.type, r) is None
+        }
+        given = {columns[i].name for i in fast.give_as_stored(plain)}
     result = write_dataset(
         dest,
         columns,
@@ -140,6 +151,8 @@ def load_file(
         text_may_hold_nul=_may_hold_nul(path, sample),
         second_half=half,
         fitting=fitting,
+        error_free=error_free,
+        given=given,
         readings=readings,
         markers=DEFAULT_MISSING if markers is None else markers,
         excel=sample.options.format in ("xlsx", "xls", "ods"),
