@@ -17,7 +17,7 @@ from server.datasets.storage import make_columns
 from server.importers import inspect_file
 from server.importers.column_batches import column_converter
 from server.importers.delimited import SPLIT_SENTINEL
-from server.importers.readings import Reading
+from server.importers.readings import Reading, converter
 
 MISFITS = {  # row number: (amount, day, moment, count)
     3: ("NA", "03.01.2020", "03.01.2020 10:00:00", "3"),
@@ -160,3 +160,21 @@ def test_only_a_last_sentinel_row_is_passed_over(tmp_path):
     unsplit = ConvertedRows([["1,5"], sentinel], columns, reading)
     assert list(unsplit) == [[1.5], sentinel]  # the batch went value by value
     assert unsplit.fitting() == set()
+
+
+@pytest.mark.parametrize(
+    ("kind", "reading", "values"),
+    [
+        ("real", Reading("", ",", "."), ["1.234,56", "1\n2", "3"]),
+        ("real", Reading("", ",", "."), ["1,5\n", "2"]),
+        ("integer", Reading("", ",", " "), ["1 234", "12\n345", "\n"]),
+        ("datetime", Reading("dmy"), ["31.12.2024 23:59:59", "31.12.2024 10:00:00\n 11:00:00"]),
+        ("datetime", Reading("dmy"), ["31.12.2024\n 10:00:00", "01.01.2025"]),
+    ],
+)
+def test_a_value_with_a_newline_is_converted_as_one_by_one(kind, reading, values):
+    # A batch is matched as one text of lines: a newline inside a value must not pass for
+    # the end of one (a quoted newline in a CSV cell).
+    convert, each = column_converter(kind, reading), converter(kind, reading)
+    assert convert(values) == [each(v) for v in values]
+    assert convert.fits is False
