@@ -9,7 +9,7 @@ import functools
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice, repeat
 from operator import itemgetter, setitem
@@ -196,11 +196,19 @@ def _write(
             first_new = con.execute("SELECT coalesce(max(rowid), 0) + 1 FROM rows").fetchone()[0]
         if second_half is not None:
             second_half.start(partial, columns, bad_values, nul, spec)
-        bulk_insert(con, columns, rows, should_stop, spec.readings, given)
+        converted = bulk_insert(
+            con,
+            columns,
+            rows,
+            should_stop,
+            spec.readings,
+            given,
+            sentinel_last=second_half is not None,
+        )
         if second_half is not None:
             _drop_sentinel_row(con)
         loaded = time.perf_counter()
-        fine = fitting() if fitting is not None else set()
+        fine = converted | (fitting() if fitting is not None else set())
         unsure = [c for c in columns if c.name not in fine]
         # Counted before the check, which empties #N/A (a missing marker).
         counted = spec.excel and (error_free is None or not error_free())
@@ -296,35 +304,65 @@ def _add_second_half(
 BATCH_ROWS = 2048  # rows converted together: big enough for C-level maps, small in memory
 
 
-def converted(
-    rows: Iterable[list], columns: list[Column], readings: list[Reading] | None
-) -> Iterable[Sequence]:
-    """``rows`` with the values of the columns that need it in the form SQLite stores (ISO
-    dates, numbers); the others pass as they are, and so do all rows when none needs it.
-    Rows are converted a batch at a time, column by column (:mod:`.column_batches`)."""
-    if not readings:
-        return rows
-    pairs = [
-        (index, convert)
-        for index, (column, reading) in enumerate(zip(columns, readings, strict=True))
-        if (convert := column_converter(column.type, reading)) is not None
-    ]
-    if not pairs:
-        return rows
-    width = len(columns)
-    rows = iter(rows)
+class ConvertedRows:
+    """Rows with the values of the columns that need it in the form SQLite stores (ISO dates,
+    numbers); the others pass as they are, and so do all rows when none needs it. Rows are
+    converted a batch at a time, column by column (:mod:`.column_batches`).
 
-    def batches() -> Iterable[list]:
+    Once the rows are read, :meth:`fitting` names the columns whose every value the
+    conversion vouched for: the check after the load passes over them. With
+    ``sentinel_last`` (the first half of a split file, see ``split_load``) the last row is the
+    sentinel row, dropped after the load: it is passed on as written, which is what its
+    conversion gives (no sentinel fits a type), and vouches for nothing."""
+
+    def __init__(
+        self,
+        rows: Iterable[list],
+        columns: list[Column],
+        readings: list[Reading] | None,
+        sentinel_last: bool = False,
+    ) -> None:
+        self._rows, self._columns = rows, columns
+        self._pairs = (
+            [
+                (index, convert)
+                for index, (column, reading) in enumerate(zip(columns, readings, strict=True))
+                if (convert := column_converter(column.type, reading)) is not None
+            ]
+            if readings
+            else []
+        )
+        self._sentinel = [SPLIT_SENTINEL] * len(columns) if sentinel_last else None
+        self._held = False  # a sentinel row was held back: only the last row may be one
+
+    def __iter__(self) -> Iterator[Sequence]:
+        if not self._pairs:
+            return iter(self._rows)
+        return chain.from_iterable(self._batches())
+
+    def _batches(self) -> Iterable[list]:
+        width, pairs, rows = len(self._columns), self._pairs, iter(self._rows)
         while batch := list(islice(rows, BATCH_ROWS)):
+            if self._held:  # the held row was not the last: a row of the file, to be checked
+                for _index, convert in pairs:
+                    convert.fits = False
             if min(map(len, batch)) != width or max(map(len, batch)) != width:
                 yield list(_ragged_batch(batch, width, pairs))  # for SQLite to refuse
                 continue
-            for index, convert in pairs:  # C-level maps out of the rows and back in
-                values = convert(list(map(itemgetter(index), batch)))
-                deque(map(setitem, batch, repeat(index), values), maxlen=0)
+            sentinel = self._sentinel is not None and batch[-1] == self._sentinel
+            held = batch.pop() if sentinel else None
+            self._held = held is not None
+            if batch:
+                for index, convert in pairs:  # C-level maps out of the rows and back in
+                    values = convert(list(map(itemgetter(index), batch)))
+                    deque(map(setitem, batch, repeat(index), values), maxlen=0)
+            if held is not None:
+                batch.append(held)
             yield batch
 
-    return chain.from_iterable(batches())
+    def fitting(self) -> set[str]:
+        """The columns whose every value is known to fit its type (asked after the load)."""
+        return {self._columns[i].name for i, convert in self._pairs if convert.fits}
 
 
 def _ragged_batch(
@@ -346,12 +384,14 @@ def bulk_insert(
     should_stop: Callable[[], bool] | None,
     readings: list[Reading] | None = None,
     given: Collection[str] = (),
-) -> None:
+    sentinel_last: bool = False,
+) -> set[str]:
     """One statement, one transaction, a stream of rows: no per-row Python on this side
     unless a column's values need converting (``readings``). The columns are named: a table
     appended to may hold them in another order. The columns ``given`` come as SQLite stores
-    them: bound as they are, without :func:`value_expression`'s SQL."""
-    rows = converted(rows, columns, readings)
+    them: bound as they are, without :func:`value_expression`'s SQL. Returns the names of the
+    columns whose every value the conversion vouched for (see :class:`ConvertedRows`)."""
+    rows = ConvertedRows(rows, columns, readings, sentinel_last)
     names = ", ".join(c.name for c in columns)
     values = ", ".join(
         f"?{i}" if c.name in given else _insert_expression(i, c.type)
@@ -381,6 +421,7 @@ def bulk_insert(
     finally:
         con.set_progress_handler(None, 0)
     con.execute("COMMIT")
+    return rows.fitting()
 
 
 def check_values(

@@ -132,8 +132,9 @@ def load_half(
         con = connect(part)
         try:
             new_table(con, columns)
-            bulk_insert(con, columns, rows, report, spec.readings)
-            result = check_values(con, columns, 1, on_bad, nul, spec.markers)
+            fine = bulk_insert(con, columns, rows, report, spec.readings)
+            unsure = [c for c in columns if c.name not in fine]
+            result = check_values(con, unsure, 1, on_bad, nul, spec.markers)
             result.rows = con.execute("SELECT count(*) FROM rows").fetchone()[0]
         finally:
             con.close()
