@@ -82,36 +82,39 @@ def sees_everything(dataset: Dataset, user: User) -> bool:
     return dataset.owner_id == user.id or has_permission(user, "datasets.view_all")
 
 
+# The rules that apply to a person, read without building model objects: this runs for every
+# request of a limited person, where Peewee's query building alone took 0.2-0.3 ms.
+_RULES_FOR = (
+    'SELECT "column", kind, "values" FROM row_rule '
+    "WHERE dataset_id = ? AND (user_id = ? OR role_id = ?) ORDER BY id"
+)
+
+
 def restriction(dataset: Dataset, user: User) -> Restriction | None:
     """What ``user`` may see of ``dataset``'s rows: None for every row."""
     if sees_everything(dataset, user):
         return None
-    rules = list(
-        RowRule.select().where(
-            (RowRule.dataset == dataset.id)
-            & ((RowRule.user == user.id) | (RowRule.role == user.role_id))
-        )
-    )
+    rules = database.execute_sql(_RULES_FOR, (dataset.id, user.id, user.role_id)).fetchall()
     if not rules:
         return None
     columns = {c.name: c for c in columns_of(dataset)}
     clauses = []
-    for rule in rules:
-        column = columns.get(rule.column)
+    for name, kind, values in rules:
+        column = columns.get(name)
         if column is None:  # its column was dropped: the rule still narrows, to nothing
             continue
-        values = _stored(column, _wanted(rule, user))
+        values = _stored(column, _wanted(kind, values, user))
         if values:
             clauses.append((column.name, values))
     return Restriction(tuple(clauses))
 
 
-def _wanted(rule: RowRule, user: User) -> list[str]:
-    if rule.kind == "user_name":
+def _wanted(kind: str, values: str, user: User) -> list[str]:
+    if kind == "user_name":
         return [user.login]
-    if rule.kind == "display_name":
+    if kind == "display_name":
         return [user.display_name]
-    return list(json.loads(rule.values))
+    return list(json.loads(values))
 
 
 def _stored(column: Column, texts: list[str]) -> tuple[Any, ...]:
