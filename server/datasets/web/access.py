@@ -115,14 +115,11 @@ def open_rows(dataset: Dataset) -> sqlite3.Connection:
 
 def _through_index(dataset: Dataset, limit: Restriction, con: sqlite3.Connection) -> bool:
     """Whether the person's rows are best found through the rule column's index: when they
-    are few; when the rules are one value of one column (that index then lists them in table
-    order); when the request filters them further (a page walked in order would then step
+    are few; when the request filters them further (a page walked in order would then step
     over many rows for each it keeps); when it sorts and the rules are on one column (the
-    page uses the index on that column and the sort's, ``browse.ensure_rule_indexes``);
-    else by walking the table in the page's order."""
+    page walks the index on that column and the sort's, ``browse.ensure_rule_indexes``);
+    else by walking the table in the page's order (an export of many rows, too)."""
     if _seen(dataset, limit, con) * WALK_IN_ORDER_UP_TO < dataset.row_count:
-        return True
-    if len(limit.clauses) == 1 and len(limit.clauses[0][1]) == 1:
         return True
     if has_request_context():
         view = browse.View.from_args(request.args, columns_of(dataset))
