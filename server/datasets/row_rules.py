@@ -24,6 +24,7 @@ from ..audit_trail import record
 from ..db import database
 from ..models import Dataset, Role, RowRule, User
 from ..permissions import has_permission
+from ..prepared import Prepared
 from ..sqlite_files import connect
 from .catalog import columns_of, dataset_file
 from .cleaning.rows import RowError, parse_value
@@ -82,11 +83,19 @@ def sees_everything(dataset: Dataset, user: User) -> bool:
     return dataset.owner_id == user.id or has_permission(user, "datasets.view_all")
 
 
-# The rules that apply to a person, read without building model objects: this runs for every
-# request of a limited person, where Peewee's query building alone took 0.2-0.3 ms.
-_RULES_FOR = (
-    'SELECT "column", kind, "values" FROM row_rule '
-    "WHERE dataset_id = ? AND (user_id = ? OR role_id = ?) ORDER BY id"
+# The rules that apply to a person, with SQL built once (server/prepared.py): this runs for
+# every request of a limited person, where Peewee's query building took 0.2-0.3 ms.
+_rules_for = Prepared(
+    RowRule,
+    lambda dataset_id, user_id, role_id: (
+        RowRule.select()
+        .where(
+            (RowRule.dataset == dataset_id)
+            & ((RowRule.user == user_id) | (RowRule.role == role_id))
+        )
+        .order_by(RowRule.id)
+    ),
+    3,
 )
 
 
@@ -94,27 +103,27 @@ def restriction(dataset: Dataset, user: User) -> Restriction | None:
     """What ``user`` may see of ``dataset``'s rows: None for every row."""
     if sees_everything(dataset, user):
         return None
-    rules = database.execute_sql(_RULES_FOR, (dataset.id, user.id, user.role_id)).fetchall()
+    rules = _rules_for.all(dataset.id, user.id, user.role_id)
     if not rules:
         return None
     columns = {c.name: c for c in columns_of(dataset)}
     clauses = []
-    for name, kind, values in rules:
-        column = columns.get(name)
+    for rule in rules:
+        column = columns.get(rule.column)
         if column is None:  # its column was dropped: the rule still narrows, to nothing
             continue
-        values = _stored(column, _wanted(kind, values, user))
+        values = _stored(column, _wanted(rule, user))
         if values:
             clauses.append((column.name, values))
     return Restriction(tuple(clauses))
 
 
-def _wanted(kind: str, values: str, user: User) -> list[str]:
-    if kind == "user_name":
+def _wanted(rule: RowRule, user: User) -> list[str]:
+    if rule.kind == "user_name":
         return [user.login]
-    if kind == "display_name":
+    if rule.kind == "display_name":
         return [user.display_name]
-    return list(json.loads(values))
+    return list(json.loads(rule.values))
 
 
 def _stored(column: Column, texts: list[str]) -> tuple[Any, ...]:
