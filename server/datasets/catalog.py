@@ -63,11 +63,6 @@ def columns_json(columns: list[Column]) -> str:
     return json.dumps([c.as_dict() for c in columns], ensure_ascii=False)
 
 
-def _shared_with(user: User, editable: bool = False) -> ModelSelect:
-    """Ids of the datasets shared with ``user`` or their role (with edit rights if asked)."""
-    return _shares(user.id, user.role_id, editable)
-
-
 def _shares(user_id: int, role_id: int, editable: bool = False) -> ModelSelect:
     query = DatasetShare.select(DatasetShare.dataset).where(
         (DatasetShare.user == user_id) | (DatasetShare.role == role_id)
@@ -102,17 +97,28 @@ _readable_dataset = Prepared(
     3,
 )
 _user_by_id = Prepared(User, lambda user_id: User.select().where(User.id == user_id).limit(1), 1)
+# Whether each share of a dataset with a person (or their role) lets them edit: what
+# access_to asks on every page of a dataset shared with them.
+_shares_of_dataset = Prepared(
+    DatasetShare,
+    lambda dataset_id, user_id, role_id: DatasetShare.select(DatasetShare.can_edit).where(
+        (DatasetShare.dataset == dataset_id)
+        & ((DatasetShare.user == user_id) | (DatasetShare.role == role_id))
+    ),
+    3,
+)
 
 
 def access_to(user: User, dataset: Dataset) -> str | None:
     """What ``user`` may do with ``dataset``: "edit", "read", or None (it is invisible)."""
     if dataset.owner_id == user.id or has_permission(user, "datasets.edit_all"):
         return "edit"
-    if _shared_with(user, editable=True).where(DatasetShare.dataset == dataset.id).exists():
+    shares = [
+        bool(edit) for (edit,) in _shares_of_dataset.tuples(dataset.id, user.id, user.role_id)
+    ]
+    if any(shares):
         return "edit"
-    if has_permission(user, "datasets.view_all"):
-        return "read"
-    if _shared_with(user).where(DatasetShare.dataset == dataset.id).exists():
+    if shares or has_permission(user, "datasets.view_all"):
         return "read"
     return None
 

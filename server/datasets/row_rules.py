@@ -24,6 +24,7 @@ from ..audit_trail import record
 from ..db import database
 from ..models import Dataset, Role, RowRule, User
 from ..permissions import has_permission
+from ..prepared import Prepared
 from ..sqlite_files import connect
 from .catalog import columns_of, dataset_file
 from .cleaning.rows import RowError, parse_value
@@ -82,16 +83,27 @@ def sees_everything(dataset: Dataset, user: User) -> bool:
     return dataset.owner_id == user.id or has_permission(user, "datasets.view_all")
 
 
+# The rules that apply to a person, with SQL built once (server/prepared.py): this runs for
+# every request of a limited person, where Peewee's query building took 0.2-0.3 ms.
+_rules_for = Prepared(
+    RowRule,
+    lambda dataset_id, user_id, role_id: (
+        RowRule.select()
+        .where(
+            (RowRule.dataset == dataset_id)
+            & ((RowRule.user == user_id) | (RowRule.role == role_id))
+        )
+        .order_by(RowRule.id)
+    ),
+    3,
+)
+
+
 def restriction(dataset: Dataset, user: User) -> Restriction | None:
     """What ``user`` may see of ``dataset``'s rows: None for every row."""
     if sees_everything(dataset, user):
         return None
-    rules = list(
-        RowRule.select().where(
-            (RowRule.dataset == dataset.id)
-            & ((RowRule.user == user.id) | (RowRule.role == user.role_id))
-        )
-    )
+    rules = _rules_for.all(dataset.id, user.id, user.role_id)
     if not rules:
         return None
     columns = {c.name: c for c in columns_of(dataset)}

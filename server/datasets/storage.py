@@ -276,6 +276,24 @@ def column_index(name: str) -> str:
     return f"rows_by_{name}"
 
 
+def pair_index(first: str, second: str) -> str:
+    """The name of the index on two columns: a row rule's column, then a column that a person
+    limited by the rule sorts or filters by (made on demand, see browse.ensure_rule_indexes)."""
+    return f"{column_index(first)}_then_{second}"
+
+
+def drop_indexes_on(con: sqlite3.Connection, name: str) -> None:
+    """Drop every index that holds column ``name`` (before the column itself is dropped:
+    SQLite refuses to drop an indexed column)."""
+    for (index,) in con.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'rows' "
+        "AND sql IS NOT NULL"
+    ).fetchall():
+        held = [row[2] for row in con.execute(f'PRAGMA index_info("{index}")')]
+        if name in held:
+            con.execute(f'DROP INDEX "{index}"')
+
+
 def drop_name_bound(con: sqlite3.Connection) -> None:
     """Drop what is named after the columns — the search index, its kept results and the column
     indexes — before columns are renamed; the search index is rebuilt after, the rest on demand."""

@@ -22,7 +22,7 @@ from ..storage import (
     Column,
     bad_value,
     build_search_index,
-    column_index,
+    drop_indexes_on,
     drop_search_sets,
     value_expression,
 )
@@ -304,7 +304,7 @@ def _drop(con, columns, p):
 
 def _drop_physical(con: sqlite3.Connection, name: str) -> None:
     con.execute("DROP TABLE IF EXISTS rows_fts")  # it names the column; rebuilt after the step
-    con.execute(f"DROP INDEX IF EXISTS {column_index(name)}")
+    drop_indexes_on(con, name)  # its own index and any row rule's pair holding it
     con.execute(f"ALTER TABLE rows DROP COLUMN {name}")
 
 

@@ -83,25 +83,49 @@ def restrict(
 
     ``indexed`` False keeps SQLite from finding the rows through the clauses' columns' indexes
     (for someone who sees many rows, walking the table in a page's order finds its rows in a
-    few thousand steps, where the index would collect and sort all of theirs first)."""
+    few thousand steps, where the index would collect and sort all of theirs first).
+
+    A clause with one value is written ``column = (that value)``, not ``IN``: SQLite then
+    knows that the column's index hands over the rows in rowid order, so a page in table
+    order walks it and stops after its rows instead of collecting and sorting all of them."""
     for column, _ in clauses:
         if not (column[:1] == "c" and column[1:].isdigit()):
             raise ValueError(f"not a dataset column: {column!r}")
-    con.execute(f"CREATE TEMP TABLE {VALUES_TABLE} (clause INTEGER NOT NULL, value)")
+    con.execute(
+        f"CREATE TEMP TABLE {VALUES_TABLE} (clause INTEGER NOT NULL, name TEXT NOT NULL, value)"
+    )
     con.executemany(
-        f"INSERT INTO temp.{VALUES_TABLE} VALUES (?, ?)",
-        [(n, value) for n, (_, values) in enumerate(clauses) for value in values],
+        f"INSERT INTO temp.{VALUES_TABLE} VALUES (?, ?, ?)",
+        [
+            (n, column, value)
+            for n, (column, values) in enumerate(clauses)
+            for value in dict.fromkeys(values)
+        ],
     )
     condition = " OR ".join(
-        f"{'' if indexed else '+'}{column} IN "
+        f"{'' if indexed else '+'}{column} "
+        f"{'=' if len(set(values)) == 1 else 'IN'} "
         f"(SELECT value FROM temp.{VALUES_TABLE} WHERE clause = {n})"
-        for n, (column, _) in enumerate(clauses)
+        for n, (column, values) in enumerate(clauses)
     )
     con.execute(
         f"CREATE TEMP VIEW {VIEW} AS SELECT rowid AS rowid, * FROM main.rows "
         f"WHERE {condition or '0'}"
     )
     con.set_authorizer(_Authorizer())
+
+
+def rule_clauses(con: sqlite3.Connection) -> list[tuple[str, tuple[object, ...]]] | None:
+    """The clauses ``con`` was restricted to (column, values), read back from the connection
+    itself; None when it sees every row. For planning only: the view enforces them."""
+    if not is_restricted(con):
+        return None
+    clauses: dict[int, tuple[str, list]] = {}
+    for clause, column, value in con.execute(
+        f"SELECT clause, name, value FROM temp.{VALUES_TABLE} ORDER BY clause, rowid"
+    ):
+        clauses.setdefault(clause, (column, []))[1].append(value)
+    return [(column, tuple(values)) for column, values in clauses.values()]
 
 
 def is_restricted(con: sqlite3.Connection) -> bool:

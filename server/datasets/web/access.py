@@ -115,12 +115,16 @@ def open_rows(dataset: Dataset) -> sqlite3.Connection:
 
 def _through_index(dataset: Dataset, limit: Restriction, con: sqlite3.Connection) -> bool:
     """Whether the person's rows are best found through the rule column's index: when they
-    are few, or when the request filters them further (a page walked in order would then
-    step over many rows for each it keeps); else by walking the table in the page's order."""
+    are few; when the request filters them further (a page walked in order would then step
+    over many rows for each it keeps); when it sorts and the rules are on one column (the
+    page walks the index on that column and the sort's, ``browse.ensure_rule_indexes``);
+    else by walking the table in the page's order (an export of many rows, too)."""
     if _seen(dataset, limit, con) * WALK_IN_ORDER_UP_TO < dataset.row_count:
         return True
     if has_request_context():
-        return browse.View.from_args(request.args, columns_of(dataset)).filters != ()
+        view = browse.View.from_args(request.args, columns_of(dataset))
+        one_column = len({column for column, _ in limit.clauses}) == 1
+        return view.filters != () or (view.sort is not None and one_column)
     return False
 
 
@@ -188,10 +192,13 @@ def read_page(
 
 def count_of(dataset: Dataset, con, columns, view: browse.View, searchable: bool) -> int:
     """How many rows the view has: counted once per view and kept until the data changes."""
-    limited = limit_of(dataset) is not None
+    limit = limit_of(dataset)
     if not view.narrowed:
         return rows_seen(dataset)
-    sql, params = browse.count_query(view, columns, searchable, from_index=not limited)
+    rules = None if limit is None else list(limit.clauses)
+    sql, params = browse.count_query(
+        view, columns, searchable, from_index=limit is None, rules=rules
+    )
     return counts.count(con, version_key(dataset), sql, params)
 
 
