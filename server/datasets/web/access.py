@@ -58,6 +58,9 @@ def dataset_or_404(dataset_id: int, need: str = "read") -> Dataset:
     elif need == "share" and limit_of(dataset) is not None:
         # Sharing, or removing a rule, would give others (or themselves) rows they cannot see.
         abort(make_response(*render_error(403, SHARING_NEEDS_ALL_ROWS)))
+    elif need == "delete" and limit_of(dataset) is not None:
+        # Deleting the dataset deletes every row (and its page says how many there are).
+        abort(make_response(*render_error(403, DELETING_NEEDS_ALL_ROWS)))
     return dataset
 
 
@@ -72,6 +75,19 @@ SHARING_NEEDS_ALL_ROWS = (
     "Row rules let you see only some of this dataset's rows, so you cannot share it or change "
     "its rules: that would give others rows you cannot see. Ask the dataset's owner."
 )
+
+
+DELETING_NEEDS_ALL_ROWS = (
+    "Row rules let you see only some of this dataset's rows, so you cannot delete it: that "
+    "would delete rows you cannot see. Ask the dataset's owner."
+)
+
+
+def may_whole(dataset: Dataset, action: str) -> bool:
+    """Whether the signed-in person may ``action`` ("share", "delete") the dataset as a whole:
+    what the pages offer. Someone limited by row rules may not: it reaches rows they cannot
+    see."""
+    return may(current_user, dataset, action) and limit_of(dataset) is None
 
 
 def limit_of(dataset: Dataset) -> Restriction | None:

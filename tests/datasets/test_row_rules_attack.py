@@ -1,0 +1,316 @@
+"""An attacker's review of row rules (#18): a rule-limited viewer and a rule-limited editor,
+each seeing 5 rows of 25, try every route and parameter to read a value of a hidden row or to
+change one. Every value of the hidden rows is distinctive (names, five-digit numbers, dates of
+1873, scores of 55xx), and no answer may hold any of them, in any form the pages write them."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from urllib.parse import unquote
+
+import pytest
+
+from server.datasets import row_rules, versions
+from server.datasets.catalog import columns_of
+from server.datasets.cleaning import rows, steps
+from server.datasets.reading.browse import encode_cursor
+from server.datasets.sharing import share
+from server.models import Dataset
+from tests.helpers import make_dataset, make_role, make_user, signed_in
+
+HEADER = "id,doctor,patient,minutes,seen,score,paid,ward,note\n"
+OWN = range(1, 26, 5)  # rows 1, 6, 11, 16, 21: Dana's, on ward 7
+
+
+def _row(n: int) -> str:
+    if n in OWN:
+        return f"{n},dana,Own{n}pat,{10 + n},2024-02-{n:02d},{n}.5,yes,7,mine{n}\n"
+    doctor = "omar" if n % 2 else "nils"
+    return (
+        f"{n},{doctor},Hq{n}zed,{40000 + 37 * n},1873-{1 + n % 12:02d}-{n:02d},"
+        f"{5500 + n}.25,no,{n % 5 + 1},nq{n}secret\n"
+    )
+
+
+WARD = HEADER + "".join(_row(n) for n in range(1, 26))
+HIDDEN_IDS = [n for n in range(1, 26) if n not in OWN]
+# What no answer to a limited person may hold: the hidden rows' words, numbers, dates, scores.
+HIDDEN_WORDS = [f"Hq{n}zed" for n in HIDDEN_IDS] + [f"nq{n}secret" for n in HIDDEN_IDS]
+
+
+def _number(value: int) -> str:
+    """A whole number as the pages may write it: 40074 or 40,074 (not inside a longer one)."""
+    return rf"(?<![\d,.]){value // 1000},?{value % 1000:03d}(?![\d,])"
+
+
+HIDDEN_PATTERNS = [
+    re.compile("|".join(_number(40000 + 37 * n) for n in HIDDEN_IDS)),  # minutes
+    re.compile("|".join(_number(5500 + n) for n in HIDDEN_IDS)),  # scores (their whole part)
+    re.compile(r"1873"),  # the hidden rows' dates
+    re.compile(r"\bomar\b|\bnils\b"),  # the other doctors
+]
+# CSRF tokens and other random text may hold any digits: left out before checking.
+_NOISE = re.compile(r'(csrf[^"]*" (?:content|value)="[^"]+")|(nonce="[^"]+")')
+
+
+def hidden_values_in(text: str) -> list[str]:
+    """Every hidden value (or trace of one) in ``text``."""
+    text = _NOISE.sub("", text)
+    found = [w for w in HIDDEN_WORDS if w in text]
+    for pattern in HIDDEN_PATTERNS:
+        found.extend(m.group(0) for m in pattern.finditer(text))
+    return found
+
+
+def body_of(response) -> str:
+    data = response.get_data()
+    if data[:2] == b"PK":  # a spreadsheet: its XML
+        sheet = zipfile.ZipFile(io.BytesIO(data))
+        return "".join(sheet.read(n).decode() for n in sheet.namelist() if "theme" not in n)
+    return data.decode("utf-8", "replace")
+
+
+@pytest.fixture
+def ward(app, people):
+    """Eddie's 25 appointments. Dana (a Doctor, who may change them) sees the rows where the
+    doctor is her user name; Vic (a viewer) the rows on ward 7 (a rule on a whole-number
+    column): both the same 5 rows."""
+    doctor = make_role("Doctor", ["datasets.export", "datasets.import"])
+    dana = make_user("dana", doctor, display_name="Dana Doe")
+    vic = make_user("vic", "viewer", display_name="Vic Viewer")
+    dataset = make_dataset(app, people["editor"], WARD, name="Ward")
+    share(dataset, by=people["editor"], role=doctor, can_edit=True)
+    share(dataset, by=people["editor"], user=vic)
+    data_dir = app.config["DATA_DIR"]
+    row_rules.add_rule(
+        dataset, role=doctor, column="c2", kind="user_name", values=[], data_dir=data_dir
+    )
+    row_rules.add_rule(
+        dataset, user=vic, column="c8", kind="value", values=["7"], data_dir=data_dir
+    )
+    assert dana and vic
+    return Dataset.get_by_id(dataset.id)
+
+
+def stored(app, dataset) -> dict[int, dict]:
+    dataset = Dataset.get_by_id(dataset.id)
+    columns = columns_of(dataset)
+    return {n: versions.read_row(dataset, columns, n, app.config["DATA_DIR"]) for n in range(1, 26)}
+
+
+def latest(dataset) -> int:
+    return versions.latest(Dataset.get_by_id(dataset.id)).number
+
+
+def reads(dataset_id: int) -> list[str]:
+    """Every read a limited person can ask, with the parameters that could reveal the most."""
+    base = f"/datasets/{dataset_id}"
+    api = f"/api/v1/datasets/{dataset_id}"
+    names = [f"c{i}" for i in range(1, 10)]
+    paths = ["/datasets", "/datasets?q=Ward", "/api/v1/datasets", api, base, f"{base}?last=1"]
+    for c in names:
+        for direction in ("", "&dir=desc"):
+            paths.append(f"{base}?sort={c}{direction}")
+            paths.append(f"{base}?sort={c}{direction}&q=pat")
+        for op in ("empty", "notempty", "misfit"):
+            paths.append(f"{base}?{c}.{op}=1")
+        paths += [f"{base}/facets/{c}", f"{api}/facets/{c}", f"{base}/facets/{c}?q=zed"]
+        paths.append(f"{base}/chart?kind=bar&column={c}")
+        paths.append(f"{base}/chart.svg?kind=bar&column={c}")
+        paths.append(f"{base}/chart.svg?kind=histogram&column={c}")
+        paths.append(f"{base}/chart?kind=bar&column={c}&by=c2&stack=stacked")
+        for fn in ("distinct", "min", "max", "median", "sum", "mean"):
+            paths.append(f"{base}/summary?by=c7&fn1={fn}&of1={c}")
+            paths.append(f"{api}/summary?fn1={fn}&of1={c}")
+        paths.append(f"{base}/summary?by={c}&fn1=count")
+        paths.append(f"{base}/summary.csv?by={c}&fn1=count")
+        paths.append(f"{api}/summary?by={c}&fn1=count")
+    for period in ("day", "week", "month", "year"):
+        paths.append(f"{base}/chart?kind=line&date=c5&period={period}&agg=sum&value=c4")
+        paths.append(f"{base}/summary?by=c5&by_period={period}&fn1=max&of1=c4")
+    paths += [
+        f"{base}/chart?kind=scatter&x=c4&y=c6",
+        f"{base}/chart.svg?kind=scatter&x=c4&y=c6",
+        f"{base}/profile",
+        f"{base}/profile?c4.min=0",
+        f"{base}/profile/status",
+        f"{base}?c4.min=0&c4.max=99999",
+        f"{base}?c5.min=1800-01-01",
+        f"{base}?c6.max=9999",
+        f"{base}?c3.in=Own1pat|Own6pat",
+        f"{base}?c2.in=omar|nils",
+        f"{base}?c2.eq=omar",
+        f"{base}?c8.in=1|2|3|4|5",
+        f"{base}?q=zed",
+        f"{base}?q=secret",
+        f"{base}?q=Hq",
+        f"{base}?page=2",
+        f"{base}?page=5",
+        f"{api}/rows?limit=1000",
+        f"{api}/rows?q=zed",
+        f"{api}/rows?sort=c4&dir=desc",
+        f"{base}/views",
+        f"{base}/recipes",
+        f"{base}/about",
+        f"{base}/rows/new",
+    ]
+    for fmt in ("csv", "csv-bom", "json", "xlsx"):
+        paths += [f"{base}/export?format={fmt}", f"{base}/export?format={fmt}&sort=c4&dir=desc"]
+    # Page links with cursors made up to start beside or inside the hidden rows.
+    for n in (2, 3, 13, 25):
+        for sort, value in (
+            ("", None),
+            ("&sort=c4", 40000 + 37 * n),
+            ("&sort=c4&dir=desc", 40000 + 37 * n),
+            ("&sort=c3", f"Hq{n}zed"),
+            ("&sort=c5", "1873-01-01"),
+        ):
+            for way in ("after", "before"):
+                cursor = encode_cursor(value, n)
+                paths.append(f"{base}?{way}={cursor}{sort}")
+                paths.append(f"{api}/rows?{way}={cursor}{sort}")
+    for n in range(1, 26):
+        paths += [f"{base}/rows/{n}/edit", f"{base}/rows/{n}/history"]
+    return paths
+
+
+@pytest.mark.parametrize("login", ["dana", "vic"])
+def test_no_read_gives_a_limited_person_a_hidden_value(app, people, ward, login):
+    client = signed_in(app, login)
+    answered = 0
+    for path in reads(ward.id):
+        response = client.get(path)
+        assert response.status_code < 500, path
+        answered += response.status_code == 200
+        asked = set(hidden_values_in(unquote(path)))  # the person's own words, said back
+        found = [v for v in hidden_values_in(body_of(response)) if v not in asked]
+        assert found == [], (path, response.status_code, found)
+    assert answered > 250, answered
+    # The owner sees them all (the check itself finds hidden values where they are).
+    owner = signed_in(app, people["editor"].login)
+    text = body_of(owner.get(f"/datasets/{ward.id}/export?format=csv"))
+    assert len(set(hidden_values_in(text))) > 40
+
+
+def test_the_rules_find_the_same_rows_by_text_and_by_number(app, ward):
+    """Dana's rule (her user name, on a text column) and Vic's (the value 7, typed as text, on
+    a whole-number column) both find exactly rows 1, 6, 11, 16 and 21."""
+    for login in ("dana", "vic"):
+        answer = signed_in(app, login).get(f"/api/v1/datasets/{ward.id}/rows").get_json()
+        assert [r["_rowid"] for r in answer["rows"]] == list(OWN), login
+        assert answer["total"] == 5
+        assert [r["c8"] for r in answer["rows"]] == [7] * 5
+
+
+def test_a_limited_editor_changes_no_hidden_row_by_any_route(app, ward):
+    dana = signed_in(app, "dana")
+    base = f"/datasets/{ward.id}"
+    before = stored(app, ward)
+    for n in HIDDEN_IDS[:6]:
+        version = latest(ward)
+        fields = {"c2": "dana", "c3": "Taken", "c8": "7", "version": version}
+        response = dana.post_form(f"{base}/rows/{n}/edit", fields)
+        assert response.status_code == 404, n
+        for column, value in (("c3", "Taken"), ("c2", "dana"), ("c8", "7")):
+            response = dana.post_form(
+                f"{base}/rows/{n}/cell",
+                {"column": column, "value": value, "before": "", "version": version},
+            )
+            assert response.status_code == 400 and "does not exist" in response.get_json()["error"]
+            assert hidden_values_in(body_of(response)) == []
+        # A list of rows to delete that holds one hidden row: none is deleted.
+        response = dana.post_form(
+            f"{base}/rows/delete", {"row": ["1", str(n)], "version": version}, follow_redirects=True
+        )
+        assert f"Row {n:,} does not exist" in body_of(response)
+        assert hidden_values_in(body_of(response)) == []
+    # A row added outside her rules, or hers edited out of them: refused, nothing changed.
+    new = {"c1": "99", "c2": "omar", "c3": "Sneak", "c7": "yes", "c8": "7", "version": latest(ward)}
+    response = dana.post_form(f"{base}/rows/new", new)
+    assert response.status_code == 400 and "a row you add must be one of them" in body_of(response)
+    response = dana.post_form(
+        f"{base}/rows/1/cell", {"column": "c2", "value": "omar", "version": latest(ward)}
+    )
+    assert (
+        response.status_code == 400 and "no longer be one of them" in response.get_json()["error"]
+    )
+    response = dana.post_form(
+        f"{base}/rows/1/cell", {"column": "c2", "value": "", "version": latest(ward)}
+    )
+    assert response.status_code == 400
+    assert stored(app, ward) == before
+    # Vic may only read: every change is refused.
+    vic = signed_in(app, "vic")
+    for path, form in (
+        (f"{base}/rows/1/edit", {"c3": "X"}),
+        (f"{base}/rows/1/cell", {"column": "c3", "value": "X"}),
+        (f"{base}/rows/delete", {"row": "1"}),
+        (f"{base}/rows/new", {"c2": "dana", "c8": "7"}),
+        (f"{base}/about", {"name": "Mine", "description": ""}),
+    ):
+        assert vic.post_form(path, {**form, "version": latest(ward)}).status_code == 403, path
+    assert stored(app, ward) == before
+
+
+def test_whole_dataset_actions_are_refused_to_a_limited_person(app, people, ward):
+    """Deleting the dataset, cleaning it, undo, redo, going back, recipes, the history and
+    appending or replacing by import reach every row: refused to a limited person, even one
+    whose role may change every dataset it sees."""
+    chief = make_role("Chief", ["datasets.edit_all", "datasets.export"])
+    make_user("cleo", chief, display_name="Cleo Chief")
+    share(ward, by=people["editor"], role=chief)
+    row_rules.add_rule(
+        ward, role=chief, column="c8", kind="value", values=["7"], data_dir=app.config["DATA_DIR"]
+    )
+    base = f"/datasets/{ward.id}"
+    for login in ("dana", "cleo"):
+        client = signed_in(app, login)
+        page = body_of(client.get(base))
+        assert "5 rows" in page and f"{base}/delete" not in page
+        response = client.get(f"{base}/delete")
+        assert response.status_code == 403 and "25" not in body_of(response), login
+        response = client.post_form(f"{base}/delete")
+        assert response.status_code == 403, login
+        assert Dataset.get_or_none(Dataset.id == ward.id) is not None
+        for path in ("undo", "redo", "history/1/go-back", "clean", "recipes"):
+            response = client.post_form(f"{base}/{path}", {"version": latest(ward)})
+            assert response.status_code == 403, (login, path)
+        assert client.get(f"{base}/history").status_code == 403
+    assert len(stored(app, ward)) == 25 and None not in stored(app, ward).values()
+
+
+def test_a_refused_change_names_no_value_of_a_hidden_row(app, people, ward):
+    """The owner changes a column's type and the summary names values that do not fit, some
+    of hidden rows. Dana's change made on the page from before is refused as out of date,
+    and the sentence says who changed the dataset and when, not what the change said."""
+    data_dir = app.config["DATA_DIR"]
+    opened = latest(ward)
+    steps.apply_step(
+        Dataset.get_by_id(ward.id),
+        "cast",
+        {"column": "c3", "type": "integer"},
+        people["editor"],
+        data_dir,
+        opened,
+    )
+    summary = versions.latest(Dataset.get_by_id(ward.id)).summary
+    assert "Hq2zed" in summary  # the owner's history says which values did not fit
+    dana = signed_in(app, "dana")
+    base = f"/datasets/{ward.id}"
+    answers = [
+        dana.post_form(f"{base}/rows/1/cell", {"column": "c4", "value": "12", "version": opened}),
+        dana.post_form(f"{base}/rows/1/edit", {"c4": "12", "c7": "yes", "version": opened}),
+        dana.post_form(
+            f"{base}/rows/delete", {"row": "1", "version": opened}, follow_redirects=True
+        ),
+    ]
+    for response in answers:
+        text = body_of(response)
+        assert "Eddie Editor changed this dataset after you opened it" in text, text[-2000:]
+        assert hidden_values_in(text) == [] and "to integer" not in text
+    assert stored(app, ward)[1]["c4"] == 11
+    # The owner, who sees every row, is told what the change was.
+    with pytest.raises(versions.Stale, match="Hq2zed"):
+        rows.edit_row(ward.id, opened, 1, {"c4": "12"}, people["editor"], data_dir)
