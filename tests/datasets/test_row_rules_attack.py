@@ -6,6 +6,7 @@ change one. Every value of the hidden rows is distinctive (names, five-digit num
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 from urllib.parse import unquote
@@ -314,3 +315,146 @@ def test_a_refused_change_names_no_value_of_a_hidden_row(app, people, ward):
     # The owner, who sees every row, is told what the change was.
     with pytest.raises(versions.Stale, match="Hq2zed"):
         rows.edit_row(ward.id, opened, 1, {"c4": "12"}, people["editor"], data_dir)
+
+
+def _step(app, people, dataset, kind: str, **params) -> None:
+    current = Dataset.get_by_id(dataset.id)
+    steps.apply_step(
+        current, kind, params, people["editor"], app.config["DATA_DIR"], current.version
+    )
+
+
+def _undo(app, people, dataset) -> None:
+    current = Dataset.get_by_id(dataset.id)
+    versions.undo(current.id, current.version, people["editor"], app.config["DATA_DIR"])
+
+
+def seen_ids(app, login: str, dataset) -> list[int]:
+    answer = signed_in(app, login).get(f"/api/v1/datasets/{dataset.id}/rows?limit=100")
+    return [r["_rowid"] for r in answer.get_json()["rows"]]
+
+
+def test_a_rule_whose_column_another_takes_over_lets_nobody_see_rows(app, people, ward):
+    """Nia's rule is on the last column (note). The owner drops it: she sees nothing. The owner
+    then splits the doctor column: a new column takes the dropped one's identifier (c9), and
+    its values (“om” for Omar's rows) are those of her rule; she still sees nothing."""
+    nia = make_user("nia", "viewer", display_name="Nia Nurse")
+    share(ward, by=people["editor"], user=nia)
+    row_rules.add_rule(
+        ward,
+        user=nia,
+        column="c9",
+        kind="one_of",
+        values=["mine1", "om"],
+        data_dir=app.config["DATA_DIR"],
+    )
+    assert seen_ids(app, "nia", ward) == [1]
+    _step(app, people, ward, "drop", column="c9")
+    assert seen_ids(app, "nia", ward) == []
+    _step(app, people, ward, "split", column="c2", delimiter="a")
+    columns = columns_of(Dataset.get_by_id(ward.id))
+    assert ("c9", "doctor 1") in [(c.name, c.label) for c in columns]
+    assert seen_ids(app, "nia", ward) == []
+    for path in ("", "/export?format=csv", "/facets/c9", "/summary?by=c9&fn1=count"):
+        text = body_of(signed_in(app, "nia").get(f"/datasets/{ward.id}{path}"))
+        assert hidden_values_in(text) == [] and "Own1pat" not in text, path
+    # The rules page tells the owner why, and what to do.
+    page = body_of(signed_in(app, "eddie").get(f"/datasets/{ward.id}/sharing/rules"))
+    assert "the column note was renamed or removed since: this rule lets them see no row" in page
+    assert "Nia Nurse" in page and "would see 0 of 25 rows" in page
+    # Undoing the split and the drop brings the note column back, and her row with it.
+    _undo(app, people, ward)
+    _undo(app, people, ward)
+    assert seen_ids(app, "nia", ward) == [1]
+
+
+def test_a_renamed_rule_column_closes_the_rule_until_it_is_undone(app, people, ward):
+    _step(app, people, ward, "rename", column="c2", label="physician")
+    assert seen_ids(app, "dana", ward) == []
+    assert body_of(signed_in(app, "dana").get(f"/datasets/{ward.id}")).count("0 rows") >= 1
+    assert seen_ids(app, "vic", ward) == list(OWN)  # his rule is on another column
+    _undo(app, people, ward)
+    assert seen_ids(app, "dana", ward) == list(OWN)
+
+
+def test_a_rule_follows_its_column_through_a_change_of_type_and_its_undo(app, people, ward):
+    """Vic's rule (ward 7) on a whole-number column made text, then back: his rows either
+    way. Dana's (her user name) on the doctor column made whole numbers: no name is a number,
+    so she sees nothing (never everything); undone, her rows again."""
+    _step(app, people, ward, "cast", column="c8", type="text")
+    assert seen_ids(app, "vic", ward) == list(OWN)
+    _undo(app, people, ward)
+    assert seen_ids(app, "vic", ward) == list(OWN)
+    _step(app, people, ward, "cast", column="c2", type="integer")
+    assert seen_ids(app, "dana", ward) == []
+    dana = signed_in(app, "dana")
+    assert dana.get(f"/datasets/{ward.id}/rows/1/edit").status_code == 404
+    _undo(app, people, ward)
+    assert seen_ids(app, "dana", ward) == list(OWN)
+
+
+def test_a_display_name_rule_follows_a_new_display_name(app, people, ward):
+    """Ulla sees the rows whose doctor is her display name. Renamed from “omar” to “dana”,
+    she sees Dana's rows at once, with their count (nothing kept from before is reused)."""
+    ulla = make_user("ulla", "viewer", display_name="omar")
+    share(ward, by=people["editor"], user=ulla)
+    row_rules.add_rule(
+        ward,
+        user=ulla,
+        column="c2",
+        kind="display_name",
+        values=[],
+        data_dir=app.config["DATA_DIR"],
+    )
+    client = signed_in(app, "ulla")
+    omars = [n for n in HIDDEN_IDS if n % 2]
+    assert seen_ids(app, "ulla", ward) == omars
+    assert f"{len(omars)} rows" in body_of(client.get(f"/datasets/{ward.id}"))
+    ulla.display_name = "dana"
+    ulla.save()
+    assert seen_ids(app, "ulla", ward) == list(OWN)
+    page = body_of(client.get(f"/datasets/{ward.id}"))
+    assert "5 rows" in page and hidden_values_in(page) == []
+    facet = client.get(f"/api/v1/datasets/{ward.id}/facets/c2").get_json()
+    assert [(i["label"], i["count"]) for i in facet["items"]] == [("dana", 5)]
+
+
+def test_rules_made_before_labels_were_kept_take_their_columns_label(tmp_path):
+    """m0013: a rule made earlier takes its column's label; one whose column is gone, none
+    (and so lets nobody see rows)."""
+    from server.db import open_database
+    from server.migrations import migrate
+
+    data = tmp_path / "old"
+    data.mkdir()
+    db = open_database(data / "sheaf.db")
+    migrate(db, target=12)
+    role = db.execute_sql("SELECT id FROM role WHERE builtin = 'viewer'").fetchone()[0]
+    db.execute_sql(
+        "INSERT INTO user (id, login, login_key, display_name, password_hash, role_id, "
+        "session_version, created_at) VALUES (1, 'eddie', 'eddie', 'Eddie', 'x', ?, 'v', "
+        "'2026-01-01T00:00:00+00:00')",
+        (role,),
+    )
+    columns = json.dumps(
+        [
+            {"name": "c1", "label": "doctor", "type": "text"},
+            {"name": "c3", "label": "ward", "type": "integer"},
+        ]
+    )
+    db.execute_sql(
+        "INSERT INTO dataset (id, name, description, owner_id, storage_key, row_count, columns, "
+        "created_at, updated_at) VALUES (1, 'Old', '', 1, 'k', 2, ?, "
+        "'2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')",
+        (columns,),
+    )
+    for column in ("c1", "c2", "c3"):
+        db.execute_sql(
+            'INSERT INTO row_rule (dataset_id, role_id, "column", kind, created_at) '
+            "VALUES (1, ?, ?, 'user_name', '2026-01-02T00:00:00+00:00')",
+            (role, column),
+        )
+    migrate(db)
+    found = db.execute_sql('SELECT "column", label FROM row_rule ORDER BY id').fetchall()
+    assert found == [("c1", "doctor"), ("c2", None), ("c3", "ward")]
+    db.close()
