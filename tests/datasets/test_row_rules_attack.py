@@ -458,3 +458,85 @@ def test_rules_made_before_labels_were_kept_take_their_columns_label(tmp_path):
     found = db.execute_sql('SELECT "column", label FROM row_rule ORDER BY id').fetchall()
     assert found == [("c1", "doctor"), ("c2", None), ("c3", "ward")]
     db.close()
+
+
+def _replace(app, people, dataset, csv_text: str) -> None:
+    """The dataset's rows replaced by ``csv_text``'s, as a replacing import (or one through a
+    recipe, whose columns may come in another order) makes them its next version."""
+    import secrets
+    from pathlib import Path
+
+    from server.datasets.catalog import dataset_file
+    from server.datasets.loading.pipeline import load_file
+
+    data_dir = app.config["DATA_DIR"]
+    source = Path(data_dir) / "replacement.csv"
+    source.write_text(csv_text, encoding="utf-8")
+    key = secrets.token_hex(16)
+    outcome = load_file(source, dataset_file(data_dir, key))
+    with versions.writing(dataset.id) as current:
+        versions.commit_file(
+            current,
+            people["editor"],
+            "replace",
+            "Rows replaced",
+            new_key=key,
+            columns=outcome.columns,
+            row_count=outcome.result.rows,
+            rows_touched=outcome.result.rows,
+            audit="dataset.replaced",
+        )
+
+
+def test_a_replacement_keeps_rules_on_the_same_columns_and_closes_them_on_others(app, people, ward):
+    """Replaced by a file with the same columns, Dana's rule finds her rows in it. Replaced by
+    one whose second column is another (patients first, then doctors), her rule on c2 would
+    narrow on patients: it lets her see nothing instead."""
+    _replace(app, people, ward, "id,doctor,patient\n1,dana,Ann\n2,omar,Hq2zed\n3,dana,Bo\n")
+    assert seen_ids(app, "dana", ward) == [1, 3]
+    assert seen_ids(app, "vic", ward) == []  # his column (ward) is gone
+    _replace(app, people, ward, "id,patient,doctor\n1,dana,omar\n2,Hq2zed,omar\n3,Bo,dana\n")
+    assert seen_ids(app, "dana", ward) == []
+    text = body_of(signed_in(app, "dana").get(f"/datasets/{ward.id}/export?format=csv"))
+    assert text.strip().splitlines() == ["id,patient,doctor"]
+
+
+# Views that, on every row, would find only hidden ones: a count of any of them above 0 would
+# tell a limited person something of the hidden rows (and a search in halves, their values).
+ONLY_HIDDEN = [
+    "c4.min=40000",
+    "c5.max=1900-01-01",
+    "c6.min=5000",
+    "c2.in=omar|nils",
+    "c8.in=1|2|3|4|5",
+    "c9.contains=secret",
+    "q=zed",
+    "q=secret",
+    "c3.eq=Hq2zed",
+]
+
+
+@pytest.mark.parametrize("login", ["dana", "vic"])
+def test_no_count_tells_a_limited_person_of_hidden_rows(app, ward, login):
+    client = signed_in(app, login)
+    base, api = f"/datasets/{ward.id}", f"/api/v1/datasets/{ward.id}"
+    assert client.get(api).get_json()["rows"] == 5
+    listed = client.get("/api/v1/datasets").get_json()["datasets"]
+    assert [d["rows"] for d in listed] == [5]
+    assert "5 rows" in body_of(client.get(base))
+    for probe in ONLY_HIDDEN:
+        assert "0 of 5 rows match" in body_of(client.get(f"{base}?{probe}")), probe
+        answer = client.get(f"{api}/rows?{probe}").get_json()
+        assert (answer["matching"], answer["total"], answer["rows"]) == (0, 5, []), probe
+        assert client.get(f"{api}/facets/c8?{probe}").get_json()["items"] == [], probe
+        summary = client.get(f"{api}/summary?by=c2&fn1=count&{probe}").get_json()
+        assert summary["rows"] == [], probe
+        assert "0 rows where" in body_of(client.get(f"{base}/profile?{probe}")), probe
+        chart = body_of(client.get(f"{base}/chart?kind=bar&column=c8&{probe}"))
+        assert "0 rows where" in chart, probe
+        exported = client.get(f"{base}/export?format=json&{probe}")
+        if login == "dana":  # a viewer may not export
+            assert json.loads(body_of(exported)) == [], probe
+    # Over all their rows: the counts and sums of their five rows, and nothing else.
+    summary = client.get(f"{api}/summary?by=c8&fn1=count&fn2=sum&of2=c4&fn3=max&of3=c6")
+    assert summary.get_json()["rows"] == [[7, 5, sum(10 + n for n in OWN), 21.5]]
