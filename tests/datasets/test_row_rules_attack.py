@@ -65,6 +65,13 @@ def hidden_values_in(text: str) -> list[str]:
     return found
 
 
+def leaked(path: str, text: str) -> list[str]:
+    """The hidden values in the answer ``text`` to ``path``, less those the person asked
+    for themselves (a filter's value said back to them)."""
+    asked = set(hidden_values_in(unquote(path)))
+    return [value for value in hidden_values_in(text) if value not in asked]
+
+
 def body_of(response) -> str:
     data = response.get_data()
     if data[:2] == b"PK":  # a spreadsheet: its XML
@@ -185,8 +192,7 @@ def test_no_read_gives_a_limited_person_a_hidden_value(app, people, ward, login)
         response = client.get(path)
         assert response.status_code < 500, path
         answered += response.status_code == 200
-        asked = set(hidden_values_in(unquote(path)))  # the person's own words, said back
-        found = [v for v in hidden_values_in(body_of(response)) if v not in asked]
+        found = leaked(path, body_of(response))
         assert found == [], (path, response.status_code, found)
     assert answered > 250, answered
     # The owner sees them all (the check itself finds hidden values where they are).
@@ -540,3 +546,57 @@ def test_no_count_tells_a_limited_person_of_hidden_rows(app, ward, login):
     # Over all their rows: the counts and sums of their five rows, and nothing else.
     summary = client.get(f"{api}/summary?by=c8&fn1=count&fn2=sum&of2=c4&fn3=max&of3=c6")
     assert summary.get_json()["rows"] == [[7, 5, sum(10 + n for n in OWN), 21.5]]
+
+
+def _profile_when_done(client, base: str) -> str:
+    import time
+
+    client.get(f"{base}/profile")
+    for _ in range(200):
+        if client.get(f"{base}/profile/status").get_json()["status"] == "done":
+            break
+        time.sleep(0.05)
+    return body_of(client.get(f"{base}/profile"))
+
+
+def test_a_background_profile_reads_only_the_persons_rows(app, ward):
+    """A large dataset's profile is worked out in a thread, outside the request: the thread
+    reads the connection the request opened for the person, so it holds only their rows."""
+    app.config["PROFILE_BACKGROUND_ROWS"] = 1
+    base = f"/datasets/{ward.id}"
+    page = _profile_when_done(signed_in(app, "dana"), base)
+    assert "dana" in page and hidden_values_in(page) == []
+    owner = _profile_when_done(signed_in(app, "eddie"), base)
+    assert "omar" in owner and "1873" in owner  # the owner's, worked out on every row
+
+
+def test_a_request_without_a_signed_in_person_reads_no_row(app, ward):
+    """Every page needs signing in; were one not to, its connection would see no row (fail
+    closed), where a job of Sheaf's own (outside any request) sees them all."""
+    from server.datasets.web.access import open_rows
+
+    with app.test_request_context(f"/datasets/{ward.id}"):
+        con = open_rows(ward)
+        try:
+            assert con.execute("SELECT count(*) FROM rows").fetchone() == (0,)
+        finally:
+            con.close()
+    with app.app_context():
+        con = open_rows(ward)
+        try:
+            assert con.execute("SELECT count(*) FROM rows").fetchone() == (25,)
+        finally:
+            con.close()
+
+
+def test_a_closed_rule_shows_no_row_anywhere_and_breaks_no_page(app, people, ward):
+    """Dana's rule closed (its column renamed): every read answers, with none of the rows."""
+    _step(app, people, ward, "rename", column="c2", label="physician")
+    client = signed_in(app, "dana")
+    for path in reads(ward.id):
+        response = client.get(path)
+        assert response.status_code < 500, path
+        text = body_of(response)
+        assert leaked(path, text) == [], path
+        assert "mine6" not in text and ("Own1pat" not in text or "Own1pat" in path), path
+    assert client.get(f"/api/v1/datasets/{ward.id}").get_json()["rows"] == 0

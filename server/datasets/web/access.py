@@ -32,6 +32,7 @@ from ..reading.restricted import restrict
 from ..row_rules import Restriction, restriction
 
 counts = browse.CountCache()
+NOTHING = Restriction(())  # no clause: no row
 seen_counts: LRUCache[int] = LRUCache(256)  # rows each restriction sees, by version_key
 # A person who sees at least 1 row in this many finds a page's rows quickest by walking the
 # table in the page's order; fewer, through the rule column's index.
@@ -92,9 +93,12 @@ def may_whole(dataset: Dataset, action: str) -> bool:
 
 def limit_of(dataset: Dataset) -> Restriction | None:
     """What the signed-in person may see of the dataset's rows (None: every row); worked out
-    once per request. Outside a request (no person) there is no limit."""
-    if not has_request_context() or not current_user.is_authenticated:
+    once per request. Outside a request (no person: a job of Sheaf's) there is no limit; in a
+    request nobody signed in to sees no row (every page needs signing in: never reached)."""
+    if not has_request_context():
         return None
+    if not current_user.is_authenticated:
+        return NOTHING
     known = g.setdefault("row_limits", {})
     if dataset.id not in known:
         known[dataset.id] = restriction(dataset, current_user._get_current_object())
