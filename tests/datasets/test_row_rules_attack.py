@@ -18,7 +18,7 @@ from server.datasets.catalog import columns_of
 from server.datasets.cleaning import rows, steps
 from server.datasets.reading.browse import encode_cursor
 from server.datasets.sharing import share
-from server.models import Dataset
+from server.models import Dataset, Recipe, User
 from tests.helpers import make_dataset, make_role, make_user, signed_in
 
 HEADER = "id,doctor,patient,minutes,seen,score,paid,ward,note\n"
@@ -131,7 +131,7 @@ def reads(dataset_id: int) -> list[str]:
         paths.append(f"{base}/chart?kind=bar&column={c}&by=c2&stack=stacked")
         for fn in ("distinct", "min", "max", "median", "sum", "mean"):
             paths.append(f"{base}/summary?by=c7&fn1={fn}&of1={c}")
-            paths.append(f"{api}/summary?fn1={fn}&of1={c}")
+            paths.append(f"{api}/summary?by=c8&fn1={fn}&of1={c}")
         paths.append(f"{base}/summary?by={c}&fn1=count")
         paths.append(f"{base}/summary.csv?by={c}&fn1=count")
         paths.append(f"{api}/summary?by={c}&fn1=count")
@@ -139,6 +139,10 @@ def reads(dataset_id: int) -> list[str]:
         paths.append(f"{base}/chart?kind=line&date=c5&period={period}&agg=sum&value=c4")
         paths.append(f"{base}/summary?by=c5&by_period={period}&fn1=max&of1=c4")
     paths += [
+        f"{base}/summary?by=c2&then=c8&fn1=count&layout=pivot",
+        f"{base}/summary?by=c8&then=c5&then_period=year&fn1=max&of1=c4&layout=pivot",
+        f"{base}/summary.csv?by=c8&then=c5&then_period=month&fn1=min&of1=c6",
+        f"{api}/summary?by=c2&then=c3&fn1=count",
         f"{base}/chart?kind=scatter&x=c4&y=c6",
         f"{base}/chart.svg?kind=scatter&x=c4&y=c6",
         f"{base}/profile",
@@ -273,6 +277,12 @@ def test_whole_dataset_actions_are_refused_to_a_limited_person(app, people, ward
     )
     base = f"/datasets/{ward.id}"
     for login in ("dana", "cleo"):
+        Recipe.create(  # one of their own, that the recipes page would offer to run here
+            name="Tidy",
+            owner=User.get(User.login == login),
+            columns=ward.columns,
+            steps=json.dumps([{"kind": "trim", "params": {"column": "c3"}}]),
+        )
         client = signed_in(app, login)
         page = body_of(client.get(base))
         assert "5 rows" in page and f"{base}/delete" not in page
@@ -285,6 +295,7 @@ def test_whole_dataset_actions_are_refused_to_a_limited_person(app, people, ward
             response = client.post_form(f"{base}/{path}", {"version": latest(ward)})
             assert response.status_code == 403, (login, path)
         assert client.get(f"{base}/history").status_code == 403
+        assert f"{base}/recipes/" not in body_of(client.get(f"{base}/recipes"))  # no Run
     assert len(stored(app, ward)) == 25 and None not in stored(app, ward).values()
 
 
