@@ -82,6 +82,21 @@ def sees_everything(dataset: Dataset, user: User) -> bool:
     return dataset.owner_id == user.id or has_permission(user, "datasets.view_all")
 
 
+def narrows(dataset: Dataset, user: User) -> bool:
+    """Whether rules narrow what ``user`` sees of ``dataset``, asked outside any request (an
+    import finishing in a worker thread: the role's permissions are read from the database)."""
+    if dataset.owner_id == user.id or "datasets.view_all" in user.role.permission_names():
+        return False
+    return (
+        RowRule.select()
+        .where(
+            (RowRule.dataset == dataset.id)
+            & ((RowRule.user == user.id) | (RowRule.role == user.role_id))
+        )
+        .exists()
+    )
+
+
 def restriction(dataset: Dataset, user: User) -> Restriction | None:
     """What ``user`` may see of ``dataset``'s rows: None for every row."""
     if sees_everything(dataset, user):

@@ -611,3 +611,36 @@ def test_a_closed_rule_shows_no_row_anywhere_and_breaks_no_page(app, people, war
         assert leaked(path, text) == [], path
         assert "mine6" not in text and ("Own1pat" not in text or "Own1pat" in path), path
     assert client.get(f"/api/v1/datasets/{ward.id}").get_json()["rows"] == 0
+
+
+def test_an_append_planned_before_a_rule_was_made_is_refused(app, people, ward):
+    """Olga (no rule) plans to append to the ward; before the import ends, the owner gives
+    her a rule. Appending changes rows beyond her rules now: the import fails, nothing added."""
+    from pathlib import Path
+
+    from server.datasets.loading import jobs
+    from server.importers import Limits, Meter, ReadOptions
+
+    clerk = make_role("Clerk", ["datasets.import"])
+    olga = make_user("olga", clerk, display_name="Olga Clerk")
+    share(ward, by=people["editor"], user=olga, can_edit=True)
+    data_dir = app.config["DATA_DIR"]
+    source = Path(data_dir) / "more.csv"
+    source.write_text(HEADER + "26,omar,Late,5,2024-03-01,1.5,no,3,x\n", encoding="utf-8")
+    job = jobs.receive_path(source, data_dir, olga)
+    options = ReadOptions(format="delimited", encoding="utf-8", delimiter=",", header_row=1)
+    sample = jobs.preview(job, data_dir, options, Limits())
+    plan = jobs.Plan(
+        options={"format": "delimited", "encoding": "utf-8", "delimiter": ",", "header_row": 1},
+        labels=sample.labels,
+        types=[c.type for c in columns_of(ward)],
+        name="Ward",
+        mode="append",
+        target_id=ward.id,
+    )
+    jobs.check_plan(plan, olga, [ward])
+    jobs.queue(job, plan)
+    row_rules.add_rule(ward, user=olga, column="c8", kind="value", values=["3"], data_dir=data_dir)
+    job = jobs.run(job.id, data_dir, Limits(), Meter(), lambda: False)
+    assert job.status == "failed" and "Row rules now let you see only some" in job.message
+    assert Dataset.get_by_id(ward.id).row_count == 25 and len(stored(app, ward)) == 25
