@@ -12,10 +12,13 @@ import zipfile
 from urllib.parse import unquote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from server.datasets import row_rules, versions
 from server.datasets.catalog import columns_of
 from server.datasets.cleaning import rows, steps
+from server.datasets.cleaning import rows as rows_module
 from server.datasets.reading.browse import encode_cursor
 from server.datasets.sharing import share
 from server.models import Dataset, Recipe, User
@@ -644,3 +647,72 @@ def test_an_append_planned_before_a_rule_was_made_is_refused(app, people, ward):
     job = jobs.run(job.id, data_dir, Limits(), Meter(), lambda: False)
     assert job.status == "failed" and "Row rules now let you see only some" in job.message
     assert Dataset.get_by_id(ward.id).row_count == 25 and len(stored(app, ward)) == 25
+
+
+STORED = {  # what a column of each affinity may hold: fitting values and misfits kept as written
+    "integer": st.none()
+    | st.integers(-3, 9)
+    | st.sampled_from(["7", "07", "7.0", " 7", "x", 2**62])
+    | st.floats(-3, 9).map(lambda f: round(f, 1)),
+    "real": st.none()
+    | st.floats(-3, 9).map(lambda f: round(f, 1))
+    | st.integers(-3, 9)
+    | st.sampled_from(["7.5", "x"]),
+    "boolean": st.none() | st.sampled_from([0, 1, "yes", "x"]),
+    "text": st.none() | st.sampled_from(["7", "07", "7.0", "dana", "Dana", " dana", "1", "yes"]),
+    "date": st.none() | st.sampled_from(["2024-02-01", "2024-2-1", "2024-02-01 00:00:00", "x"]),
+}
+TYPED = st.sampled_from(
+    ["7", "07", "7.0", "-1", "0", "1", "yes", "no", "dana", "Dana", "2024-02-01", "2024-2-1", "x"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    kinds=st.lists(st.sampled_from(sorted(STORED)), min_size=1, max_size=3),
+    data=st.data(),
+)
+def test_the_view_and_the_row_check_agree_on_every_row(kinds, data):
+    """What a limited person reads (the restricted view, in SQL) and what their changes are
+    checked against (``Restriction.allows``, in Python, on the row as stored) are the same rows,
+    whatever the columns' types, the values stored (misfits too) and the values typed in rules:
+    an editor can never change a row they cannot see, nor be shown one they could not keep."""
+    import sqlite3
+
+    from server.datasets.reading.restricted import restrict
+    from server.datasets.storage import STORAGE_TYPES, Column
+
+    columns = [Column(f"c{i + 1}", f"col {i + 1}", kind) for i, kind in enumerate(kinds)]
+    con = sqlite3.connect(":memory:")
+    con.execute(
+        "CREATE TABLE rows ("
+        + ", ".join(f"{c.name} {STORAGE_TYPES[c.type]}" for c in columns)
+        + ")"
+    )
+    rows = data.draw(
+        st.lists(st.tuples(*(STORED[c.type] for c in columns)), min_size=1, max_size=12)
+    )
+    con.executemany(f"INSERT INTO rows VALUES ({', '.join('?' * len(columns))})", rows)
+    clauses = []
+    for column in data.draw(st.lists(st.sampled_from(columns), max_size=3)):
+        values = []
+        for text in data.draw(st.lists(TYPED, min_size=1, max_size=3)):
+            try:
+                value = rows_module.parse_value(column, text)
+            except rows_module.RowError:
+                continue
+            if value is not None and value not in values:
+                values.append(value)
+        if values:
+            clauses.append((column.name, tuple(values)))
+    limit = row_rules.Restriction(tuple(clauses))
+    names = [c.name for c in columns]
+    stored_rows = {
+        r[0]: dict(zip(names, r[1:], strict=True))
+        for r in con.execute(f"SELECT rowid, {', '.join(names)} FROM rows")
+    }
+    allowed = sorted(n for n, row in stored_rows.items() if limit.allows(row))
+    restrict(con, limit.clauses)
+    seen = [r[0] for r in con.execute("SELECT rowid FROM rows ORDER BY rowid")]
+    assert seen == allowed, (rows, clauses)
+    con.close()
