@@ -716,3 +716,31 @@ def test_the_view_and_the_row_check_agree_on_every_row(kinds, data):
     seen = [r[0] for r in con.execute("SELECT rowid FROM rows ORDER BY rowid")]
     assert seen == allowed, (rows, clauses)
     con.close()
+
+
+def test_a_limited_sharer_manages_only_their_own_saved_views(app, people, ward):
+    """Whoever manages a dataset's sharing may rename, unshare or delete anyone's saved view;
+    Sam may share datasets but is limited by a rule, so he manages no sharing here: the
+    owner's shared view stays as it is, while his own is his to change."""
+    from server.datasets import saved_views
+    from server.datasets.reading.browse import View
+    from server.models import SavedView
+
+    sharer = make_role("Sharer", ["datasets.share"])
+    sam = make_user("sam", sharer, display_name="Sam Sharer")
+    share(ward, by=people["editor"], user=sam)
+    row_rules.add_rule(
+        ward, user=sam, column="c8", kind="value", values=["7"], data_dir=app.config["DATA_DIR"]
+    )
+    theirs = saved_views.save_view(people["editor"], ward, "Long visits", View(), None, shared=True)
+    his = saved_views.save_view(sam, ward, "Mine", View(), None)
+    client = signed_in(app, "sam")
+    base = f"/datasets/{ward.id}/views"
+    page = body_of(client.get(base))
+    assert f"{base}/{his.id}/rename" in page and f"{base}/{theirs.id}/rename" not in page
+    for action, form in (("rename", {"name": "Taken"}), ("share", {"shared": "0"}), ("delete", {})):
+        assert client.post_form(f"{base}/{theirs.id}/{action}", form).status_code == 403, action
+    kept = SavedView.get_by_id(theirs.id)
+    assert (kept.name, kept.shared) == ("Long visits", True)
+    assert client.post_form(f"{base}/{his.id}/rename", {"name": "Still mine"}).status_code == 302
+    assert SavedView.get_by_id(his.id).name == "Still mine"
