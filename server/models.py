@@ -307,6 +307,7 @@ class RowRule(BaseModel):
     role = ForeignKeyField(Role, null=True, backref="+", on_delete="CASCADE")
     user = ForeignKeyField(User, null=True, backref="+", on_delete="CASCADE")
     column = CharField()  # c1, c2, … of the dataset
+    label = CharField(null=True)  # the column's label when the rule was made (see m0013)
     kind = CharField()  # value, one_of, user_name, display_name
     values = TextField(default="[]")  # JSON list of texts (value, one_of)
     created_at = UTCDateTimeField(default=utcnow)

@@ -99,6 +99,21 @@ _rules_for = Prepared(
 )
 
 
+def narrows(dataset: Dataset, user: User) -> bool:
+    """Whether rules narrow what ``user`` sees of ``dataset``, asked outside any request (an
+    import finishing in a worker thread: the role's permissions are read from the database)."""
+    if dataset.owner_id == user.id or "datasets.view_all" in user.role.permission_names():
+        return False
+    return (
+        RowRule.select()
+        .where(
+            (RowRule.dataset == dataset.id)
+            & ((RowRule.user == user.id) | (RowRule.role == user.role_id))
+        )
+        .exists()
+    )
+
+
 def restriction(dataset: Dataset, user: User) -> Restriction | None:
     """What ``user`` may see of ``dataset``'s rows: None for every row."""
     if sees_everything(dataset, user):
@@ -109,13 +124,25 @@ def restriction(dataset: Dataset, user: User) -> Restriction | None:
     columns = {c.name: c for c in columns_of(dataset)}
     clauses = []
     for rule in rules:
-        column = columns.get(rule.column)
-        if column is None:  # its column was dropped: the rule still narrows, to nothing
+        column = column_of(rule, columns)
+        if column is None:  # its column is gone or renamed: the rule still narrows, to nothing
             continue
         values = _stored(column, _wanted(rule, user))
         if values:
             clauses.append((column.name, values))
     return Restriction(tuple(clauses))
+
+
+def column_of(rule: RowRule, columns: Mapping[str, Column]) -> Column | None:
+    """The column ``rule`` narrows on, by identifier, if it still carries the label it had
+    when the rule was made; else None (and the rule lets nobody see any row). An identifier
+    alone can come to name another column (a dropped column's taken by a split's new one, a
+    recipe's columns in another order); a rename cannot be told from that, so it closes the
+    rule too, until the rule is made again."""
+    column = columns.get(rule.column)
+    if column is None or rule.label is None or column.label.casefold() != rule.label.casefold():
+        return None
+    return column
 
 
 def _wanted(rule: RowRule, user: User) -> list[str]:
@@ -140,10 +167,11 @@ def _stored(column: Column, texts: list[str]) -> tuple[Any, ...]:
 
 
 def describe(rule: RowRule, columns: list[Column] | None = None) -> str:
-    """The rule in words, as the sharing page and the audit log say it."""
-    labels = {c.name: c.label for c in columns or []}
+    """The rule in words, as the sharing page and the audit log say it; with the dataset's
+    ``columns``, it also says when its column was renamed or removed since (see
+    :func:`column_of`)."""
     who = f"Everyone with the {rule.role.name} role" if rule.role_id else rule.user.display_name
-    column = labels.get(rule.column, rule.column)
+    column = rule.label or rule.column
     values = json.loads(rule.values)
     if rule.kind == "value":
         what = f"equals “{values[0]}”"
@@ -152,7 +180,13 @@ def describe(rule: RowRule, columns: list[Column] | None = None) -> str:
     else:
         what = KINDS[rule.kind]
     sees = "sees" if not rule.role_id else "see"
-    return f"{who} {sees} only rows where {column} {what}"
+    said = f"{who} {sees} only rows where {column} {what}"
+    if columns is not None and column_of(rule, {c.name: c for c in columns}) is None:
+        said += (
+            f" (the column {column} was renamed or removed since: this rule lets them see "
+            "no row until it is removed and made again on a column the dataset has)"
+        )
+    return said
 
 
 def parse_values(kind: str, text: str) -> list[str]:
@@ -209,6 +243,7 @@ def add_rule(
             user=user,
             role=role,
             column=column,
+            label=by_name[column].label,
             kind=kind,
             values=json.dumps(values),
         )
@@ -237,7 +272,7 @@ def remove_rule(rule: RowRule) -> None:
             "dataset.row_rule_removed",
             object_type="dataset",
             object_id=rule.dataset_id,
-            details={"rule": describe(rule, columns_of(rule.dataset))},
+            details={"rule": describe(rule)},
         )
         rule.delete_instance()
 

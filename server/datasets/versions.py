@@ -81,11 +81,14 @@ class Stale(VersionError):
         latest = since[-1]
         who = latest.user.display_name if latest.user_id else "Sheaf"
         others = f" (and {len(since) - 1:,} more)" if len(since) > 1 else ""
+        when = f"version {latest.number:,}, {latest.created_at:%Y-%m-%d %H:%M} UTC{others}"
+        after = "Nothing of yours was applied; look at the current version and try again."
         super().__init__(
-            f"{who} changed this dataset after you opened it: {describe(latest)}, version "
-            f"{latest.number:,}, {latest.created_at:%Y-%m-%d %H:%M} UTC{others}. Nothing of "
-            "yours was applied; look at the current version and try again."
+            f"{who} changed this dataset after you opened it: {describe(latest)}, {when}. {after}"
         )
+        # Without what the change was: its summary may name values of rows that someone
+        # limited by row rules does not see (a step's values that did not fit, say).
+        self.briefly = f"{who} changed this dataset after you opened it ({when}). {after}"
         self.since = list(since)
 
 

@@ -33,7 +33,7 @@ from ...importers import (
 )
 from ...models import Dataset, ImportJob, ImportProblem, Recipe, User, utcnow
 from ...sqlite_files import connect
-from .. import versions
+from .. import row_rules, versions
 from ..catalog import columns_of, dataset_file, datasets_dir, kept_files
 from ..cleaning.recipes import recipe_columns, replay
 from ..cleaning.steps import StepError
@@ -156,6 +156,12 @@ def preview(job: ImportJob, data_dir: Path, options: ReadOptions, limits: Limits
     from .helper_preview import inspect_file
 
     return inspect_file(original_path(data_dir, job), options, limits)
+
+
+RULED_SINCE = (
+    "Row rules now let you see only some of {name}'s rows, and appending or replacing changes "
+    "rows beyond them. Nothing was changed; ask the dataset's owner."
+)
 
 
 def check_plan(plan: Plan, user: User, editable: list[Dataset]) -> Dataset | None:
@@ -346,6 +352,8 @@ def _publish(job: ImportJob, plan: Plan, target: Dataset | None, key: str, outco
         return dataset
     with versions.writing(target.id) as dataset:
         versions.require_current(dataset, plan.base_version)
+        if row_rules.narrows(dataset, job.user):  # a rule made for them since the plan
+            raise VersionError(RULED_SINCE.format(name=dataset.name))
         appended = plan.mode == "append"
         added = outcome.result.rows - dataset.row_count if appended else outcome.result.rows
         rows = f"{added:,} {'row' if added == 1 else 'rows'}"

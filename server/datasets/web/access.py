@@ -32,6 +32,7 @@ from ..reading.restricted import restrict
 from ..row_rules import Restriction, restriction
 
 counts = browse.CountCache()
+NOTHING = Restriction(())  # no clause: no row
 seen_counts: LRUCache[int] = LRUCache(256)  # rows each restriction sees, by version_key
 # A person who sees at least 1 row in this many finds a page's rows quickest by walking the
 # table in the page's order; fewer, through the rule column's index.
@@ -58,6 +59,9 @@ def dataset_or_404(dataset_id: int, need: str = "read") -> Dataset:
     elif need == "share" and limit_of(dataset) is not None:
         # Sharing, or removing a rule, would give others (or themselves) rows they cannot see.
         abort(make_response(*render_error(403, SHARING_NEEDS_ALL_ROWS)))
+    elif need == "delete" and limit_of(dataset) is not None:
+        # Deleting the dataset deletes every row (and its page says how many there are).
+        abort(make_response(*render_error(403, DELETING_NEEDS_ALL_ROWS)))
     return dataset
 
 
@@ -74,11 +78,27 @@ SHARING_NEEDS_ALL_ROWS = (
 )
 
 
+DELETING_NEEDS_ALL_ROWS = (
+    "Row rules let you see only some of this dataset's rows, so you cannot delete it: that "
+    "would delete rows you cannot see. Ask the dataset's owner."
+)
+
+
+def may_whole(dataset: Dataset, action: str) -> bool:
+    """Whether the signed-in person may ``action`` ("share", "delete") the dataset as a whole:
+    what the pages offer. Someone limited by row rules may not: it reaches rows they cannot
+    see."""
+    return may(current_user, dataset, action) and limit_of(dataset) is None
+
+
 def limit_of(dataset: Dataset) -> Restriction | None:
     """What the signed-in person may see of the dataset's rows (None: every row); worked out
-    once per request. Outside a request (no person) there is no limit."""
-    if not has_request_context() or not current_user.is_authenticated:
+    once per request. Outside a request (no person: a job of Sheaf's) there is no limit; in a
+    request nobody signed in to sees no row (every page needs signing in: never reached)."""
+    if not has_request_context():
         return None
+    if not current_user.is_authenticated:
+        return NOTHING
     known = g.setdefault("row_limits", {})
     if dataset.id not in known:
         known[dataset.id] = restriction(dataset, current_user._get_current_object())

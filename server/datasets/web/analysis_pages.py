@@ -162,6 +162,8 @@ def _chart_of(found: summary.Summary) -> charts.Chart | None:
         (" · ".join(key_label(g, row[i]) for i, g in enumerate(found.groupings)), row[width])
         for row in found.rows
     ]
+    if any(isinstance(value, str) for _, value in groups):
+        return None  # the minimum or maximum of a text or date column: a table, no bars
     x_label = " and ".join(g.label for g in found.groupings)
     return charts.summary_chart(f"{first.label} by {x_label}", x_label, first.label, groups)
 

@@ -34,11 +34,11 @@ from ...importers.types import TYPE_LABELS
 from ...models import Dataset, DatasetShare, Role, User
 from ...permissions import has_permission, require_permission
 from .. import layouts, sharing, versions
-from ..catalog import access_to, can_delete, can_share, columns_of, visible_datasets
+from ..catalog import access_to, columns_of, visible_datasets
 from ..cleaning import recipes, steps
 from ..reading import browse, export
 from ..storage import index_progress
-from .access import count_of, dataset_or_404, open_rows, read_page, rows_of
+from .access import count_of, dataset_or_404, may_whole, open_rows, read_page, rows_of
 from .forms import DescribeForm, ShareForm
 from .history_pages import base_version
 
@@ -129,8 +129,8 @@ def dataset_view(dataset_id: int) -> str:
         operators=browse.OPERATORS,
         operators_by_type=browse.OPERATORS_BY_TYPE,
         hint=browse.hint,
-        may_share=can_share(current_user, dataset),
-        may_delete=can_delete(current_user, dataset),
+        may_share=may_whole(dataset, "share"),
+        may_delete=may_whole(dataset, "delete"),
         may_export=has_permission(current_user, "datasets.export"),
         export_formats=export.FORMATS,
     )

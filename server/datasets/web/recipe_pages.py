@@ -19,7 +19,7 @@ from .. import versions
 from ..catalog import columns_of, may
 from ..cleaning import recipes
 from ..cleaning.steps import StepError
-from .access import dataset_or_404
+from .access import dataset_or_404, limit_of
 from .history_pages import base_version
 
 bp = Blueprint("recipes", __name__)
@@ -78,7 +78,8 @@ def dataset_recipes(dataset_id: int) -> str:
         "datasets/recipes.html",
         cards=_cards(mine, dataset),
         dataset=dataset,
-        editable=may(current_user, dataset, "edit"),
+        # Running a recipe changes every row: not offered to someone limited by row rules.
+        editable=may(current_user, dataset, "edit") and limit_of(dataset) is None,
         form=RecipeNameForm(),
     )
 

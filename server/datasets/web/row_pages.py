@@ -119,6 +119,14 @@ def _within(dataset):
     return None if limit is None else limit.allows
 
 
+def _said(dataset, exc: ValueError) -> str:
+    """What a refused change tells the person: someone limited by row rules is not told what
+    another's change was (it may name values of rows they do not see)."""
+    if isinstance(exc, versions.Stale) and limit_of(dataset) is not None:
+        return exc.briefly
+    return str(exc)
+
+
 def _user():
     return current_user._get_current_object()
 
@@ -158,7 +166,7 @@ def row_edit(dataset_id: int, row_id: int) -> str | Response:
                     flash("Nothing changed.", "info")
                 return redirect(url_for("datasets.dataset_view", dataset_id=dataset.id))
             except (rows.RowError, versions.VersionError) as exc:
-                problem = str(exc)
+                problem = _said(dataset, exc)
         else:
             problem = "Some values do not fit their column: see the fields below."
     return render_template(
@@ -194,7 +202,7 @@ def row_new(dataset_id: int) -> str | Response:
                     within=_within(dataset),
                 )
             except (rows.RowError, versions.VersionError) as exc:
-                problem = str(exc)
+                problem = _said(dataset, exc)
             else:
                 flash(f"Added a row (version {version.number:,}).", "success")
                 return redirect(url_for("datasets.dataset_view", dataset_id=dataset.id, last=1))
@@ -226,7 +234,7 @@ def rows_delete(dataset_id: int) -> Response:
             )
         except ValueError as exc:  # RowError and VersionError are ValueErrors too
             message = (
-                str(exc)
+                _said(dataset, exc)
                 if isinstance(exc, rows.RowError | versions.VersionError)
                 else ("Choose the rows to delete.")
             )
@@ -256,7 +264,7 @@ def cell_edit(dataset_id: int, row_id: int) -> tuple[Response, int]:
             within=_within(dataset),
         )
     except (rows.RowError, versions.VersionError) as exc:
-        return jsonify({"error": str(exc)}), 400
+        return jsonify({"error": _said(dataset, exc)}), 400
     value = _read_row(dataset, row_id)[name]
     column = next(c for c in columns_of(dataset) if c.name == name)
     answer = {"value": value, "shown": rows.shown(column, value), "version": version.number}

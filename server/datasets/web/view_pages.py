@@ -21,7 +21,7 @@ from ...models import Dataset, SavedView
 from .. import layouts, saved_views
 from ..catalog import columns_of
 from ..reading import browse
-from .access import dataset_or_404
+from .access import dataset_or_404, limit_of
 
 bp = Blueprint("views", __name__)
 
@@ -72,6 +72,15 @@ def _messages(form: FlaskForm) -> str:
     return " ".join(e for errors in form.errors.values() for e in errors)
 
 
+def _may_change(saved: SavedView, dataset: Dataset) -> bool:
+    """Whether the signed-in person may rename, share or delete the view: its author, or
+    whoever manages the dataset's sharing, unless row rules limit them (then they manage no
+    sharing, and so no one else's views)."""
+    if saved.owner_id != current_user.id and limit_of(dataset) is not None:
+        return False
+    return saved_views.may_change(current_user, saved, dataset)
+
+
 def _view_or_404(dataset: Dataset, view_id: int) -> SavedView:
     saved = saved_views.view_of(current_user, dataset, view_id)
     if saved is None:
@@ -89,7 +98,7 @@ def dataset_views(dataset_id: int) -> str:
                 "view": saved,
                 "words": saved_views.in_words(saved),
                 "problems": saved_views.open_view(saved, dataset).problems,
-                "may_change": saved_views.may_change(current_user, saved, dataset),
+                "may_change": _may_change(saved, dataset),
             }
         )
     return render_template("datasets/views.html", dataset=dataset, cards=cards, form=ViewNameForm())
@@ -134,7 +143,7 @@ def view_open(dataset_id: int, view_id: int) -> Response | str:
             dataset=dataset,
             view=saved,
             opened=opened,
-            may_change=saved_views.may_change(current_user, saved, dataset),
+            may_change=_may_change(saved, dataset),
         )
     if opened.layout is not None:  # the view's columns become the person's arrangement
         current = layouts.layout_of(current_user.id, dataset.id)
@@ -149,7 +158,7 @@ def view_open(dataset_id: int, view_id: int) -> Response | str:
 def _changeable(dataset_id: int, view_id: int) -> tuple[Dataset, SavedView]:
     dataset = dataset_or_404(dataset_id)
     saved = _view_or_404(dataset, view_id)
-    if not saved_views.may_change(current_user, saved, dataset):
+    if not _may_change(saved, dataset):
         abort(403)
     return dataset, saved
 
