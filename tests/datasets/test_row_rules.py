@@ -17,19 +17,8 @@ from server.datasets.reading.restricted import restrict
 from server.datasets.sharing import share
 from server.models import AuditEvent, Dataset, DatasetShare, Role
 from server.sqlite_files import connect
+from tests.datasets.clinic_rows import CLINIC, DANA, OTHERS, assert_only_dana, text_of
 from tests.helpers import make_dataset, make_role, make_user, signed_in
-
-CLINIC = (
-    "id,doctor,patient,minutes,note\n"
-    "1,dana,Alma Quist,30,visit\n"
-    "2,omar,Bruno Zell,45,visit\n"
-    "3,dana,Carla Vint,15,visit\n"
-    "4,omar,Dario Yupp,60,visit\n"
-    "5,nils,Elsa Wrenn,20,visit\n"
-    "6,dana,Fabio Xant,25,visit\n"
-)
-DANA = {"Alma Quist", "Carla Vint", "Fabio Xant"}
-OTHERS = {"Bruno Zell", "Dario Yupp", "Elsa Wrenn"}
 
 
 @pytest.fixture
@@ -50,17 +39,6 @@ def clinic(app, people):
         data_dir=app.config["DATA_DIR"],
     )
     return Dataset.get_by_id(dataset.id)
-
-
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def assert_only_dana(text: str) -> None:
-    for name in DANA:
-        assert name in text, name
-    for name in OTHERS:
-        assert name not in text, name
 
 
 def latest(dataset) -> int:

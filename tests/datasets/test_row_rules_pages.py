@@ -16,7 +16,7 @@ from server.datasets.reading.restricted import restrict, rule_clauses
 from server.datasets.sharing import share
 from server.models import Dataset, Role
 from server.sqlite_files import connect
-from tests.datasets.test_row_rules import CLINIC, DANA, OTHERS, assert_only_dana, text_of
+from tests.datasets.clinic_rows import CLINIC, DANA, OTHERS, assert_only_dana, text_of
 from tests.helpers import make_dataset, make_role, make_user, signed_in
 
 NILS = {"Elsa Wrenn"}
