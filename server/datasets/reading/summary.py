@@ -17,14 +17,18 @@ distinct values) is the one a single statement gives.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ...lru import LRUCache
 from ..storage import Column, fits
 from .browse import View, where
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 PERIODS = {
     "day": "day",
@@ -60,8 +64,6 @@ MAX_MEASURES = 3
 # second connection and the sample cost more than they save).
 SHARE_FROM = 50_000
 SAMPLE = 1000  # rows looked at, evenly spaced, to choose where to split the groups
-# The second thread of shared summaries (one per summary being made; more wait their turn).
-_HELPERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="summary-half")
 # Which groups a half makes: those whose first key sorts before the pivot (empty keys sort
 # first), or the others ({key}: the first key's SQL, see :func:`split_on`).
 HALVES = {"low": "({key} < ? OR {key} IS NULL)", "high": "{key} >= ?"}
@@ -381,6 +383,15 @@ def _run(
     return Summary(groupings, measures, rows[:MAX_GROUPS], truncated=len(rows) > MAX_GROUPS)
 
 
+@functools.cache
+def _helpers() -> ThreadPoolExecutor:
+    """The second thread of shared summaries (one per summary being made; more wait their
+    turn), made when first needed: most starts never summarize a large view."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="summary-half")
+
+
 def _shared(
     con: sqlite3.Connection,
     more: Opener,
@@ -391,11 +402,11 @@ def _shared(
     on a connection of its own; the low half's groups all sort first, so they go first."""
     other = more()
     try:
-        high = _HELPERS.submit(groups, other, ("high", pivot))
+        high = _helpers().submit(groups, other, ("high", pivot))
         try:
             low = groups(con, ("low", pivot))
         finally:
-            wait([high])  # never close the other connection while its statement runs
+            high.exception()  # waits: never close the other connection while its statement runs
         return low + high.result()
     finally:
         other.close()
