@@ -104,14 +104,7 @@ def narrows(dataset: Dataset, user: User) -> bool:
     import finishing in a worker thread: the role's permissions are read from the database)."""
     if dataset.owner_id == user.id or "datasets.view_all" in user.role.permission_names():
         return False
-    return (
-        RowRule.select()
-        .where(
-            (RowRule.dataset == dataset.id)
-            & ((RowRule.user == user.id) | (RowRule.role == user.role_id))
-        )
-        .exists()
-    )
+    return bool(_rules_for.all(dataset.id, user.id, user.role_id))
 
 
 def restriction(dataset: Dataset, user: User) -> Restriction | None:

@@ -116,6 +116,10 @@ class Filter:
     op: str
     value: str = ""
 
+    def one_of(self) -> list[str]:
+        """The values of a "one of" filter (``a|b|c``): blanks dropped, at most 100."""
+        return [v.strip() for v in self.value.split("|") if v.strip()][:100]
+
 
 @dataclass(frozen=True)
 class View:
@@ -206,7 +210,7 @@ def _outside_rules(f: Filter, column: Column, allowed: dict[str, set]) -> bool:
     if f.op == "eq":
         return _convert(column, f.value) not in allowed[column.name]
     if f.op == "in":
-        values = [v.strip() for v in f.value.split("|") if v.strip()][:100]
+        values = f.one_of()
         return not any(_convert(column, v) in allowed[column.name] for v in values)
     return False
 
@@ -239,7 +243,7 @@ def where(
             parts.append(f"{c} LIKE ? ESCAPE '\\'")
             params.append(_like_pattern(f.value))
         elif f.op == "in":
-            values = [v.strip() for v in f.value.split("|") if v.strip()][:100]
+            values = f.one_of()
             parts.append(f"{c} IN ({', '.join('?' * len(values))})")
             params.extend(_convert(column, v) for v in values)
         else:
