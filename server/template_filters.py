@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from urllib.parse import urlencode
 
 from .importers.types import TYPE_LABELS
 
@@ -94,6 +95,20 @@ def reject_filters(args: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in args.items() if "." not in k}
 
 
+# What Werkzeug leaves unescaped in a query string (its url_for writes links the same way).
+_QUERY_SAFE = "!$'()*,/:;?@"
+
+
+def query(base: str, **args: object) -> str:
+    """``base`` with ``args`` as its query string (None left out), as url_for writes it.
+
+    Why: the table page links every column's sort, each page number and each filter chip to
+    the same route with other arguments; building the route once and adding each query here
+    takes a sixth of what url_for takes per link (issue #17's page benchmark)."""
+    items = [(key, value) for key, value in args.items() if value is not None]
+    return f"{base}?{urlencode(items, safe=_QUERY_SAFE)}" if items else base
+
+
 FILTERS = {
     "plural": plural,
     "number": number,
@@ -102,4 +117,5 @@ FILTERS = {
     "type_label": type_label,
     "reject_filters": reject_filters,
     "misfit": misfit,
+    "query": query,
 }

@@ -150,3 +150,76 @@ def test_a_migration_that_breaks_a_reference_is_undone(tmp_path, monkeypatch):
         migrate(database)
     assert database.execute_sql("SELECT count(*) FROM dataset").fetchone() == (1,)
     assert current_version(database) == len(current)
+
+
+# --- the connection pool (server/db.py) --------------------------------------------------------
+
+
+def test_a_request_gives_its_connection_back_for_the_next_one(app, people):
+    """Two requests in turn are answered by one connection: SQLite does not read the schema
+    and make the write-ahead log again for each request."""
+    from server.auth.session import public
+
+    seen = []
+
+    @app.get("/_test/connection")
+    @public
+    def _connection() -> str:
+        seen.append(database.connection())
+        return "ok"
+
+    client = app.test_client()
+    client.get("/_test/connection")
+    client.get("/_test/connection")
+    assert len(seen) == 2 and seen[0] is seen[1]
+    assert database.is_closed()  # given back: this thread holds none between requests
+
+
+def test_a_transaction_left_open_is_rolled_back_when_the_connection_is_given_back(app):
+    with database.connection_context():
+        before = User.select().count()
+        database.execute_sql("BEGIN IMMEDIATE")  # outside Peewee's own bookkeeping
+        database.execute_sql("DELETE FROM user")
+    other = sqlite3.connect(app.config["DATABASE_PATH"], timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # no lock is left held
+        other.rollback()
+        assert other.execute("SELECT count(*) FROM user").fetchone()[0] == before
+    finally:
+        other.close()
+    with database.connection_context():
+        assert User.select().count() == before
+
+
+def test_pooled_connections_serve_one_thread_after_another(app, people):
+    import threading
+
+    counts, errors = [], []
+
+    def read() -> None:
+        try:
+            for _ in range(20):
+                with database.connection_context():
+                    counts.append(User.select().count())
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert counts == [len(people)] * 80
+
+
+def test_binding_another_database_closes_the_previous_ones_connections(app, tmp_path):
+    with database.connection_context():
+        old = database.connection()
+    old.execute("SELECT 1")  # idle in the pool, still open
+    try:
+        open_database(tmp_path / "other.db")
+        with pytest.raises(sqlite3.ProgrammingError):
+            old.execute("SELECT 1")  # closed: on Windows its file may now be replaced
+    finally:
+        open_database(app.config["DATABASE_PATH"])

@@ -1,14 +1,15 @@
-"""The filters that show numbers: plain digits with separators, sensible decimals, shares that
-never round a few cells to 0% (or most to 100%)."""
+"""The filters that show numbers (plain digits with separators, sensible decimals, shares that
+never round a few cells to 0% or most to 100%) and write links."""
 
 from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.template_filters import number, plural, share
+from server.template_filters import number, plural, query, share
 
 
 def test_numbers_people_read():
@@ -56,3 +57,23 @@ def test_a_share_of_some_is_never_zero_and_of_not_all_never_all(whole, part):
 def test_plural_counts_have_separators():
     assert plural(3772, "value") == "3,772 values"
     assert plural(1, "value") == "1 value"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {},
+        {"page": None},
+        {"sort": "c2", "dir": "desc", "page": 3},
+        {"q": "Müller & Söhne", "c6.in": "a/b|é & c|x=y;z+1", "before": "IjEi.x-_~"},
+        {"c2.min": "99000", "after": "eyJ2IjoxfQ", "page": None, "last": "1"},
+    ],
+)
+def test_query_writes_the_link_url_for_writes(app, args):
+    """The table page builds its route once and adds each link's query with ``query``: the
+    links must stay exactly what url_for made before."""
+    from flask import url_for
+
+    with app.test_request_context():
+        base = url_for("datasets.dataset_view", dataset_id=7)
+        assert query(base, **args) == url_for("datasets.dataset_view", dataset_id=7, **args)

@@ -23,6 +23,7 @@ from ..audit_trail import record
 from ..db import database
 from ..importers.types import TYPE_LABELS
 from ..models import Dataset, DatasetVersion, SavedView, User, name_key, utcnow
+from ..prepared import Prepared
 from .catalog import can_share, columns_of
 from .layouts import Layout
 from .reading import browse
@@ -235,17 +236,33 @@ def in_words(saved: SavedView) -> str:
 # --- who sees and changes which view -------------------------------------------------------------
 
 
-def views_of(user: User, dataset: Dataset) -> list[SavedView]:
-    """The dataset's views ``user`` sees: their own and the shared ones, by name."""
-    return list(
-        SavedView.select(SavedView, User)
-        .join(User, on=(SavedView.owner == User.id))
+# Every table page asks for the dataset's views: built once (Peewee building this query cost
+# more than SQLite answering it).
+_views_seen = Prepared(
+    SavedView,
+    lambda dataset_id, user_id: (
+        SavedView.select()
         .where(
-            (SavedView.dataset == dataset.id)
-            & ((SavedView.owner == user.id) | (SavedView.shared == True))  # noqa: E712
+            (SavedView.dataset == dataset_id)
+            & ((SavedView.owner == user_id) | (SavedView.shared == True))  # noqa: E712
         )
         .order_by(SavedView.name_key, SavedView.id)
-    )
+    ),
+    2,
+)
+
+
+def views_of(user: User, dataset: Dataset) -> list[SavedView]:
+    """The dataset's views ``user`` sees: their own and the shared ones, by name. The others'
+    shared views come with their ``owner`` loaded (they name their author), in one query."""
+    views = _views_seen.all(dataset.id, user.id)
+    others = {v.owner_id for v in views} - {user.id}
+    if others:
+        authors = {u.id: u for u in User.select().where(User.id.in_(others))}
+        for saved in views:
+            if saved.owner_id in authors:
+                saved.owner = authors[saved.owner_id]
+    return views
 
 
 def view_of(user: User, dataset: Dataset, view_id: int) -> SavedView | None:

@@ -285,6 +285,26 @@ def test_a_reader_may_not_change_anothers_shared_view(app, dataset, people):
     assert "Chen" in listing and "Rename" not in listing
 
 
+def test_the_views_menu_names_the_author_of_anothers_shared_view(app, dataset, people):
+    save(app, dataset, people["editor"], name="Chen", shared=True)
+    save(app, dataset, people["editor"], name="Editor only")
+    share(dataset, user=people["viewer"], by=people["editor"])
+    save(app, dataset, people["viewer"], name="Vera's own")
+    vera = signed_in(app, "vera")
+    page = vera.get(f"/datasets/{dataset.id}").get_data(as_text=True)
+    menu = page[page.index('id="views-menu"') : page.index("save-view-form")]
+    author = people["editor"].display_name
+    assert f'Chen</a> <span class="muted small">shared, by {author}</span>' in menu
+    assert 'Vera&#39;s own</a> <span class="muted small">yours</span>' in menu
+    assert "Editor only" not in menu
+    with app.test_request_context():
+        seen = saved_views.views_of(people["viewer"], fresh(dataset))
+        assert [(v.name, v.owner.display_name) for v in seen] == [
+            ("Chen", author),
+            ("Vera's own", people["viewer"].display_name),
+        ]
+
+
 def test_a_viewer_not_shared_the_dataset_never_sees_its_views(app, dataset, people):
     saved = save(app, dataset, people["editor"], shared=True)
     vera = signed_in(app, "vera")
