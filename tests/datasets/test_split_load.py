@@ -12,7 +12,7 @@ import pytest
 from server.datasets.loading import helper_process, split_load
 from server.datasets.loading.bulk_load import BadValues, Stopped
 from server.datasets.loading.pipeline import load_file
-from server.importers import inspect_file
+from server.importers import Limits, inspect_file
 from server.importers.delimited import split_point
 
 
@@ -153,3 +153,47 @@ def test_files_in_two_byte_encodings_are_not_split(tmp_path):
     source = tmp_path / "wide.csv"
     source.write_text(people_csv(200), encoding="utf-16")
     assert split_point(source, inspect_file(source).options) is None
+
+
+def helpers_alive() -> list[str]:
+    return [p.name for p in multiprocessing.active_children() if p.name == "sheaf-import-half"]
+
+
+def test_the_helper_starts_with_the_plan_and_an_unused_one_ends(tmp_path, monkeypatch):
+    """The helper's process starts when the split is planned (it gets ready while the types
+    are guessed) and waits for its job; one never given a job ends when it is let go."""
+    monkeypatch.setattr(split_load, "MIN_BYTES", 0)
+    source = tmp_path / "people.csv"
+    source.write_text(people_csv(2000), encoding="utf-8")
+    half = split_load.plan(source, inspect_file(source).options, Limits())
+    assert half is not None and half.start_byte == split_point(source, half.options)
+    assert helpers_alive() == ["sheaf-import-half"]
+    half.discard()
+    half.discard()  # idempotent
+    assert helpers_alive() == []
+
+
+def test_a_file_without_a_split_point_leaves_no_helper_behind(tmp_path, monkeypatch):
+    monkeypatch.setattr(split_load, "MIN_BYTES", 0)
+    monkeypatch.setattr(split_load, "split_point", lambda path, options: None)
+    source = tmp_path / "people.csv"
+    source.write_text(people_csv(2000), encoding="utf-8")
+    assert split_load.plan(source, inspect_file(source).options, Limits()) is None
+    assert helpers_alive() == []
+    outcome = load_file(source, tmp_path / "d.sqlite", inspect_file(source))
+    assert outcome.result.split_at is None and outcome.result.rows == 2000
+    assert stored(tmp_path / "d.sqlite")[-1][:2] == (2000, 2000)
+
+
+def test_after_a_split_load_the_helper_is_gone_and_the_count_is_the_tables(
+    tmp_path, split_small_files
+):
+    source = tmp_path / "people.csv"
+    source.write_text(people_csv(3001), encoding="utf-8")
+    outcome = load_file(source, tmp_path / "d.sqlite", inspect_file(source))
+    assert split_small_files and outcome.result.split_at == split_small_files[0]
+    assert helpers_alive() == []
+    rows = stored(tmp_path / "d.sqlite")
+    assert outcome.result.rows == len(rows) == 3001
+    assert [r[0] for r in rows] == list(range(1, 3002))
+    assert [r[1] for r in rows] == list(range(1, 3002))

@@ -182,6 +182,8 @@ def _write(
     given=frozenset(),
 ) -> LoadResult:
     start = time.perf_counter()
+    if base is not None and second_half is not None:
+        raise ValueError("an append is not loaded in two halves")  # see _add_second_half
     if base is not None:
         copy_file(base, partial)
     con = connect(partial)
@@ -215,8 +217,9 @@ def _write(
         errors = count_excel_errors(con, columns, first_new) if counted else {}
         result = check_values(con, unsure, first_new, bad_values, nul, spec.markers)
         result.excel_errors = errors
+        counted_rows = None
         if second_half is not None:
-            _add_second_half(con, result, second_half.finish(should_stop))
+            counted_rows = _add_second_half(con, result, second_half.finish(should_stop))
             result.split_at = second_half.start_byte
         if bad_values == "refuse" and result.problem_count:
             raise BadValues(result)
@@ -225,7 +228,9 @@ def _write(
         indexed = time.perf_counter()
         build_search_index(con, columns)
         result.seconds_index = time.perf_counter() - indexed
-        result.rows = con.execute("SELECT count(*) FROM rows").fetchone()[0]
+        if counted_rows is None:
+            counted_rows = con.execute("SELECT count(*) FROM rows").fetchone()[0]
+        result.rows = counted_rows
         con.execute("PRAGMA journal_mode = WAL")
     finally:
         con.close()
@@ -275,11 +280,15 @@ def _drop_sentinel_row(con: sqlite3.Connection) -> None:
 
 def _add_second_half(
     con: sqlite3.Connection, result: LoadResult, half: tuple[Path, LoadResult]
-) -> None:
+) -> int:
     """Append the other process's rows (SQLite copies the records as they are) and its
-    problems, numbered after this half's rows."""
+    problems, numbered after this half's rows. Returns how many rows the table now has.
+
+    A split load fills a new table, whose rows are numbered 1 to n without a gap (the
+    sentinel row, dropped, was the last): its highest rowid is its count, read from the
+    index's end instead of counting a million rows (30 ms, twice, while nothing else ran)."""
     path, other = half
-    offset = con.execute("SELECT count(*) FROM rows").fetchone()[0]
+    offset = con.execute("SELECT coalesce(max(rowid), 0) FROM rows").fetchone()[0]
     con.execute("ATTACH DATABASE ? AS half", (str(path),))
     try:
         con.execute("BEGIN")
@@ -299,6 +308,7 @@ def _add_second_half(
         problem.row += offset
         result.problems.append(problem)
     result.warnings.extend(other.warnings)
+    return offset + other.rows
 
 
 BATCH_ROWS = 2048  # rows converted together: big enough for C-level maps, small in memory

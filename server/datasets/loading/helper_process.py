@@ -96,6 +96,27 @@ class Helper:
         self._logs.stop()
 
 
+def job_pipe() -> tuple[Any, Any]:
+    """(receiving end, sending end) of a pipe that gives a helper started in advance its job
+    (see :func:`await_job`)."""
+    return multiprocessing.get_context("spawn").Pipe(duplex=False)
+
+
+def await_job(send: Any, jobs: Any, **shared: Any) -> None:
+    """In a helper started before its work is known (a new process takes about 0.1 s to be
+    ready, which then overlaps the parent's own preparations): wait for ``(target, args,
+    kwargs)`` on ``jobs``, then run ``target(send, *args, **shared, **kwargs)``. ``shared``
+    holds what only a new process can be given (a shared counter). No job (the parent let the
+    pipe go, or is gone): end quietly."""
+    try:
+        target, args, kwargs = jobs.recv()
+    except (EOFError, OSError):
+        return
+    finally:
+        jobs.close()
+    target(send, *args, **shared, **kwargs)
+
+
 def _run(logs: Any, target: Callable[..., None], *args: Any, **kwargs: Any) -> None:
     """In the helper: log through the queue to the parent, then run the target."""
     root = logging.getLogger()
@@ -126,6 +147,8 @@ class _LogRelay:
                 continue
             except (EOFError, OSError, ValueError):  # the queue is closed or broken
                 return
+            if record is None:  # stop(): everything the helper sent came before this
+                return
             logging.getLogger(record.name).handle(record)
 
     def stop(self) -> None:
@@ -133,6 +156,8 @@ class _LogRelay:
         if self._done.is_set():
             return
         self._done.set()
+        with contextlib.suppress(OSError, ValueError):
+            self.queue.put(None)  # wakes the relay now, not at its next poll
         self._thread.join(5)
         self.queue.close()
         self.queue.join_thread()

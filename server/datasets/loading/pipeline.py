@@ -90,71 +90,79 @@ def load_file(
     each column writes its values (None: as the sample suggests); ``markers`` are read as
     empty in typed columns (None: the usual ones, ``NA``, ``n/a``, ``-``…)."""
     sample = sample or inspect_file(path)
-    guesses = guess_columns(sample) if sample.rows and (not types or readings is None) else None
-    types = types or ([g.kind for g in guesses] if guesses else guess_types(sample))
-    if readings is None:
-        readings = (
-            readings_for(sample, types, guesses=guesses) if guesses else [Reading()] * len(types)
-        )
-    columns = make_columns(sample.labels, types, [unit_of(r) for r in readings])
-    if names is not None:
-        columns = [replace(c, name=n) for n, c in zip(names, columns, strict=True)]
-    row_problems: list[Problem] = []
-
-    def report(row: int, message: str) -> None:
-        row_problems.append(Problem(row, "", "", message))
-
-    def checked_rows():
-        row_problems.clear()
-        return iter_rows(path, sample.options, len(columns), report, meter, True, limits)
-
+    # A large file's second half is loaded by a helper process, started first: it gets ready
+    # while the types are guessed.
     half = split_load.plan(path, sample.options, limits or Limits()) if base is None else None
-    if half is None:
-        fast = iter_rows(path, sample.options, len(columns), report, meter, False, limits)
-    else:
-        meter = meter or Meter()
-        fast = delimited.iter_rows(
-            path,
-            sample.options,
-            len(columns),
-            report,
-            meter,
-            False,
-            limits or Limits(),
-            end=half.start_byte,
+    try:
+        guesses = guess_columns(sample) if sample.rows and (not types or readings is None) else None
+        types = types or ([g.kind for g in guesses] if guesses else guess_types(sample))
+        if readings is None:
+            readings = (
+                readings_for(sample, types, guesses=guesses)
+                if guesses
+                else [Reading()] * len(types)
+            )
+        columns = make_columns(sample.labels, types, [unit_of(r) for r in readings])
+        if names is not None:
+            columns = [replace(c, name=n) for n, c in zip(names, columns, strict=True)]
+        row_problems: list[Problem] = []
+
+        def report(row: int, message: str) -> None:
+            row_problems.append(Problem(row, "", "", message))
+
+        def checked_rows():
+            row_problems.clear()
+            return iter_rows(path, sample.options, len(columns), report, meter, True, limits)
+
+        if half is None:
+            fast = iter_rows(path, sample.options, len(columns), report, meter, False, limits)
+        else:
+            meter = meter or Meter()
+            fast = delimited.iter_rows(
+                path,
+                sample.options,
+                len(columns),
+                report,
+                meter,
+                False,
+                limits or Limits(),
+                end=half.start_byte,
+            )
+            first_half_bytes = meter.bytes
+            meter.bytes = lambda: first_half_bytes() + half.bytes_read()
+        # A reader that saw every value (a streamed sheet) knows which columns need no check.
+        fitting = error_free = None
+        given: set[str] = set()
+        if hasattr(fast, "fitting"):
+            kinds = [c.type for c in columns]
+            fitting = lambda: {columns[i].name for i in fast.fitting(kinds)}  # noqa: E731
+            error_free = fast.error_free
+            # Columns whose values SQLite takes as they are (no reading converts them) come as
+            # stored: the insert binds them without its SQL for empty cells and yes/no words.
+            plain = {
+                i: c.type
+                for i, (c, r) in enumerate(zip(columns, readings, strict=True))
+                if column_converter(c.type, r) is None
+            }
+            given = {columns[i].name for i in fast.give_as_stored(plain)}
+        result = write_dataset(
+            dest,
+            columns,
+            fast,
+            checked_rows=checked_rows,
+            bad_values=bad_values,
+            base=base,
+            should_stop=should_stop,
+            text_may_hold_nul=_may_hold_nul(path, sample),
+            second_half=half,
+            fitting=fitting,
+            error_free=error_free,
+            given=given,
+            readings=readings,
+            markers=DEFAULT_MISSING if markers is None else markers,
+            excel=sample.options.format in ("xlsx", "xls", "ods"),
         )
-        first_half_bytes = meter.bytes
-        meter.bytes = lambda: first_half_bytes() + half.bytes_read()
-    # A reader that saw every value (a streamed sheet) knows which columns need no check.
-    fitting = error_free = None
-    given: set[str] = set()
-    if hasattr(fast, "fitting"):
-        kinds = [c.type for c in columns]
-        fitting = lambda: {columns[i].name for i in fast.fitting(kinds)}  # noqa: E731
-        error_free = fast.error_free
-        # Columns whose values SQLite takes as they are (no reading converts them) come as
-        # stored: the insert binds them without its SQL for empty cells and yes/no words.
-        plain = {
-            i: c.type
-            for i, (c, r) in enumerate(zip(columns, readings, strict=True))
-            if column_converter(c.type, r) is None
-        }
-        given = {columns[i].name for i in fast.give_as_stored(plain)}
-    result = write_dataset(
-        dest,
-        columns,
-        fast,
-        checked_rows=checked_rows,
-        bad_values=bad_values,
-        base=base,
-        should_stop=should_stop,
-        text_may_hold_nul=_may_hold_nul(path, sample),
-        second_half=half,
-        fitting=fitting,
-        error_free=error_free,
-        given=given,
-        readings=readings,
-        markers=DEFAULT_MISSING if markers is None else markers,
-        excel=sample.options.format in ("xlsx", "xls", "ods"),
-    )
-    return Outcome(columns, result, row_problems)
+        return Outcome(columns, result, row_problems)
+    finally:
+        if half is not None:
+            half.discard()

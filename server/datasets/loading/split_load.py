@@ -32,46 +32,63 @@ from .bulk_load import (
     check_values,
     new_table,
 )
-from .helper_process import Helper, lower_priority, shared_counter, watch_parent
+from .helper_process import (
+    Helper,
+    await_job,
+    job_pipe,
+    lower_priority,
+    shared_counter,
+    watch_parent,
+)
 
 MIN_BYTES = 16 * 1024 * 1024  # below this, starting a process costs more than it saves
 log = logging.getLogger(__name__)
 
 
 class HelperHalf:
-    """The second half of a delimited file, loaded by a helper process (see the module)."""
+    """The second half of a delimited file, loaded by a helper process (see the module).
 
-    def __init__(self, path: Path, options: ReadOptions, start: int, limits: Limits) -> None:
-        self.path, self.options, self.start_byte, self.limits = path, options, start, limits
+    The process starts as soon as the split is planned and waits for its job: a new process
+    takes about 0.1 s to be ready, time the parent spends finding the split and guessing the
+    types, instead of time the helper's half would finish later by."""
+
+    def __init__(self, path: Path, options: ReadOptions, limits: Limits) -> None:
+        self.path, self.options, self.limits = path, options, limits
+        self.start_byte = 0
         self.part: Path | None = None
-        self._helper: Helper | None = None
-        self._progress = None
+        self._answered = False
+        self._progress = shared_counter()
+        receive, self._jobs = job_pipe()
+        try:
+            self._helper: Helper | None = Helper(
+                await_job, (receive,), {"progress": self._progress}, name="sheaf-import-half"
+            )
+        except BaseException:
+            self._jobs.close()
+            raise
+        finally:
+            receive.close()  # the helper has its own end; with this one closed it sees EOF
 
     def bytes_read(self) -> int:
-        return self._progress.value if self._progress is not None else 0
+        return self._progress.value
 
     def start(
         self, partial: Path, columns: list[Column], on_bad: str, nul: bool, spec: Spec
     ) -> None:
         self.part = partial.with_name(partial.name + ".half")
         self.part.unlink(missing_ok=True)
+        job = (
+            load_half,
+            (self.path, self.options, self.start_byte, self.limits, self.part),
+            {"columns": columns, "on_bad": on_bad, "nul": nul, "spec": spec},
+        )
         try:
-            self._progress = shared_counter()
-            self._helper = Helper(
-                load_half,
-                (self.path, self.options, self.start_byte, self.limits, self.part),
-                {
-                    "columns": columns,
-                    "on_bad": on_bad,
-                    "nul": nul,
-                    "spec": spec,
-                    "progress": self._progress,
-                },
-                name="sheaf-import-half",
-            )
-        except Exception as exc:  # e.g. no way to start a process here: load in one piece
-            log.warning("The import helper could not start (%s).", exc)
+            self._jobs.send(job)
+        except Exception as exc:  # the helper is gone: load in one piece
+            log.warning("The import helper could not take its half (%s).", exc)
             raise RaggedRow("the helper process did not start") from None
+        finally:
+            self._jobs.close()
 
     def finish(self, should_stop: Callable[[], bool] | None) -> tuple[Path, LoadResult]:
         assert self._helper is not None and self.part
@@ -81,26 +98,42 @@ class HelperHalf:
                 raise Stopped()
 
         result = self._helper.wait(between)
-        self._helper.end(grace=30)
         if not isinstance(result, LoadResult):
+            self._helper.end(grace=30)
             log.warning("The import helper gave no result (%s); loading in one piece.", result)
             raise RaggedRow("the helper process did not load its half")
+        self._answered = True  # its file is closed: it sent the result after closing it
         return self.part, result
 
     def discard(self) -> None:
+        """End the helper (idempotent): after the load, or unused. A helper that has answered
+        is left to exit by itself (it did so while its rows were appended), any other is
+        stopped now."""
+        self._jobs.close()
         if self._helper is not None:
-            self._helper.end()
+            self._helper.end(grace=30 if self._answered else 0)
             self._helper = None
         if self.part is not None:
             self.part.unlink(missing_ok=True)
 
 
 def plan(path: Path, options: ReadOptions, limits: Limits) -> HelperHalf | None:
-    """A helper for the second half of ``path``, if the file is worth and fit for splitting."""
+    """A helper for the second half of ``path``, if the file is worth and fit for splitting
+    (its process started at once, see :class:`HelperHalf`); the caller must :meth:`discard`
+    it, used or not."""
     if options.format != "delimited" or path.stat().st_size < MIN_BYTES:
         return None
+    try:
+        half = HelperHalf(path, options, limits)
+    except Exception as exc:  # e.g. no way to start a process here: load in one piece
+        log.warning("The import helper could not start (%s).", exc)
+        return None
     start = split_point(path, options)
-    return None if start is None else HelperHalf(path, options, start, limits)
+    if start is None:
+        half.discard()
+        return None
+    half.start_byte = start
+    return half
 
 
 def load_half(
@@ -135,7 +168,8 @@ def load_half(
             fine = bulk_insert(con, columns, rows, report, spec.readings)
             unsure = [c for c in columns if c.name not in fine]
             result = check_values(con, unsure, 1, on_bad, nul, spec.markers)
-            result.rows = con.execute("SELECT count(*) FROM rows").fetchone()[0]
+            # A new table, rows numbered 1 to n: the highest rowid is the count.
+            result.rows = con.execute("SELECT coalesce(max(rowid), 0) FROM rows").fetchone()[0]
         finally:
             con.close()
         send.send(result)
