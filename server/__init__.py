@@ -64,7 +64,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.url_rule_class = rule_class()
     # A restore staged by the backup page (or a crash half-way through one) is finished first,
-    # before the settings file and the secret key are read or the database is opened.
+    # before the settings file and the secret key are read or the database is opened (and
+    # after an app made before in this process has let go of its file).
+    db.release()
     restored = finish_restore(ensure_data_dir(resolve_data_dir(config)))
     app.config.update(build_settings(config))
     app.config["DEBUG"] = False  # never: the debugger runs code sent to it

@@ -6,6 +6,7 @@ here, so another backend is one more function, not a rewrite.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from flask import Flask
@@ -37,21 +38,52 @@ PRAGMAS = {
 MAX_CONNECTIONS = 32
 
 
-def open_database(path: Path | str) -> PooledSqliteDatabase:
-    """Bind the proxy to the SQLite file at ``path`` and return the real database.
+class RequestPool(PooledSqliteDatabase):
+    """Only requests keep connections for the next one (:meth:`give_back`). Any other
+    ``close()`` (the command line, background threads, a build step) really closes: they may
+    replace or delete the file next, which Windows refuses while a connection holds it."""
 
-    The connections of a database bound before (an app made again in the same process, as the
-    tests and a restore do) are closed first: an open file cannot be replaced on Windows."""
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._giving_back = threading.local()
+
+    def close(self) -> bool:
+        if getattr(self._giving_back, "on", False):
+            return super().close()
+        self._giving_back.on = True  # manual_close closes through close() once more
+        try:
+            return self.manual_close() is not False
+        finally:
+            self._giving_back.on = False
+
+    def give_back(self) -> bool:
+        """Return this thread's connection to the pool (the end of a request)."""
+        self._giving_back.on = True
+        try:
+            return super().close()
+        finally:
+            self._giving_back.on = False
+
+
+def release() -> None:
+    """Close the idle pooled connections of the bound database: before its file is replaced
+    in this process (an app made again, as the tests and a staged restore's next start do)."""
     previous = database.obj
     if isinstance(previous, PooledSqliteDatabase):
-        previous.close_all()
+        previous.close_idle()
+
+
+def open_database(path: Path | str) -> RequestPool:
+    """Bind the proxy to the SQLite file at ``path`` and return the real database (the idle
+    connections of one bound before are closed first, see :func:`release`)."""
+    release()
     # Transactions take the write lock when they begin (IMMEDIATE): one that read first and
     # tried to write later could otherwise fail at once with "database is locked" instead of
     # waiting its turn behind another writer. A pooled connection may serve another thread
     # next time (one at a time): check_same_thread would refuse that. ``timeout`` is how long a
     # request waits for a free connection when all are lent (SQLite's own wait for a writer is
     # the busy_timeout pragma).
-    db = PooledSqliteDatabase(
+    db = RequestPool(
         str(path),
         pragmas=PRAGMAS,
         timeout=10,
@@ -73,4 +105,4 @@ def init_app(app: Flask) -> None:
     @app.teardown_request
     def _close(_exc: BaseException | None) -> None:
         if not database.is_closed():
-            database.close()
+            database.give_back()

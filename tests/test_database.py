@@ -176,10 +176,12 @@ def test_a_request_gives_its_connection_back_for_the_next_one(app, people):
 
 
 def test_a_transaction_left_open_is_rolled_back_when_the_connection_is_given_back(app):
-    with database.connection_context():
-        before = User.select().count()
-        database.execute_sql("BEGIN IMMEDIATE")  # outside Peewee's own bookkeeping
-        database.execute_sql("DELETE FROM user")
+    database.connect()
+    before = User.select().count()
+    lent = database.connection()
+    database.execute_sql("BEGIN IMMEDIATE")  # outside Peewee's own bookkeeping
+    database.execute_sql("DELETE FROM user")
+    database.give_back()  # as a request ends
     other = sqlite3.connect(app.config["DATABASE_PATH"], timeout=0)
     try:
         other.execute("BEGIN IMMEDIATE")  # no lock is left held
@@ -187,20 +189,36 @@ def test_a_transaction_left_open_is_rolled_back_when_the_connection_is_given_bac
         assert other.execute("SELECT count(*) FROM user").fetchone()[0] == before
     finally:
         other.close()
+    database.connect()
+    assert database.connection() is lent  # kept for the next request
+    assert User.select().count() == before
+    database.give_back()
+
+
+def test_a_close_outside_a_request_really_closes(app):
+    """The command line, background threads and the build step close and then replace or
+    delete the file: Windows refuses that while a pooled connection holds it."""
     with database.connection_context():
-        assert User.select().count() == before
+        used = database.connection()
+    with pytest.raises(sqlite3.ProgrammingError):
+        used.execute("SELECT 1")
+    database.connect()
+    assert database.connection() is not used
+    database.close()
 
 
 def test_pooled_connections_serve_one_thread_after_another(app, people):
     import threading
 
-    counts, errors = [], []
+    counts, errors, lent = [], [], set()
 
     def read() -> None:
         try:
             for _ in range(20):
-                with database.connection_context():
-                    counts.append(User.select().count())
+                database.connect()
+                lent.add(id(database.connection()))
+                counts.append(User.select().count())
+                database.give_back()
         except Exception as exc:  # reported below
             errors.append(exc)
 
@@ -211,11 +229,13 @@ def test_pooled_connections_serve_one_thread_after_another(app, people):
         thread.join()
     assert errors == []
     assert counts == [len(people)] * 80
+    assert len(lent) <= 4  # at most one connection per thread at a time, each used again
 
 
 def test_binding_another_database_closes_the_previous_ones_connections(app, tmp_path):
-    with database.connection_context():
-        old = database.connection()
+    database.connect()
+    old = database.connection()
+    database.give_back()
     old.execute("SELECT 1")  # idle in the pool, still open
     try:
         open_database(tmp_path / "other.db")

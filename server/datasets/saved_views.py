@@ -253,15 +253,14 @@ _views_seen = Prepared(
 
 
 def views_of(user: User, dataset: Dataset) -> list[SavedView]:
-    """The dataset's views ``user`` sees: their own and the shared ones, by name. The others'
-    shared views come with their ``owner`` loaded (they name their author), in one query."""
+    """The dataset's views ``user`` sees: their own and the shared ones, by name, each with
+    its ``owner`` loaded (pages name the author), in one query for them all."""
     views = _views_seen.all(dataset.id, user.id)
-    others = {v.owner_id for v in views} - {user.id}
-    if others:
-        authors = {u.id: u for u in User.select().where(User.id.in_(others))}
+    if views:
+        owners = {v.owner_id for v in views}
+        authors = {u.id: u for u in User.select().where(User.id.in_(owners))}
         for saved in views:
-            if saved.owner_id in authors:
-                saved.owner = authors[saved.owner_id]
+            saved.owner = authors[saved.owner_id]
     return views
 
 

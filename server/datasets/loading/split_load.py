@@ -128,7 +128,11 @@ def plan(path: Path, options: ReadOptions, limits: Limits) -> HelperHalf | None:
     except Exception as exc:  # e.g. no way to start a process here: load in one piece
         log.warning("The import helper could not start (%s).", exc)
         return None
-    start = split_point(path, options)
+    try:
+        start = split_point(path, options)
+    except BaseException:
+        half.discard()
+        raise
     if start is None:
         half.discard()
         return None
