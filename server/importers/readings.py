@@ -467,7 +467,8 @@ def _number_reading(
         parse_number(t, r) is not None for t in head for r in readings[:1]
     ):
         return readings[0], ""  # no number in sight: text
-    shapes = shapes or _shapes(texts)
+    if shapes is None:
+        shapes = _shapes(texts)
     counts = {r: _fit_count(texts, r, spare, shapes) for r in readings}
     most = max(counts.values())
     if most < 0:  # no reading can make this a number column
@@ -546,12 +547,12 @@ def _shapes(texts: list[str]) -> tuple[Counter[str], list[str]]:
 def _fit_count(
     texts: list[str],
     reading: Reading,
-    spare: int | None = None,
-    shapes: tuple[Counter[str], list[str]] | None = None,
+    spare: int | None,
+    shapes: tuple[Counter[str], list[str]],
 ) -> int:
     """How many of ``texts`` are numbers read this way; -1 when more than ``spare`` are not.
     ``shapes``: :func:`_shapes` of ``texts``, made once for all the readings tried."""
-    by_shape, rest = shapes if shapes is not None else _shapes(texts)
+    by_shape, rest = shapes
     limit = len(texts) if spare is None else spare
     misses = 0
     for text, count in (*by_shape.items(), *((t, 1) for t in rest)):

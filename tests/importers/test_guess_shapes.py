@@ -77,4 +77,5 @@ def test_one_shape_stands_for_the_texts_it_covers():
     assert shapes == {"111,11": 2, "100,01": 1}
     assert rest == ["1e5", "1234567890123456"]
     assert parse_number("100,05", Reading("", ",", "")) == 100.05
-    assert _fit_count(["007", "123"], PLAIN) == 1  # a leading zero is kept in the shape
+    codes = ["007", "123"]
+    assert _fit_count(codes, PLAIN, None, _shapes(codes)) == 1  # a leading 0 stays in the shape
