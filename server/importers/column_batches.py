@@ -60,7 +60,7 @@ def _batch_reader(
     if kind in ("integer", "real") and not reading.percent and not reading.unit:
         return _numbers(kind, reading)
     if kind == "date":
-        return _dates(each, state)
+        return _dates(reading.order or "dmy", each, state)
     if kind == "datetime":
         return _moments(reading.order or "dmy")
     return None
@@ -71,22 +71,34 @@ def _numbers(kind: str, reading: Reading) -> Callable[[Sequence], list | None]:
     sign but a minus, no leading zero: a code like 007 goes the careful way). Such a value
     fits: at most 18 characters are a whole number SQLite stores as an integer, or a real.
 
-    The batch is joined into one text, matched by one pattern and changed by ``str.replace``
-    at once (a third less than a match and a change per value); a value holding a newline
-    shows in the count of lines and sends the batch the careful way."""
+    The batch is joined into one text and changed by ``str.replace`` at once. Its form is
+    checked on the *shapes* of its values (every digit folded to ``0`` in the text's bytes,
+    the distinct shapes matched one by one: a batch has a handful), with the leading zeros
+    looked for apart; a third of matching every value. A text that is not ASCII (a no-break
+    space between thousands) is matched whole by one pattern. A value holding a newline shows
+    in the count of lines and sends the batch the careful way."""
     t = reading.thousands
     separator = "[" + "".join(SPACES) + "]" if t == " " else re.escape(t)
     whole = rf"(?:[1-9]\d{{0,2}}(?:{separator}\d{{3}})+|[1-9]\d*|0)" if t else r"(?:[1-9]\d*|0)"
     part = rf"(?:{re.escape(reading.decimal)}\d+)?" if kind == "real" else ""
     short = rf"(?=[^\n]{{0,{MAX_BATCH_TEXT}}}\n)"
     plain = re.compile(rf"(?:{short}(?:-?{whole}{part})?\n)*").fullmatch  # empty values too
+    shape = _shape_pattern(kind, reading)
     drop = SPACES if t == " " else (t,) if t else ()
     point = reading.decimal
 
     def numbers(values: Sequence) -> list | None:
         text = "\n".join(values) + "\n"
-        if not plain(text) or text.count("\n") != len(values):
+        if text.count("\n") != len(values):
             return None
+        try:
+            ascii_text = text.encode("ascii")
+        except UnicodeEncodeError:
+            if not plain(text):
+                return None
+        else:
+            if not shape(ascii_text):
+                return None
         for mark in drop:
             text = text.replace(mark, "")
         if point != ".":
@@ -98,15 +110,48 @@ def _numbers(kind: str, reading: Reading) -> Callable[[Sequence], list | None]:
     return numbers
 
 
+_FOLD_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+
+
+def _shape_pattern(kind: str, reading: Reading) -> Callable[[bytes], bool]:
+    """Whether the lines of an ASCII text (each ending in a newline) are plain numbers written
+    the reading's way, at most MAX_BATCH_TEXT long, or empty: each distinct shape (digits
+    folded to 0) is matched once, and a whole part starting with a zero must be that zero
+    alone (``0,5``, not ``007`` or ``0.123``)."""
+    t = re.escape(reading.thousands.encode("ascii"))  # ASCII text: a space is " " itself
+    point = re.escape(reading.decimal.encode("ascii"))
+    whole = rb"(?:0{1,3}(?:" + t + rb"000)+|0+)" if t else rb"0+"
+    part = rb"(?:" + point + rb"0+)?" if kind == "real" else b""
+    shape = re.compile(rb"(?:-?" + whole + part + rb")?").fullmatch
+    ends = rb"[" + point + rb"\n]" if kind == "real" else rb"\n"
+    bad_zero = re.compile(rb"\n-?0(?!" + ends + rb")").search
+
+    def fits(shape_text: bytes) -> bool:
+        return len(shape_text) <= MAX_BATCH_TEXT and shape(shape_text) is not None
+
+    def plain(text: bytes) -> bool:
+        if not all(map(fits, set(text.translate(_FOLD_DIGITS).split(b"\n")))):
+            return False
+        lines = b"\n" + text
+        return not (b"\n0" in lines or b"\n-0" in lines) or bad_zero(lines) is None
+
+    return plain
+
+
 def _dates(
-    each: Callable[[object], object], state: ColumnConversion
+    order: str, each: Callable[[object], object], state: ColumnConversion
 ) -> Callable[[Sequence], list | None]:
-    """Each distinct date is read once; a batch is then a dictionary look-up per value. A
-    value the reader gives back as written may not fit (or is an ISO date already): the
-    column is then checked after the load."""
+    """A batch of dates all written ``31.12.2024`` is rearranged at once
+    (:func:`_fixed_width`). Otherwise each distinct date is read once, and a batch is then a
+    dictionary look-up per value. A value the reader gives back as written may not fit (or
+    is an ISO date already): the column is then checked after the load."""
     known: dict[str, object] = {"": ""}
+    fixed = _fixed_width(order, with_time=False)
 
     def dates(values: Sequence) -> list | None:
+        done = fixed(values)
+        if done is not None:
+            return done
         got = list(map(known.get, values))
         if None in got:
             if len(known) >= MAX_CACHED:
@@ -126,14 +171,19 @@ _HEAD, _TAIL = itemgetter(slice(None, 10)), itemgetter(slice(10, None))
 
 
 def _moments(order: str) -> Callable[[Sequence], list | None]:
-    """``31.12.2024 23:59:59`` → ``2024-12-31 23:59:59``: the date part looked up as a date,
+    """``31.12.2024 23:59:59`` → ``2024-12-31 23:59:59``: a batch all written so is
+    rearranged at once (:func:`_fixed_width`); otherwise the date part is looked up as a date,
     the time checked by one pattern and kept as written (a valid time of day: the value fits;
     a date alone becomes its midnight in SQLite). The times of a batch are joined and matched
     at once; a newline in a value shows in the count of lines."""
     days: dict[str, str] = {"": ""}
     invalid: set[str] = set()
+    fixed = _fixed_width(order, with_time=True)
 
     def moments(values: Sequence) -> list | None:
+        done = fixed(values)
+        if done is not None:
+            return done
         tails = list(map(_TAIL, values))
         text = "\n".join(tails) + "\n"
         if not _TIMES(text) or text.count("\n") != len(values):
@@ -154,3 +204,81 @@ def _moments(order: str) -> Callable[[Sequence], list | None]:
         return list(map(str.__add__, map(days.__getitem__, map(_HEAD, values)), tails))
 
     return moments
+
+
+_HOURS = re.compile(rb"(?:[01][0-9]|2[0-3])*").fullmatch
+_MONTH_DAYS = re.compile(  # month and day, four digits each: a valid day of some year
+    rb"(?:(?:0[1-9]|1[0-2])(?:0[1-9]|1[0-9]|2[0-9])|(?:0[13-9]|1[0-2])30|(?:0[13578]|1[02])31)*"
+).fullmatch
+_SHAPES = {
+    (separator, with_time): (b"00" + separator + b"00" + separator + b"0000")
+    + (b" 00:00:00" if with_time else b"")
+    + b"\n"
+    for separator in (b".", b"/", b"-")
+    for with_time in (False, True)
+}
+
+
+def _fixed_width(order: str, with_time: bool) -> Callable[[Sequence], list | None]:
+    """``31.12.2024`` (and ``31.12.2024 23:59:59``) → ``2024-12-31`` for a batch whose every
+    value has exactly that form, with one separator (``.``, ``/`` or ``-``), or None.
+
+    The joined text has then a fixed width per value, so its form is one comparison of bytes
+    (digits folded to 0) and the day, month and year are moved by slices with a step, a few
+    C-level copies for the whole batch instead of Python work per value. Months and days are
+    checked by one pattern over the batch's month-day pairs, a 29 February against its year,
+    the year 0 refused, and each time of day must be one (00:00:00 to 23:59:59): such a value
+    fits, and SQLite stores what it would store for the value read alone."""
+    width = 20 if with_time else 11  # with the newline
+    day, month = (3, 0) if order == "mdy" else (0, 3)
+
+    def rearranged(values: Sequence) -> list | None:
+        count = len(values)
+        text = "\n".join(values) + "\n"
+        if len(text) != count * width or not count:
+            return None
+        try:
+            raw = text.encode("ascii")
+        except UnicodeEncodeError:
+            return None
+        shape = _SHAPES.get((raw[2:3], with_time))
+        if shape is None or raw.translate(_FOLD_DIGITS) != shape * count:
+            return None
+        pairs = bytearray(4 * count)  # MMDD for each value
+        pairs[0::4], pairs[1::4] = raw[month::width], raw[month + 1 :: width]
+        pairs[2::4], pairs[3::4] = raw[day::width], raw[day + 1 :: width]
+        if not _MONTH_DAYS(pairs) or not _years_fit(raw, pairs, width):
+            return None
+        if with_time:
+            hours = bytearray(2 * count)
+            hours[0::2], hours[1::2] = raw[11::width], raw[12::width]
+            tens = raw[14::width] + raw[17::width]  # of the minutes and the seconds
+            if not _HOURS(hours) or tens.translate(None, b"012345"):
+                return None
+        out = bytearray(raw)
+        for place in range(4):  # the year first
+            out[place::width] = raw[6 + place :: width]
+        out[4::width] = out[7::width] = b"-" * count
+        out[5::width], out[6::width] = raw[month::width], raw[month + 1 :: width]
+        out[8::width], out[9::width] = raw[day::width], raw[day + 1 :: width]
+        done = out.decode("ascii").split("\n")
+        done.pop()  # after the last newline
+        return done
+
+    return rearranged
+
+
+def _years_fit(raw: bytes, pairs: bytearray, width: int) -> bool:
+    """No year 0, and a 29 February only in a leap year (``pairs``: MMDD per value)."""
+    years = bytearray(4 * (len(pairs) // 4))
+    for place in range(4):
+        years[place::4] = raw[6 + place :: width]
+    for found, wanted in ((years, b"0000"), (pairs, b"0229")):
+        at = found.find(wanted)
+        while at != -1:
+            if at % 4 == 0:  # a value's own digits, not the end of one and the start of the next
+                year = int(years[at : at + 4])
+                if wanted == b"0000" or not (year % 4 == 0 and (year % 100 or year % 400 == 0)):
+                    return False
+            at = found.find(wanted, at + 1)
+    return True

@@ -41,6 +41,17 @@ NUMBERS = [
     "1,234.56",
     "1'234.5",
     "9.007.199.254.740.993",
+    "0.123",
+    "-007",
+    "-0",
+    "00",
+    "0,123",
+    "0'123.5",
+    "-0,5",
+    "1 234",
+    "0 123,5",
+    "12345678901234567,5",
+    "1.234.567.890.123,45",
 ]
 MOMENTS = [
     "22.01.2013 09:01:37",
@@ -141,3 +152,87 @@ european = st.builds(
 def test_any_batch_of_european_numbers_is_stored_as_one_by_one(values):
     mine, theirs = both_ways("real", Reading("", ",", "."), values)
     assert mine == theirs
+
+
+def written(reading: Reading):
+    """Numbers as ``reading`` writes them, with or without thousands marks."""
+
+    def write(n: int, decimals: int, grouped: bool) -> str:
+        number = n / 10**decimals
+        text = f"{number:,.{decimals}f}" if grouped else f"{number:.{decimals}f}"
+        return text.translate(str.maketrans({",": reading.thousands, ".": reading.decimal}))
+
+    return st.builds(write, st.integers(-(10**13), 10**13), st.integers(0, 3), st.booleans())
+
+
+@pytest.mark.parametrize("kind", ["integer", "real"])
+@pytest.mark.parametrize("reading", READINGS)
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_any_batch_in_any_reading_is_stored_as_one_by_one(kind, reading, data):
+    """The batch's check by shapes (digits folded, leading zeros looked for apart) accepts
+    exactly the batches whose every value the careful reader reads as a plain number."""
+    values = data.draw(
+        st.lists(st.one_of(written(reading), st.sampled_from(NUMBERS)), min_size=1, max_size=30)
+    )
+    mine, theirs = both_ways(kind, reading, values)
+    assert mine == theirs
+
+
+def fixed_dates(with_time: bool):
+    """Dates written dd.mm.yyyy (or mm/dd/yyyy…), every part two or four digits, valid or
+    not: days 00 to 32, months 00 to 13, years around the leap rules and the year 0, hours
+    00 to 29."""
+    years = st.one_of(
+        st.sampled_from([0, 1, 1900, 2000, 2023, 2024, 2100, 2400, 9999]), st.integers(0, 9999)
+    )
+    day = st.builds(
+        lambda d, m, y: f"{d:02d}.{m:02d}.{y:04d}",
+        st.integers(0, 32),
+        st.integers(0, 13),
+        years,
+    )
+    if not with_time:
+        return day
+    return st.builds(
+        lambda d, h, m, s: f"{d} {h:02d}:{m:02d}:{s:02d}",
+        day,
+        st.integers(0, 29),
+        st.integers(0, 69),
+        st.integers(0, 69),
+    )
+
+
+@pytest.mark.parametrize("kind", ["date", "datetime"])
+@pytest.mark.parametrize("order", ["dmy", "mdy"])
+@pytest.mark.parametrize("separator", [".", "/", "-"])
+@settings(max_examples=80, deadline=None)
+@given(data=st.data())
+def test_a_batch_of_fixed_width_dates_is_stored_as_one_by_one(kind, order, separator, data):
+    """The batch rearranged by slices (importers/column_batches.py ``_fixed_width``) stores
+    what each value read alone stores: the ISO value, or the text as written if no day (31
+    April, 29 February of 2023 or 1900, month 13, the year 0) or no time (24:00, :60)."""
+    values = data.draw(
+        st.lists(fixed_dates(kind == "datetime"), min_size=1, max_size=25).map(
+            lambda texts: [t.replace(".", separator) for t in texts]
+        )
+    )
+    reading = Reading(order)
+    one = converter(kind, reading)
+    assert stored(kind, column_converter(kind, reading)(values)) == stored(
+        kind, [one(v) for v in values]
+    )
+
+
+def test_fixed_width_dates_are_rearranged_at_once_when_every_one_fits():
+    convert = column_converter("datetime", Reading("dmy"))
+    assert convert(["29.02.2024 23:59:59", "01.12.0001 00:00:00"]) == [
+        "2024-02-29 23:59:59",
+        "0001-12-01 00:00:00",
+    ]
+    assert convert.fits
+    days = column_converter("date", Reading("mdy"))
+    assert days(["12/31/2024", "02/29/2000"]) == ["2024-12-31", "2000-02-29"]
+    assert days.fits
+    assert days(["02/29/1900", "12/31/2024"]) == ["02/29/1900", "2024-12-31"]  # kept as written
+    assert not days.fits  # the column is checked after the load

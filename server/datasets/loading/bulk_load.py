@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice, repeat
@@ -86,8 +86,8 @@ class BadValues(Exception):
         return (BadValues, (self.result,))
 
 
-def _insert_expression(index: int, kind: str) -> str:
-    return value_expression(f"?{index}", kind)
+def _insert_expression(index: int, kind: str, words: Sequence[str] = ()) -> str:
+    return value_expression(f"?{index}", kind, words)
 
 
 def write_dataset(
@@ -311,7 +311,7 @@ def _add_second_half(
     return offset + other.rows
 
 
-BATCH_ROWS = 2048  # rows converted together: big enough for C-level maps, small in memory
+BATCH_ROWS = 512  # rows converted together: C-level maps, and the rows still in the CPU cache
 
 
 class ConvertedRows:
@@ -401,10 +401,14 @@ def bulk_insert(
     appended to may hold them in another order. The columns ``given`` come as SQLite stores
     them: bound as they are, without :func:`value_expression`'s SQL. Returns the names of the
     columns whose every value the conversion vouched for (see :class:`ConvertedRows`)."""
-    rows = ConvertedRows(rows, columns, readings, sentinel_last)
+    rows = iter(rows)
+    head = list(islice(rows, HEAD_ROWS))
+    rows = ConvertedRows(chain(head, rows), columns, readings, sentinel_last)
     names = ", ".join(c.name for c in columns)
     values = ", ".join(
-        f"?{i}" if c.name in given else _insert_expression(i, c.type)
+        f"?{i}"
+        if c.name in given
+        else _insert_expression(i, c.type, _words(head, i - 1) if c.type == "boolean" else ())
         for i, c in enumerate(columns, 1)
     )
     if should_stop is not None:
@@ -432,6 +436,14 @@ def bulk_insert(
         con.set_progress_handler(None, 0)
     con.execute("COMMIT")
     return rows.fitting()
+
+
+HEAD_ROWS = 200  # the first rows, read before the insert is written: its yes/no words
+
+
+def _words(head: list[list], index: int) -> list[str]:
+    """The words the first rows write in a column, commonest first."""
+    return [w for w, _ in Counter(r[index] for r in head if len(r) > index).most_common()]
 
 
 def check_values(
