@@ -399,8 +399,9 @@ def bulk_insert(
     """One statement, one transaction, a stream of rows: no per-row Python on this side
     unless a column's values need converting (``readings``). The columns are named: a table
     appended to may hold them in another order. The columns ``given`` come as SQLite stores
-    them: bound as they are, without :func:`value_expression`'s SQL. Returns the names of the
-    columns whose every value the conversion vouched for (see :class:`ConvertedRows`)."""
+    them: bound as they are, without :func:`value_expression`'s SQL; a yes/no column's SQL
+    compares the words of its first rows first. Returns the names of the columns whose every
+    value the conversion vouched for (see :class:`ConvertedRows`)."""
     rows = iter(rows)
     head = list(islice(rows, HEAD_ROWS))
     rows = ConvertedRows(chain(head, rows), columns, readings, sentinel_last)
