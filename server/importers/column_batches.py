@@ -82,7 +82,9 @@ def _numbers(kind: str, reading: Reading) -> Callable[[Sequence], list | None]:
     whole = rf"(?:[1-9]\d{{0,2}}(?:{separator}\d{{3}})+|[1-9]\d*|0)" if t else r"(?:[1-9]\d*|0)"
     part = rf"(?:{re.escape(reading.decimal)}\d+)?" if kind == "real" else ""
     short = rf"(?=[^\n]{{0,{MAX_BATCH_TEXT}}}\n)"
-    plain = re.compile(rf"(?:{short}(?:-?{whole}{part})?\n)*").fullmatch  # empty values too
+    # Empty values match too; re.ASCII: a digit is 0-9, as SQLite reads it (\d takes any
+    # script's digits, which SQLite would store as text in a column vouched for).
+    plain = re.compile(rf"(?:{short}(?:-?{whole}{part})?\n)*", re.ASCII).fullmatch
     shape = _shape_pattern(kind, reading)
     drop = SPACES if t == " " else (t,) if t else ()
     point = reading.decimal
@@ -166,7 +168,7 @@ def _dates(
     return dates
 
 
-_TIMES = re.compile(r"(?:(?: (?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)?\n)*").fullmatch
+_TIMES = re.compile(r"(?:(?: (?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)?\n)*", re.ASCII).fullmatch
 _HEAD, _TAIL = itemgetter(slice(None, 10)), itemgetter(slice(10, None))
 
 

@@ -563,7 +563,8 @@ def _fit_count(
     return len(texts) - misses
 
 
-_HMS = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d")
+# re.ASCII: a time in digits of another script goes to the general reader, which reads them
+_HMS = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d", re.ASCII)
 
 
 def _fast_reader(kind: str, reading: Reading) -> Callable[[str], object] | None:

@@ -52,6 +52,10 @@ NUMBERS = [
     "0 123,5",
     "12345678901234567,5",
     "1.234.567.890.123,45",
+    "4\u066319",  # an Arabic-Indic digit: Python reads it, SQLite does not
+    "1\u06f5",
+    "7\u066340,9095",
+    "4\uff11",  # a fullwidth digit
 ]
 MOMENTS = [
     "22.01.2013 09:01:37",
@@ -66,6 +70,7 @@ MOMENTS = [
     "22.01.13 10:11:12",
     "2013-01-22 10:11:12",
     "22.01.2013 10:60:00",
+    "01.01.2024 00:00:0\uff10",  # a fullwidth digit
 ]
 READINGS = [
     Reading("", ",", "."),
@@ -236,3 +241,21 @@ def test_fixed_width_dates_are_rearranged_at_once_when_every_one_fits():
     assert days.fits
     assert days(["02/29/1900", "12/31/2024"]) == ["02/29/1900", "2024-12-31"]  # kept as written
     assert not days.fits  # the column is checked after the load
+
+
+@pytest.mark.parametrize(
+    ("kind", "reading", "values"),
+    [
+        ("integer", Reading("", ",", "."), ["4\u066319", "12"]),
+        ("real", Reading("", ",", " "), ["7\u066340,9095", "1\u00a0234,5"]),
+        ("datetime", Reading("dmy"), ["01.01.2024 00:00:0\uff10", "01.01.2024 00:00:00"]),
+    ],
+)
+def test_digits_of_other_scripts_never_pass_as_fitting(kind, reading, values):
+    """Python's \\d takes any script's digits, SQLite reads only 0-9: a batch holding one goes
+    value by value (stored as one by one) and the column is checked after the load."""
+    convert = column_converter(kind, reading)
+    assert stored(kind, convert(values)) == stored(
+        kind, [converter(kind, reading)(v) for v in values]
+    )
+    assert not convert.fits
