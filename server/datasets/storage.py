@@ -59,11 +59,6 @@ def make_columns(
     ]
 
 
-# The yes/no words as the bulk load reads them (importers.types): no word is there twice, so
-# their order in the CASE changes nothing but how soon a word is found.
-_BOOLEAN_CASES = " ".join(f"WHEN '{w}' THEN {v}" for w, v in BOOLEAN_SPELLINGS.items())
-
-
 def value_expression(p: str, kind: str, words: Sequence[str] = ()) -> str:
     """The SQL that stores ``p`` (a parameter or a column) as ``kind``.
 
@@ -74,16 +69,12 @@ def value_expression(p: str, kind: str, words: Sequence[str] = ()) -> str:
     compared first (``ja`` and ``nein`` are the 11th and 12th of about a hundred).
     """
     if kind == "boolean":
-        known = [w for w in dict.fromkeys(words) if w in BOOLEAN_SPELLINGS]
-        cases = " ".join(f"WHEN '{w}' THEN {BOOLEAN_SPELLINGS[w]}" for w in known)
-        rest = (
-            _BOOLEAN_CASES
-            if not known
-            else " ".join(
-                f"WHEN '{w}' THEN {v}" for w, v in BOOLEAN_SPELLINGS.items() if w not in known
-            )
-        )
-        return f"CASE {p} {cases} {rest} WHEN '' THEN NULL ELSE {p} END"
+        # The words as the bulk load reads them (importers.types): no word is there twice, so
+        # their order changes nothing but how soon a word is found.
+        first = [w for w in dict.fromkeys(words) if w in BOOLEAN_SPELLINGS]
+        order = [*first, *(w for w in BOOLEAN_SPELLINGS if w not in first)]
+        cases = " ".join(f"WHEN '{w}' THEN {BOOLEAN_SPELLINGS[w]}" for w in order)
+        return f"CASE {p} {cases} WHEN '' THEN NULL ELSE {p} END"
     if kind == "datetime":  # a date alone is its midnight, stored as such so filters find it
         return (
             f"CASE length({p}) WHEN 10 THEN CASE WHEN date({p}, '+0 days') IS {p} "

@@ -246,9 +246,14 @@ def _fixed_width(order: str, with_time: bool) -> Callable[[Sequence], list | Non
         shape = _SHAPES.get((raw[2:3], with_time))
         if shape is None or raw.translate(_FOLD_DIGITS) != shape * count:
             return None
+        digits = (  # each value's month and day, digit by digit
+            raw[month::width],
+            raw[month + 1 :: width],
+            raw[day::width],
+            raw[day + 1 :: width],
+        )
         pairs = bytearray(4 * count)  # MMDD for each value
-        pairs[0::4], pairs[1::4] = raw[month::width], raw[month + 1 :: width]
-        pairs[2::4], pairs[3::4] = raw[day::width], raw[day + 1 :: width]
+        pairs[0::4], pairs[1::4], pairs[2::4], pairs[3::4] = digits
         if not _MONTH_DAYS(pairs) or not _years_fit(raw, pairs, width):
             return None
         if with_time:
@@ -261,8 +266,7 @@ def _fixed_width(order: str, with_time: bool) -> Callable[[Sequence], list | Non
         for place in range(4):  # the year first
             out[place::width] = raw[6 + place :: width]
         out[4::width] = out[7::width] = b"-" * count
-        out[5::width], out[6::width] = raw[month::width], raw[month + 1 :: width]
-        out[8::width], out[9::width] = raw[day::width], raw[day + 1 :: width]
+        out[5::width], out[6::width], out[8::width], out[9::width] = digits
         done = out.decode("ascii").split("\n")
         done.pop()  # after the last newline
         return done
